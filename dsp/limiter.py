@@ -1,0 +1,34 @@
+"""Soft tanh limiter: y = peak · tanh(drive · x).
+
+tanh is below one for every finite input, so |y| < peak always; NaN becomes
+silence and ±inf the peak, so no bad sample passes through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SoftLimiter:
+    def __init__(self, drive: float = 1.6, peak: float = 0.9) -> None:
+        self.set(drive=drive, peak=peak)
+
+    def set(self, *, drive: float | None = None, peak: float | None = None) -> None:
+        if drive is not None:
+            if not 0.1 <= drive <= 10.0:
+                raise ValueError(f"limiter drive must be 0.1..10, got {drive:g}")
+            self.drive = float(drive)
+        if peak is not None:
+            if not 0.05 <= peak <= 1.0:
+                raise ValueError(f"limiter peak must be 0.05..1.0, got {peak:g}")
+            self.peak = float(peak)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """Limit a block (any shape); returns float32."""
+        y = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=1e3, neginf=-1e3)
+        np.tanh(y * self.drive, out=y)
+        y *= self.peak
+        out = y.astype(np.float32)
+        # float32 rounding of peak·tanh can land one ulp above the peak
+        np.clip(out, -np.float32(self.peak), np.float32(self.peak), out=out)
+        return out

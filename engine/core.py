@@ -1,0 +1,188 @@
+"""The engine: segment timeline → master post-FX → master fades, on one sample clock.
+
+``Engine.render(n)`` returns the next n frames of the session. The live daemon
+pushes them into the device ring, the offline renderer into a WAV file; nothing
+else differs, so an offline render is sample-identical to what would have been
+played. ``Engine.frame`` is the engine's master clock (frames rendered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bassd.dsp.postfx import PostFX
+from bassd.engine.config import Config
+from bassd.engine.renderer import KuramotoRenderer, Renderer
+from bassd.engine.timeline import SegmentController, SegmentStart
+
+
+@dataclass
+class SegmentRecord:
+    """A finished segment as heard: its master output and how it was made."""
+
+    index: int
+    start_frame: int
+    renderer: str
+    params: dict[str, Any]
+    fallback: bool
+    reason: str
+    render_seconds: float
+    frames_rendered: int
+    audio: np.ndarray = field(repr=False)
+
+    @property
+    def rtf(self) -> float:
+        """Render time / audio time of the job (below 1: faster than real time)."""
+        if self.frames_rendered <= 0:
+            return float("nan")
+        return self.render_seconds / (self.frames_rendered / self._sr)
+
+    _sr: int = 48000
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        renderer: Renderer | None = None,
+        fallback: Renderer | None = None,
+        on_segment_start: Callable[[SegmentStart], None] | None = None,
+        on_segment_done: Callable[[SegmentRecord], None] | None = None,
+        fade_in_frames: int | None = None,
+    ) -> None:
+        self.config = config
+        a, t = config.audio, config.timeline
+        self.sample_rate = a.sample_rate
+        self.renderer = renderer or KuramotoRenderer()
+        self.fallback = fallback or KuramotoRenderer()
+        self._on_start = on_segment_start
+        self._on_done = on_segment_done
+        self._events: list[SegmentStart] = []
+        self.params: dict[str, Any] = config.renderer.params.model_dump()
+        self.fallback_params: dict[str, Any] = config.fallback.params.model_dump()
+        self.controller = SegmentController(
+            sample_rate=a.sample_rate,
+            segment_frames=round(t.segment_seconds * a.sample_rate),
+            crossfade_frames=round(t.crossfade_seconds * a.sample_rate),
+            lookahead=t.lookahead,
+            seed=t.seed,
+            renderer=self.renderer,
+            fallback=self.fallback,
+            params=lambda k: dict(self.params),
+            fallback_params=lambda k: dict(self.fallback_params),
+            on_segment=self._events.append,
+        )
+        fx = config.fx
+        self.postfx = PostFX(
+            a.sample_rate,
+            2,
+            hpf_hz=fx.hpf_hz,
+            lpf_hz=fx.lpf_hz,
+            drive=fx.drive,
+            peak=fx.peak,
+            gain_db=fx.gain_db,
+        )
+        self.frame = 0
+        # master gain ramp: fade in at start, fade out on shutdown
+        self._gain = 0.0
+        self._gain_target = 1.0
+        self._gain_step = 1.0 / (fade_in_frames or max(1, a.sample_rate // 50))  # 20 ms
+        self._capture: list[np.ndarray] = []
+        self._capturing: SegmentStart | None = None
+
+    # ------------------------------------------------------------- transport
+    def fade_out(self, seconds: float = 0.1) -> None:
+        """Ramp the master to silence over ``seconds`` (used on shutdown)."""
+        self._gain_target = 0.0
+        self._gain_step = 1.0 / max(1, round(seconds * self.sample_rate))
+
+    @property
+    def faded_out(self) -> bool:
+        return self._gain_target == 0.0 and self._gain <= 0.0
+
+    @property
+    def segment_index(self) -> int:
+        return self.controller.segment_index
+
+    @property
+    def fallbacks(self) -> int:
+        return self.controller.fallbacks
+
+    # ---------------------------------------------------------------- render
+    def _master_gain(self, n: int) -> np.ndarray | None:
+        if self._gain == self._gain_target:
+            return None
+        direction = 1.0 if self._gain_target > self._gain else -1.0
+        ramp = self._gain + direction * self._gain_step * np.arange(1, n + 1)
+        ramp = np.clip(ramp, 0.0, 1.0)
+        if direction > 0:
+            ramp = np.minimum(ramp, self._gain_target)
+        else:
+            ramp = np.maximum(ramp, self._gain_target)
+        self._gain = float(ramp[-1])
+        return ramp.astype(np.float32)
+
+    def render(self, frames: int) -> np.ndarray:
+        """The next ``frames`` frames of master output, (frames, 2) float32."""
+        f0 = self.frame
+        mix = self.controller.render(frames)
+        out = self.postfx.process(mix)
+        gain = self._master_gain(frames)
+        if gain is not None:
+            out *= gain[:, None]
+        self.frame += frames
+        self._route_capture(out, f0)
+        return out
+
+    def _route_capture(self, out: np.ndarray, f0: int) -> None:
+        pos = 0
+        for ev in self._events:
+            cut = ev.frame - f0
+            if cut > pos:
+                self._capture.append(out[pos:cut])
+                pos = cut
+            self._finish_segment()
+            self._capturing = ev
+            if self._on_start is not None:
+                self._on_start(ev)
+        self._events.clear()
+        if pos < len(out):
+            self._capture.append(out[pos:])
+
+    def _finish_segment(self) -> None:
+        ev = self._capturing
+        if ev is None:
+            self._capture.clear()
+            return
+        audio = np.concatenate(self._capture) if self._capture else np.zeros((0, 2), np.float32)
+        self._capture = []
+        record = SegmentRecord(
+            index=ev.index,
+            start_frame=ev.frame,
+            renderer=ev.job.renderer,
+            params=dict(ev.job.request.params),
+            fallback=ev.fallback,
+            reason=ev.reason,
+            render_seconds=ev.job.render_seconds,
+            frames_rendered=ev.job.frames_rendered,
+            audio=audio,
+            _sr=self.sample_rate,
+        )
+        if self._on_done is not None:
+            self._on_done(record)
+
+    def flush(self) -> None:
+        """Report the segment playing now as finished (at shutdown or end of render)."""
+        self._finish_segment()
+        self._capturing = None
+
+    def close(self) -> None:
+        self.controller.close()
+        self.renderer.close()
+        if self.fallback is not self.renderer:
+            self.fallback.close()

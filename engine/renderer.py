@@ -1,0 +1,218 @@
+"""Renderers turn a request (parameters, duration, seed) into audio off the audio thread.
+
+Two kinds of job share one interface:
+
+* streaming jobs (the embedded DSP renderer) synthesise on demand, block by
+  block, in the engine's render step; they are always ready;
+* clip jobs (heavy renderers) render a whole clip in a worker process, which
+  hands the audio back through a ``multiprocessing.shared_memory`` block; they
+  become ready when the clip is complete, and a late clip triggers the
+  segment controller's fallback.
+
+Reading past the end of a clip loops it, so a segment can always be extended.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing as mp
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import resource_tracker, shared_memory
+from typing import Any, Protocol
+
+import numpy as np
+
+from bassd.dsp.oscillators import BankParams, KuramotoBank
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What to render: ``frames`` of audio from ``params`` with ``seed``."""
+
+    index: int
+    seed: int
+    frames: int
+    sample_rate: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class RenderJob(Protocol):
+    request: RenderRequest
+    renderer: str
+
+    def ready(self) -> bool: ...
+
+    def read(self, frames: int) -> np.ndarray:
+        """The job's next ``frames`` frames, (frames, 2) float32."""
+        ...
+
+    @property
+    def render_seconds(self) -> float: ...
+
+    @property
+    def frames_rendered(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class Renderer(Protocol):
+    name: str
+
+    def submit(self, request: RenderRequest) -> RenderJob: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------- streaming
+class StreamingJob:
+    """A job that synthesises as it is read (always ready)."""
+
+    def __init__(self, request: RenderRequest, renderer: str, bank: KuramotoBank) -> None:
+        self.request = request
+        self.renderer = renderer
+        self._bank = bank
+        self._seconds = 0.0
+
+    def ready(self) -> bool:
+        return True
+
+    def read(self, frames: int) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self._bank.render(frames)
+        self._seconds += time.perf_counter() - t0
+        return out
+
+    @property
+    def render_seconds(self) -> float:
+        return self._seconds
+
+    @property
+    def frames_rendered(self) -> int:
+        return self._bank.frame
+
+    def close(self) -> None:
+        pass
+
+
+class KuramotoRenderer:
+    """The embedded default: a Kuramoto-coupled oscillator bank (pure DSP)."""
+
+    name = "kuramoto"
+
+    def __init__(self, control_frames: int = 128) -> None:
+        self.control_frames = control_frames
+
+    def submit(self, request: RenderRequest) -> StreamingJob:
+        bank = KuramotoBank(
+            BankParams(**request.params),
+            request.sample_rate,
+            seed=request.seed,
+            control_frames=self.control_frames,
+        )
+        return StreamingJob(request, self.name, bank)
+
+    def close(self) -> None:
+        pass
+
+
+# -------------------------------------------------------------------- clip jobs
+ClipFunction = Callable[[RenderRequest], np.ndarray]
+
+
+def _render_clip_to_shm(fn: ClipFunction, request: RenderRequest) -> tuple[str, int, float]:
+    """Worker-process side: render a clip and leave it in a new shared memory block."""
+    t0 = time.perf_counter()
+    clip = np.ascontiguousarray(fn(request), dtype=np.float32)
+    if clip.ndim != 2 or clip.shape[1] != 2 or len(clip) == 0:
+        raise ValueError(f"renderer returned shape {clip.shape}, expected (frames, 2)")
+    shm = shared_memory.SharedMemory(create=True, size=clip.nbytes)
+    np.ndarray(clip.shape, dtype=np.float32, buffer=shm.buf)[:] = clip
+    # the parent takes ownership: this process must not unlink it at exit
+    with contextlib.suppress(Exception):
+        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    name = shm.name
+    shm.close()
+    return name, len(clip), time.perf_counter() - t0
+
+
+class ClipJob:
+    """A clip rendered in a worker process, read back from shared memory."""
+
+    def __init__(self, request: RenderRequest, renderer: str, future: cf.Future[Any]) -> None:
+        self.request = request
+        self.renderer = renderer
+        self._future = future
+        self._clip: np.ndarray | None = None
+        self._shm: shared_memory.SharedMemory | None = None
+        self._pos = 0
+        self._seconds = 0.0
+        self.error: BaseException | None = None
+
+    def ready(self) -> bool:
+        if self._clip is not None:
+            return True
+        if not self._future.done():
+            return False
+        if self._future.cancelled():
+            self.error = cf.CancelledError()
+            return False
+        exc = self._future.exception()
+        if exc is not None:
+            self.error = exc
+            return False
+        name, frames, seconds = self._future.result()
+        self._shm = shared_memory.SharedMemory(name=name, create=False)
+        self._clip = np.ndarray((frames, 2), dtype=np.float32, buffer=self._shm.buf)
+        self._seconds = seconds
+        return True
+
+    @property
+    def failed(self) -> bool:
+        return self._future.done() and not self.ready()
+
+    def read(self, frames: int) -> np.ndarray:
+        if not self.ready():
+            raise RuntimeError(f"clip {self.request.index} is not ready")
+        clip = self._clip
+        assert clip is not None
+        idx = (self._pos + np.arange(frames)) % len(clip)  # loops past the end
+        self._pos += frames
+        return clip[idx]
+
+    @property
+    def render_seconds(self) -> float:
+        return self._seconds
+
+    @property
+    def frames_rendered(self) -> int:
+        return 0 if self._clip is None else len(self._clip)
+
+    def close(self) -> None:
+        if self._shm is None and self._future.done() and not self._future.cancelled():
+            if self._future.exception() is None:
+                self.ready()  # take ownership so the block is unlinked below
+        self._future.cancel()
+        self._clip = None
+        if self._shm is not None:
+            self._shm.close()
+            with contextlib.suppress(FileNotFoundError):
+                self._shm.unlink()
+            self._shm = None
+
+
+class ProcessRenderer:
+    """Runs a clip function in a worker process (one clip at a time, in order)."""
+
+    def __init__(self, name: str, fn: ClipFunction, workers: int = 1) -> None:
+        self.name = name
+        self._fn = fn
+        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+    def submit(self, request: RenderRequest) -> ClipJob:
+        return ClipJob(request, self.name, self._pool.submit(_render_clip_to_shm, self._fn, request))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,97 @@
+"""Per-segment records: one row of ``metrics.csv`` and, optionally, the clip as WAV.
+
+Rows are appended and flushed one at a time, so a crash never loses a
+finished segment's row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from bassd.dsp.metrics import measure
+from bassd.engine.core import SegmentRecord
+from bassd.engine.wavfile import write_wav
+
+log = structlog.get_logger("bassd.segments")
+
+COLUMNS = (
+    "time",
+    "session",
+    "segment_index",
+    "start_s",
+    "renderer",
+    "params",
+    "fallback",
+    "render_s",
+    "rtf",
+    "rms_dbfs",
+    "crest_db",
+    "centroid_hz",
+    "lufs",
+    "peak_dbfs",
+    "clip",
+)
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "" if not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+class SegmentLog:
+    def __init__(
+        self,
+        metrics_csv: Path,
+        audio_dir: Path | None,
+        sample_rate: int,
+        session: str | None = None,
+    ) -> None:
+        self.metrics_csv = Path(metrics_csv)
+        self.audio_dir = Path(audio_dir) if audio_dir is not None else None
+        self.sample_rate = sample_rate
+        self.session = session or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.rows = 0
+        self.metrics_csv.parent.mkdir(parents=True, exist_ok=True)
+        if self.audio_dir is not None:
+            self.audio_dir.mkdir(parents=True, exist_ok=True)
+
+    def write(self, rec: SegmentRecord) -> dict[str, str]:
+        """Measure one finished segment and append its row (blocking: run off the loop)."""
+        m = measure(rec.audio, self.sample_rate)
+        clip = ""
+        if self.audio_dir is not None and len(rec.audio):
+            path = self.audio_dir / f"{self.session}_seg{rec.index:04d}.wav"
+            write_wav(path, rec.audio, self.sample_rate)
+            clip = str(path)
+        row = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "session": self.session,
+            "segment_index": str(rec.index),
+            "start_s": _num(rec.start_frame / self.sample_rate),
+            "renderer": rec.renderer,
+            "params": json.dumps(rec.params, sort_keys=True),
+            "fallback": "1" if rec.fallback else "0",
+            "render_s": _num(rec.render_seconds, 4),
+            "rtf": _num(rec.rtf, 4),
+            "rms_dbfs": _num(m.rms_dbfs, 2),
+            "crest_db": _num(m.crest_db, 2),
+            "centroid_hz": _num(m.centroid_hz, 1),
+            "lufs": _num(m.lufs, 2),
+            "peak_dbfs": _num(m.peak_dbfs, 2),
+            "clip": clip,
+        }
+        new = not self.metrics_csv.exists() or self.metrics_csv.stat().st_size == 0
+        with self.metrics_csv.open("a", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=COLUMNS)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+            f.flush()
+        self.rows += 1
+        log.info("segment_logged", segment=rec.index, lufs=row["lufs"], rtf=row["rtf"])
+        return row

@@ -1,0 +1,5 @@
+"""Builds the C real-time core with cffi; everything else is in pyproject.toml."""
+
+from setuptools import setup
+
+setup(cffi_modules=["engine/_rtcore_build.py:ffibuilder"])

@@ -1,0 +1,3 @@
+from bassd.cli import main
+
+raise SystemExit(main())

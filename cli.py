@@ -1,0 +1,153 @@
+"""The ``bassd`` command line: run, render, devices, status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+# one BLAS thread: the engine's matrix products are small and the audio
+# machine's cores are for the sound server and the event loop
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="YAML file merged over the shipped defaults")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. --set audio.block_size=512 (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bassd", description="bassd: a real-time adaptive music engine daemon"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the daemon: open the audio device and play")
+    _add_config_args(run)
+    render = sub.add_parser("render", help="render a session offline to a 48 kHz / 24-bit WAV")
+    _add_config_args(render)
+    render.add_argument("--seconds", type=float, required=True, help="length of the render")
+    render.add_argument("--out", type=Path, required=True, help="output WAV file")
+    render.add_argument("--seed", type=int, help="timeline seed (default: timeline.seed)")
+    sub.add_parser("devices", help="list audio output devices")
+    status = sub.add_parser("status", help="ask a running daemon for its status over OSC")
+    _add_config_args(status)
+    status.add_argument("--timeout", type=float, default=2.0)
+    return parser
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bassd.engine.config import ConfigError, load_config
+
+    overrides = list(args.overrides)
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"timeline.seed={args.seed}")
+    try:
+        return load_config(args.config, overrides)
+    except ConfigError as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _segment_log(cfg, session: str | None = None):  # type: ignore[no-untyped-def]
+    from bassd.engine.segment_log import SegmentLog
+
+    o = cfg.outputs
+    return SegmentLog(
+        o.metrics_csv, o.audio_dir if o.keep_audio else None, cfg.audio.sample_rate, session
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    from bassd.engine.daemon import run_daemon
+    from bassd.engine.device import DeviceError
+    from bassd.engine.logging_setup import configure_logging
+
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    try:
+        return run_daemon(cfg, segment_log=_segment_log(cfg))
+    except DeviceError as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 3
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    if args.seconds <= 0:
+        print("bassd: --seconds must be positive", file=sys.stderr)
+        return 2
+    from bassd.engine.logging_setup import configure_logging
+    from bassd.engine.offline import render_offline
+
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    result = render_offline(cfg, args.seconds, args.out, segment_log=_segment_log(cfg))
+    print(
+        f"rendered {result.seconds:.1f} s to {result.path} in {result.wall_seconds:.2f} s "
+        f"({result.speed:.1f}x real time, {result.segments} segments, "
+        f"{result.fallbacks} fallbacks); metrics in {cfg.outputs.metrics_csv}"
+    )
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from bassd.engine.device import list_output_devices
+
+    devs = list_output_devices()
+    if not devs:
+        print("no audio output devices (is a sound server running?)")
+    for d in devs:
+        print(f"[{d.index}] {d.name}  ({d.hostapi}, {d.channels} out)")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    from pythonosc.osc_message import OscMessage
+
+    from bassd.control.osc_server import build_message
+
+    host = "127.0.0.1" if cfg.osc.host in ("0.0.0.0", "") else cfg.osc.host
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, cfg.osc.reply_port))
+    except OSError as exc:
+        print(f"bassd: cannot listen for the reply on {host}:{cfg.osc.reply_port}: {exc}", file=sys.stderr)
+        return 1
+    sock.settimeout(args.timeout)
+    sock.sendto(build_message("/status", []), (host, cfg.osc.port))
+    try:
+        while True:
+            data, _ = sock.recvfrom(65536)
+            msg = OscMessage(data)
+            if msg.address == "/status/json":
+                print(json.dumps(json.loads(msg.params[0]), indent=2))
+                return 0
+    except TimeoutError:
+        print(f"bassd: no answer from {host}:{cfg.osc.port} within {args.timeout:g} s (is the daemon running?)", file=sys.stderr)
+        return 1
+    finally:
+        sock.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"run": cmd_run, "render": cmd_render, "devices": cmd_devices, "status": cmd_status}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,325 @@
+"""The long-running daemon: owns the audio device and runs the engine's tasks.
+
+Threads and processes:
+
+* PortAudio's real-time thread runs the C callback (engine/rtcore.c); it only
+  reads the ring.
+* The asyncio loop (uvloop where installed) runs the pump (engine → ring), the
+  watchdog (stream health), the OSC server and the segment bookkeeping.
+* A thread pool measures finished segments and writes metrics rows and clips,
+  so that work never stalls the pump.
+* Heavy renderers run in worker processes (engine/renderer.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from bassd.control.osc_server import Handler, OscServer, Reply, start_osc_server
+from bassd.engine.config import Config
+from bassd.engine.core import Engine, SegmentRecord
+from bassd.engine.device import DeviceError, DeviceStream, reinitialise_portaudio
+from bassd.engine.renderer import Renderer
+from bassd.engine.ring import SharedRing
+from bassd.engine.timeline import SegmentStart
+
+log = structlog.get_logger("bassd.daemon")
+
+
+@dataclass
+class DaemonCounters:
+    stream_restarts: int = 0
+    stream_failures: int = 0
+    segment_log_errors: int = 0
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        renderer: Renderer | None = None,
+        segment_log: Any = None,
+    ) -> None:
+        self.config = config
+        self.counters = DaemonCounters()
+        self._renderer = renderer
+        self.segment_log = segment_log
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()  # strong references
+        self._pending_io: set[asyncio.Future[Any]] = set()
+        self.started_at = time.monotonic()
+        self.state = "starting"
+        self.engine: Engine | None = None
+        self.ring: SharedRing | None = None
+        self.device: DeviceStream | None = None
+        self.osc: OscServer | None = None
+        self._osc_transport: asyncio.DatagramTransport | None = None
+        self.first_sound_at: float | None = None
+
+    # ------------------------------------------------------------- callbacks
+    def _segment_started(self, ev: SegmentStart) -> None:
+        log.info(
+            "segment_start",
+            segment=ev.index,
+            frame=ev.frame,
+            renderer=ev.job.renderer,
+            fallback=ev.fallback,
+            reason=ev.reason or None,
+        )
+        if ev.fallback:
+            log.warning("segment_fallback", segment=ev.index, reason=ev.reason)
+
+    def _segment_done(self, rec: SegmentRecord) -> None:
+        if self.segment_log is None:
+            return
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(None, self.segment_log.write, rec)
+        self._pending_io.add(fut)
+
+        def finished(f: asyncio.Future[Any]) -> None:
+            self._pending_io.discard(f)
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                self.counters.segment_log_errors += 1
+                log.error("segment_log_failed", segment=rec.index, error=str(exc))
+
+        fut.add_done_callback(finished)
+
+    # ---------------------------------------------------------------- status
+    def status(self) -> dict[str, Any]:
+        dev = self.device.stats() if self.device else {}
+        eng = self.engine
+        return {
+            "state": self.state,
+            "underruns": dev.get("underruns", 0),
+            "dry_callbacks": dev.get("dry_callbacks", 0),
+            "underrun_events": dev.get("underrun_events", 0),
+            "pa_output_underflows": dev.get("pa_output_underflows", 0),
+            "callbacks": dev.get("callbacks", 0),
+            "frames_out": dev.get("frames_out", 0),
+            "uptime_s": round(time.monotonic() - self.started_at, 3),
+            "sample_rate": self.config.audio.sample_rate,
+            "block_size": self.config.audio.block_size,
+            "renderer": eng.renderer.name if eng else self.config.renderer.name,
+            "segment_index": eng.segment_index if eng else -1,
+            "engine_frame": eng.frame if eng else 0,
+            "fallbacks": eng.fallbacks if eng else 0,
+            "ring_fill": self.ring.fill() if self.ring else 0,
+            "stream_restarts": self.counters.stream_restarts,
+            "device": self.device.device.name if self.device and self.device.device else None,
+            "osc_received": self.osc.counters.received if self.osc else 0,
+            "osc_dropped": self.osc.counters.dropped if self.osc else 0,
+        }
+
+    def _routes(self) -> dict[str, Handler]:
+        def status(args: list[Any], reply: Reply) -> None:
+            if args:
+                raise ValueError(f"/status takes no arguments, got {len(args)}")
+            reply("/status/json", [json.dumps(self.status(), separators=(",", ":"))])
+
+        routes: dict[str, Handler] = {"/status": status}
+        if self.config.debug.fault_injection:
+
+            def fail(args: list[Any], reply: Reply) -> None:
+                if self.device is not None:
+                    self.device.inject_failure()
+                    log.warning("fault_injected", what="callback abort")
+
+            routes["/debug/fail_callback"] = fail
+        return routes
+
+    # ----------------------------------------------------------------- tasks
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task_failed", task=task.get_name(), error=repr(task.exception()))
+            self._stop.set()
+
+    def _top_up(self) -> None:
+        """Render into the ring until it holds ``target_fill_frames``."""
+        assert self.engine is not None and self.ring is not None
+        a = self.config.audio
+        while self.ring.fill() < a.target_fill_frames:
+            block = self.engine.render(a.block_size)
+            written = self.ring.write(block)
+            if written != len(block):  # cannot happen: target + block ≤ capacity
+                raise RuntimeError("ring overflow")
+
+    async def _pump(self) -> None:
+        period = self.config.audio.block_size / self.config.audio.sample_rate
+        while True:
+            self._top_up()
+            if self.first_sound_at is None and self.device and self.device.stats()["frames_out"]:
+                self.first_sound_at = time.monotonic()
+            await asyncio.sleep(period / 2)
+
+    async def _watchdog(self) -> None:
+        w = self.config.watchdog
+        while True:
+            await asyncio.sleep(w.interval_seconds)
+            dev = self.device
+            if dev is None or self.state != "playing":
+                continue
+            reason = None
+            if not dev.active:
+                reason = "stream stopped"
+            elif dev.seconds_since_callback() > w.stall_seconds:
+                reason = f"no callback for {dev.seconds_since_callback():.2f} s"
+            if reason is None:
+                continue
+            self.counters.stream_failures += 1
+            log.error("stream_lost", reason=reason, frame=self.engine.frame if self.engine else 0)
+            await self._reopen(dev)
+
+    async def _reopen(self, dev: DeviceStream) -> None:
+        self.state = "reopening"
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(loop.run_in_executor(None, dev.close), timeout=5.0)
+        backoff = self.config.watchdog.backoff_seconds
+        attempt = 0
+        while not self._stop.is_set():
+            delay = backoff[min(attempt, len(backoff) - 1)]
+            attempt += 1
+            try:
+                await asyncio.wait_for(loop.run_in_executor(None, reinitialise_portaudio), 10.0)
+                opened = dev.open()
+            except (DeviceError, Exception) as exc:  # keep trying: the music must come back
+                log.warning("stream_reopen_failed", attempt=attempt, retry_in_s=delay, error=str(exc))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                continue
+            self.counters.stream_restarts += 1
+            self.state = "playing"
+            log.info("stream_reopened", attempt=attempt, device=opened.name, frame=self.engine.frame if self.engine else 0)
+            return
+
+    # -------------------------------------------------------------- lifetime
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def _set_realtime(self) -> None:
+        prio = self.config.audio.realtime_priority
+        if prio <= 0:
+            return
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+            log.info("realtime_priority", priority=prio)
+        except (OSError, AttributeError) as exc:
+            log.warning("realtime_priority_unavailable", priority=prio, error=str(exc))
+
+    async def run(self, ready: Callable[[Daemon], None] | None = None) -> int:
+        cfg = self.config
+        a = cfg.audio
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        self._set_realtime()
+        self.engine = Engine(
+            cfg,
+            renderer=self._renderer,
+            on_segment_start=self._segment_started,
+            on_segment_done=self._segment_done,
+        )
+        self.ring = SharedRing(a.ring_frames, 2)
+        self.device = DeviceStream(
+            self.ring,
+            sample_rate=a.sample_rate,
+            block_size=a.block_size,
+            fade_frames=a.fade_frames,
+            device=a.device,
+        )
+        try:
+            self._top_up()  # the ring is full before the first callback
+            dev = self.device.open()
+            self.state = "playing"
+            log.info(
+                "daemon_started",
+                device=dev.name,
+                hostapi=dev.hostapi,
+                sample_rate=a.sample_rate,
+                block_size=a.block_size,
+                latency_s=round(self.device.latency, 4),
+                renderer=self.engine.renderer.name,
+            )
+            self._osc_transport, self.osc = await start_osc_server(
+                cfg.osc.host, cfg.osc.port, self._routes(), cfg.osc.reply_port
+            )
+            log.info("osc_listening", host=cfg.osc.host, port=cfg.osc.port, reply_port=cfg.osc.reply_port)
+            self._spawn(self._pump(), "pump")
+            self._spawn(self._watchdog(), "watchdog")
+            if ready is not None:
+                ready(self)
+            await self._stop.wait()
+            await self._shutdown()
+        finally:
+            self._close()
+        return 0
+
+    async def _shutdown(self) -> None:
+        """Fade out over ~100 ms, let it play, then flush records."""
+        assert self.engine is not None and self.ring is not None and self.device is not None
+        log.info("daemon_stopping", frame=self.engine.frame)
+        self.engine.fade_out(0.1)
+        deadline = time.monotonic() + 2.0
+        faded_at: int | None = None
+        while time.monotonic() < deadline:
+            if faded_at is None and self.engine.faded_out:
+                faded_at = self.ring.write_pos
+            if faded_at is not None and (self.ring.read_pos >= faded_at or not self.device.active):
+                break
+            await asyncio.sleep(0.005)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.device.close()
+        self.engine.flush()
+        if self._pending_io:
+            await asyncio.gather(*self._pending_io, return_exceptions=True)
+        log.info("daemon_stopped", status=self.status())
+
+    def _close(self) -> None:
+        if self._osc_transport is not None:
+            self._osc_transport.close()
+        if self.device is not None:
+            self.device.close()
+        if self.engine is not None:
+            self.engine.close()
+        if self.ring is not None:
+            self.ring.close()
+
+
+def event_loop_runner() -> tuple[str, Callable[..., Any]]:
+    """uvloop's runner where installed; plain asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio", asyncio.run
+    return "uvloop", uvloop.run
+
+
+def run_daemon(config: Config, segment_log: Any = None) -> int:
+    name, runner = event_loop_runner()
+    log.info("event_loop", implementation=name)
+    daemon = Daemon(config, segment_log=segment_log)
+    result: int = runner(daemon.run())
+    return result

@@ -26,6 +26,7 @@ class SoftLimiter:
     def process(self, x: np.ndarray) -> np.ndarray:
         """Limit a block (any shape); returns float32."""
         y = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=1e3, neginf=-1e3)
+        np.clip(y, -1e3, 1e3, out=y)  # tanh is flat out there; avoids overflow in the product
         np.tanh(y * self.drive, out=y)
         y *= self.peak
         out = y.astype(np.float32)

@@ -49,6 +49,12 @@ PROGRESSIONS: tuple[tuple[int, ...], ...] = (
 )
 
 
+def _wrap(x: np.ndarray) -> np.ndarray:
+    """x reduced to [0, 2π) (a SIMD-friendly ``np.mod(x, 2π)``)."""
+    wrapped: np.ndarray = x - TWO_PI * np.floor(x * (1.0 / TWO_PI))
+    return wrapped
+
+
 @dataclass(frozen=True)
 class BankParams:
     """Musical parameters of the oscillator bank (all validated by the config layer)."""
@@ -106,6 +112,8 @@ class KuramotoBank:
         sigma = float(np.std(lay.detune)) if n > 1 else 1.0
         self.critical_coupling = 2.0 * sigma * np.sqrt(2.0 * np.pi) / np.pi  # 2/(π g(0)), Gaussian
         self.K = params.coupling * self.critical_coupling
+        self._pan32 = (lay.pan_l.astype(np.float32), lay.pan_r.astype(np.float32))
+        self._lfo_cycles = lay.lfo_phase / TWO_PI
         # tables (4N, L): [C0; S0; C1; S1]
         steps = np.arange(self.L, dtype=np.float64)
         arg = lay.omega[:, None] * steps[None, :]  # (N, L)
@@ -185,44 +193,84 @@ class KuramotoBank:
         x = x * x * (3.0 - 2.0 * x)  # smoothstep
         chord_w = prev + (cur - prev) * x[:, None]
         chord_w = np.where((t < period)[:, None], cur, chord_w)  # no glide into the first chord
-        lfo = 0.65 + 0.35 * np.sin(TWO_PI * lay.lfo_hz[None, :] * t[:, None] + lay.lfo_phase)
+        # LFO phase reduced to one cycle in float64, so float32 sin() (SIMD, ~25× faster than
+        # float64 here) stays accurate however long the bank runs
+        cycles = lay.lfo_hz[None, :] * t[:, None] + self._lfo_cycles
+        cycles -= np.floor(cycles)
+        lfo = 0.65 + 0.35 * np.sin((TWO_PI * cycles).astype(np.float32)).astype(np.float64)
         pulse = 1.0 + p.pulse_depth * np.cos(TWO_PI * t / beat)
         amps: np.ndarray = lay.base[None, :] * chord_w * lfo * pulse[:, None]
         return amps
 
     # --------------------------------------------------------------- synthesis
+    def _kuramoto(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Advance φ and θ by ``steps`` control steps.
+
+        Returns the coupled detune deviation δ of every step (rad/s) and the
+        phase θ at the start of every step, reduced to [0, 2π). The state stays
+        float64; the trigonometry of the mean field is float32 (its error, ~1e-7
+        of the coupling term, is far below anything audible).
+        """
+        lay, L = self._layout, self.L
+        dt = L / self.sample_rate
+        n = len(lay.omega)
+        delta = np.empty((steps, n))
+        theta = np.empty((steps, n))
+        phi32 = np.empty(n, dtype=np.float32)
+        cphi = np.empty(n, dtype=np.float32)
+        sphi = np.empty(n, dtype=np.float32)
+        tmp = np.empty(n)
+        advance = lay.omega * L
+        phi, th, K, inv_n = self._phi, self._theta, self.K, 1.0 / max(n, 1)
+        for j in range(steps):
+            phi32[:] = phi
+            np.cos(phi32, out=cphi)
+            np.sin(phi32, out=sphi)
+            # d = Δω + K·(⟨sin φ⟩·cos φ − ⟨cos φ⟩·sin φ), accumulated in float64
+            k_s = np.float64(K * inv_n) * np.add.reduce(sphi, dtype=np.float64)
+            k_c = np.float64(K * inv_n) * np.add.reduce(cphi, dtype=np.float64)
+            d = delta[j]
+            np.multiply(cphi, k_s, out=d)
+            d -= np.multiply(sphi, k_c, out=tmp)
+            d += lay.detune
+            theta[j] = th
+            step = d * dt
+            phi = phi + step
+            th = th + advance + step
+        self._phi = _wrap(phi)
+        self._theta = _wrap(th)
+        return delta, _wrap(theta)
+
     def _synthesise(self, steps: int) -> np.ndarray:
         lay, L, sr = self._layout, self.L, self.sample_rate
         dt = L / sr
         n = len(lay.omega)
-        delta = np.empty((steps, n))  # coupled detune deviation per step, rad/s
-        theta = np.empty((steps, n))  # phase at the start of each step
-        phi, th, K = self._phi, self._theta, self.K
-        for j in range(steps):
-            cphi, sphi = np.cos(phi), np.sin(phi)
-            d = lay.detune + K * (sphi.mean() * cphi - cphi.mean() * sphi)
-            delta[j] = d
-            theta[j] = th
-            phi = phi + d * dt
-            th = th + lay.omega * L + d * dt
-        self._phi = np.mod(phi, TWO_PI)
-        self._theta = np.mod(th, TWO_PI)
+        delta, theta = self._kuramoto(steps)
 
         t = (self._step_frame + L * np.arange(1, steps + 1)) / sr
         amp_next = self._amplitudes(t)  # (steps, N): amplitude at the end of each step
-        amp = np.concatenate([self._amp_prev[None, :], amp_next[:-1]])
+        amp64 = np.concatenate([self._amp_prev[None, :], amp_next[:-1]])
         self._amp_prev = amp_next[-1]
-        s, c = np.sin(theta), np.cos(theta)
-        dphase = delta * dt
-        da = amp_next - amp
-        # per step and channel: coefficients for [C0, S0, C1, S1]
+        amp = amp64.astype(np.float32)
+        da = (amp_next - amp64).astype(np.float32)
+        theta32 = theta.astype(np.float32)  # in [0, 2π): float32 sin/cos is accurate
+        s, c = np.sin(theta32), np.cos(theta32)
+        dphase = (delta * dt).astype(np.float32)
+        # per step and channel: coefficients for [C0, S0, C1, S1], all float32 in place
         coef = np.empty((steps, 2, 4, n), dtype=np.float32)
-        for ch, pan in enumerate((lay.pan_l, lay.pan_r)):
-            a, a_d = amp * pan, da * pan
-            coef[:, ch, 0] = a * s
-            coef[:, ch, 1] = a * c
-            coef[:, ch, 2] = a_d * s + a * dphase * c
-            coef[:, ch, 3] = a_d * c - a * dphase * s
+        a = np.empty((steps, n), dtype=np.float32)
+        a_d = np.empty_like(a)
+        tmp = np.empty_like(a)
+        for ch, pan in enumerate(self._pan32):
+            np.multiply(amp, pan, out=a)
+            np.multiply(da, pan, out=a_d)
+            np.multiply(a, s, out=coef[:, ch, 0])
+            np.multiply(a, c, out=coef[:, ch, 1])
+            a *= dphase  # a·δL from here on
+            np.multiply(a_d, s, out=coef[:, ch, 2])
+            coef[:, ch, 2] += np.multiply(a, c, out=tmp)
+            np.multiply(a_d, c, out=coef[:, ch, 3])
+            coef[:, ch, 3] -= np.multiply(a, s, out=tmp)
         out = coef.reshape(steps * 2, 4 * n) @ self._tables  # (steps*2, L)
         self._step_frame += steps * L
         return np.ascontiguousarray(out.reshape(steps, 2, L).transpose(0, 2, 1).reshape(-1, 2))

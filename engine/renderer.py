@@ -215,4 +215,9 @@ class ProcessRenderer:
         return ClipJob(request, self.name, self._pool.submit(_render_clip_to_shm, self._fn, request))
 
     def close(self) -> None:
+        """Stop now: queued clips are cancelled and a clip in progress is abandoned."""
+        workers = list(getattr(self._pool, "_processes", {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # a heavy render would otherwise hold shutdown for its duration
+            if proc.is_alive():
+                proc.terminate()

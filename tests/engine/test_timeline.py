@@ -1,0 +1,134 @@
+"""The segment controller: exact boundaries, crossfades, lookahead and fallback."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bassd.engine.config import load_config
+from bassd.engine.core import Engine
+from bassd.engine.renderer import KuramotoRenderer, ProcessRenderer
+from bassd.engine.timeline import SegmentController, SegmentStart
+from tests.engine.renderers_for_tests import ConstantRenderer, slow_tone_clip, tone_clip
+
+SR = 48_000
+
+
+def _controller(renderer=None, fallback=None, seg=1000, xfade=100, lookahead=2, events=None):
+    return SegmentController(
+        sample_rate=SR,
+        segment_frames=seg,
+        crossfade_frames=xfade,
+        lookahead=lookahead,
+        seed=0,
+        renderer=renderer or ConstantRenderer(),
+        fallback=fallback or ConstantRenderer(),
+        params=lambda k: {},
+        fallback_params=lambda k: {},
+        on_segment=None if events is None else events.append,
+    )
+
+
+def test_segments_start_at_exact_frames() -> None:
+    """Segment k starts at frame k·P whatever the block sizes; outside fades each plays alone."""
+    events: list[SegmentStart] = []
+    ctl = _controller(events=events)
+    rng = np.random.default_rng(0)
+    parts, done = [], 0
+    while done < 5500:
+        n = int(rng.integers(1, 700))
+        parts.append(ctl.render(n))
+        done += n
+    y = np.concatenate(parts)[:, 0]
+    assert [e.frame for e in events] == [0, 1000, 2000, 3000, 4000, 5000]
+    assert [e.index for e in events] == [0, 1, 2, 3, 4, 5]
+    for k in range(5):
+        start = k * 1000
+        body = slice(start + 100 if k else start, start + 1000)  # after the fade-in
+        np.testing.assert_allclose(y[body], (k + 1) / 100, rtol=1e-6)
+        if k:
+            assert y[start - 1] == np.float32(k / 100)  # the frame before the boundary: old only
+            assert y[start] != np.float32(k / 100)  # the boundary frame: the fade has begun
+
+
+def test_crossfade_is_equal_power_between_segments() -> None:
+    """Inside the fade the mix is cos·old + sin·new at the frame's position."""
+    ctl = _controller()
+    y = ctl.render(1200)[:, 0]
+    pos = (np.arange(100) + 0.5) / 100
+    expected = 0.01 * np.cos(pos * np.pi / 2) + 0.02 * np.sin(pos * np.pi / 2)
+    np.testing.assert_allclose(y[1000:1100], expected, rtol=1e-5)
+
+
+def test_lookahead_keeps_jobs_submitted() -> None:
+    """While segment k plays, segments k+1 .. k+lookahead are already submitted."""
+    submitted: list[int] = []
+
+    class Spy(ConstantRenderer):
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            submitted.append(request.index)
+            return super().submit(request)
+
+    ctl = _controller(renderer=Spy(), lookahead=2)
+    ctl.render(1)
+    assert submitted == [0, 1, 2]
+    ctl.render(1000)
+    assert submitted == [0, 1, 2, 3]
+
+
+def _gaps(y: np.ndarray, sr: int, floor_db: float = -60.0, window_s: float = 0.05) -> int:
+    win = int(window_s * sr)
+    mono = y.mean(axis=1) if y.ndim == 2 else y
+    n = len(mono) // win
+    rms = np.sqrt(np.mean(mono[: n * win].reshape(n, win) ** 2, axis=1))
+    return int(np.sum(20 * np.log10(rms + 1e-12) < floor_db))
+
+
+def test_slow_renderer_triggers_fallback_without_gap() -> None:
+    """A renderer slower than real time: the offline engine falls back and never goes quiet."""
+    cfg = load_config(overrides=["timeline.segment_seconds=2", "timeline.crossfade_seconds=0.5"])
+    slow = ProcessRenderer("slow", slow_tone_clip)
+    engine = Engine(cfg, renderer=slow, fallback=KuramotoRenderer())
+    try:
+        y = np.concatenate([engine.render(4096) for _ in range(int(7 * SR / 4096))])
+        assert engine.fallbacks == engine.segment_index + 1 >= 3
+        assert _gaps(y[SR // 10 :], SR) == 0  # after the 20 ms start-up fade-in
+        assert np.abs(y).max() <= 0.9
+    finally:
+        engine.close()
+
+
+def test_clip_from_worker_process_is_played() -> None:
+    """A clip rendered in another process (shared memory hand-over) is used once ready."""
+    cfg = load_config(overrides=["timeline.segment_seconds=2", "timeline.crossfade_seconds=0.5"])
+    started: list[SegmentStart] = []
+    renderer = ProcessRenderer("tone", tone_clip)
+    engine = Engine(cfg, renderer=renderer, on_segment_start=started.append)
+    try:
+        deadline = time.monotonic() + 60
+        while not all(j.ready() for j in engine.controller._pending) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        y = engine.render(SR)
+        assert started[0].fallback is False and started[0].job.renderer == "tone"
+        spec = np.abs(np.fft.rfft(y[SR // 2 :, 0]))
+        assert abs(np.argmax(spec) * SR / (SR // 2) - 330) < 3
+    finally:
+        engine.close()
+
+
+def test_failed_render_falls_back() -> None:
+    """A renderer that raises is replaced by the fallback at the boundary, not fatal."""
+
+    class Broken(ConstantRenderer):
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            job = super().submit(request)
+            job.ready = lambda: False  # type: ignore[method-assign]
+            job.failed = True  # type: ignore[attr-defined]
+            return job
+
+    events: list[SegmentStart] = []
+    ctl = _controller(renderer=Broken(), events=events)
+    y = ctl.render(2500)
+    assert all(e.fallback and e.reason == "render failed" for e in events)
+    assert np.all(y[:, 0] > 0)

@@ -1,0 +1,94 @@
+"""Independent OSC clients for tests: liblo's ``oscsend``/``oscdump`` and helpers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """JSON log lines of a daemon (non-JSON lines are skipped)."""
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+def have_liblo() -> bool:
+    return shutil.which("oscsend") is not None and shutil.which("oscdump") is not None
+
+
+def oscsend(port: int, address: str, types: str = "", *args: object) -> None:
+    cmd = ["oscsend", "127.0.0.1", str(port), address]
+    if types:
+        cmd += [types, *[str(a) for a in args]]
+    subprocess.run(cmd, check=True, timeout=5)
+
+
+class OscDump:
+    """``oscdump`` listening on a port; collects the messages it prints."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            ["oscdump", "-L", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        time.sleep(0.2)  # let it bind
+
+    def wait_for(self, address: str, timeout: float = 5.0) -> str:
+        """The argument text of the next message to ``address``."""
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        assert self.proc.stdout is not None
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            parts = line.rstrip("\n").split(" ", 3)
+            # "<timetag> <address> <types> <args...>"
+            if len(parts) >= 3 and parts[1] == address:
+                return parts[3] if len(parts) > 3 else ""
+        raise AssertionError(f"no {address} message on port {self.port} within {timeout} s")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+    def __enter__(self) -> OscDump:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def query_status(osc_port: int, reply_port: int, timeout: float = 5.0) -> dict[str, Any]:
+    """Ask the daemon for /status with oscsend and read /status/json with oscdump."""
+    with OscDump(reply_port) as dump:
+        oscsend(osc_port, "/status")
+        text = dump.wait_for("/status/json", timeout)
+    # oscdump prints a string argument in double quotes
+    assert text.startswith('"') and text.endswith('"'), text
+    result: dict[str, Any] = json.loads(text[1:-1])
+    return result

@@ -2,8 +2,10 @@
 
 Threads and processes:
 
-* PortAudio's real-time thread runs the C callback (engine/rtcore.c); it only
-  reads the ring.
+* The device process (engine/device_host.py) owns PortAudio; its real-time
+  thread runs the C callback (engine/rtcore.c), which only reads the shared
+  ring and writes counters into the shared player state. If the sound server
+  dies, the daemon kills that process and starts another.
 * The asyncio loop (uvloop where installed) runs the pump (engine → ring), the
   watchdog (stream health), the OSC server and the segment bookkeeping.
 * A thread pool measures finished segments and writes metrics rows and clips,
@@ -28,7 +30,9 @@ import structlog
 from bassd.control.osc_server import Handler, OscServer, Reply, start_osc_server
 from bassd.engine.config import Config
 from bassd.engine.core import Engine, SegmentRecord
-from bassd.engine.device import DeviceError, DeviceStream, reinitialise_portaudio
+from bassd.engine.device import DeviceError
+from bassd.engine.device_process import DeviceProcess
+from bassd.engine.player import SharedPlayer
 from bassd.engine.renderer import Renderer
 from bassd.engine.ring import SharedRing
 from bassd.engine.timeline import SegmentStart
@@ -62,7 +66,8 @@ class Daemon:
         self.state = "starting"
         self.engine: Engine | None = None
         self.ring: SharedRing | None = None
-        self.device: DeviceStream | None = None
+        self.device: DeviceProcess | None = None
+        self.player: SharedPlayer | None = None
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self.first_sound_at: float | None = None
@@ -100,7 +105,7 @@ class Daemon:
 
     # ---------------------------------------------------------------- status
     def status(self) -> dict[str, Any]:
-        dev = self.device.stats() if self.device else {}
+        dev = self.player.stats() if self.player else {}
         eng = self.engine
         return {
             "state": self.state,
@@ -119,7 +124,7 @@ class Daemon:
             "fallbacks": eng.fallbacks if eng else 0,
             "ring_fill": self.ring.fill() if self.ring else 0,
             "stream_restarts": self.counters.stream_restarts,
-            "device": self.device.device.name if self.device and self.device.device else None,
+            "device": self.device.info.get("device") if self.device else None,
             "osc_received": self.osc.counters.received if self.osc else 0,
             "osc_dropped": self.osc.counters.dropped if self.osc else 0,
         }
@@ -167,7 +172,7 @@ class Daemon:
         period = self.config.audio.block_size / self.config.audio.sample_rate
         while True:
             self._top_up()
-            if self.first_sound_at is None and self.device and self.device.stats()["frames_out"]:
+            if self.first_sound_at is None and self.player and self.player.p.frames_out:
                 self.first_sound_at = time.monotonic()
             await asyncio.sleep(period / 2)
 
@@ -179,8 +184,8 @@ class Daemon:
             if dev is None or self.state != "playing":
                 continue
             reason = None
-            if not dev.active:
-                reason = "stream stopped"
+            if not dev.alive:
+                reason = "device process exited"
             elif dev.seconds_since_callback() > w.stall_seconds:
                 reason = f"no callback for {dev.seconds_since_callback():.2f} s"
             if reason is None:
@@ -189,27 +194,30 @@ class Daemon:
             log.error("stream_lost", reason=reason, frame=self.engine.frame if self.engine else 0)
             await self._reopen(dev)
 
-    async def _reopen(self, dev: DeviceStream) -> None:
+    async def _reopen(self, dev: DeviceProcess) -> None:
         self.state = "reopening"
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(loop.run_in_executor(None, dev.close), timeout=5.0)
+        dev.kill()  # a stalled PortAudio cannot be trusted to close cleanly
+        await dev.stop(timeout=1.0)
         backoff = self.config.watchdog.backoff_seconds
         attempt = 0
         while not self._stop.is_set():
             delay = backoff[min(attempt, len(backoff) - 1)]
             attempt += 1
             try:
-                await asyncio.wait_for(loop.run_in_executor(None, reinitialise_portaudio), 10.0)
-                opened = dev.open()
-            except (DeviceError, Exception) as exc:  # keep trying: the music must come back
+                opened = await dev.start(timeout=10.0)
+            except DeviceError as exc:  # keep trying: the music must come back
                 log.warning("stream_reopen_failed", attempt=attempt, retry_in_s=delay, error=str(exc))
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
                 continue
             self.counters.stream_restarts += 1
             self.state = "playing"
-            log.info("stream_reopened", attempt=attempt, device=opened.name, frame=self.engine.frame if self.engine else 0)
+            log.info(
+                "stream_reopened",
+                attempt=attempt,
+                device=opened.get("device"),
+                frame=self.engine.frame if self.engine else 0,
+            )
             return
 
     # -------------------------------------------------------------- lifetime
@@ -241,8 +249,10 @@ class Daemon:
             on_segment_done=self._segment_done,
         )
         self.ring = SharedRing(a.ring_frames, 2)
-        self.device = DeviceStream(
+        self.player = SharedPlayer()
+        self.device = DeviceProcess(
             self.ring,
+            self.player,
             sample_rate=a.sample_rate,
             block_size=a.block_size,
             fade_frames=a.fade_frames,
@@ -250,15 +260,15 @@ class Daemon:
         )
         try:
             self._top_up()  # the ring is full before the first callback
-            dev = self.device.open()
+            dev = await self.device.start()
             self.state = "playing"
             log.info(
                 "daemon_started",
-                device=dev.name,
-                hostapi=dev.hostapi,
+                device=dev.get("device"),
+                hostapi=dev.get("hostapi"),
                 sample_rate=a.sample_rate,
                 block_size=a.block_size,
-                latency_s=round(self.device.latency, 4),
+                latency_s=round(float(dev.get("latency", 0.0)), 4),
                 renderer=self.engine.renderer.name,
             )
             self._osc_transport, self.osc = await start_osc_server(
@@ -285,13 +295,13 @@ class Daemon:
         while time.monotonic() < deadline:
             if faded_at is None and self.engine.faded_out:
                 faded_at = self.ring.write_pos
-            if faded_at is not None and (self.ring.read_pos >= faded_at or not self.device.active):
+            if faded_at is not None and (self.ring.read_pos >= faded_at or not self.device.alive):
                 break
             await asyncio.sleep(0.005)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.device.close()
+        await self.device.stop()
         self.engine.flush()
         if self._pending_io:
             await asyncio.gather(*self._pending_io, return_exceptions=True)
@@ -301,11 +311,13 @@ class Daemon:
         if self._osc_transport is not None:
             self._osc_transport.close()
         if self.device is not None:
-            self.device.close()
+            self.device.kill()
         if self.engine is not None:
             self.engine.close()
         if self.ring is not None:
             self.ring.close()
+        if self.player is not None:
+            self.player.close()
 
 
 def event_loop_runner() -> tuple[str, Callable[..., Any]]:

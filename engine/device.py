@@ -95,6 +95,7 @@ class DeviceStream:
         block_size: int,
         fade_frames: int,
         device: str | None = None,
+        player: Any = None,
     ) -> None:
         if ring.channels != 2:
             raise ValueError("the device stream plays stereo rings")
@@ -104,7 +105,8 @@ class DeviceStream:
         self.sample_rate = sample_rate
         self.block_size = block_size
         self.device_name = device
-        self.player: Any = ffi.new("bassd_player *")
+        # the callback's state: private, or in shared memory when the daemon watches it
+        self.player: Any = player if player is not None else ffi.new("bassd_player *")
         self.player.ring = ring.base
         self.player.channels = ring.channels
         self.player.fade_frames = fade_frames

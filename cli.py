@@ -8,6 +8,11 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bassd.engine.config import Config
+    from bassd.engine.segment_log import SegmentLog
 
 # one BLAS thread: the engine's matrix products are small and the audio
 # machine's cores are for the sound server and the event loop
@@ -46,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Config:
     from bassd.engine.config import ConfigError, load_config
 
     overrides = list(args.overrides)
@@ -59,7 +64,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise SystemExit(2) from None
 
 
-def _segment_log(cfg, session: str | None = None):  # type: ignore[no-untyped-def]
+def _segment_log(cfg: Config, session: str | None = None) -> SegmentLog:
     from bassd.engine.segment_log import SegmentLog
 
     o = cfg.outputs
@@ -116,16 +121,18 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = _load(args)
-    from pythonosc.osc_message import OscMessage
-
     from bassd.control.osc_server import build_message
+    from pythonosc.osc_message import OscMessage
 
     host = "127.0.0.1" if cfg.osc.host in ("0.0.0.0", "") else cfg.osc.host
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.bind((host, cfg.osc.reply_port))
     except OSError as exc:
-        print(f"bassd: cannot listen for the reply on {host}:{cfg.osc.reply_port}: {exc}", file=sys.stderr)
+        print(
+            f"bassd: cannot listen for the reply on {host}:{cfg.osc.reply_port}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     sock.settimeout(args.timeout)
     sock.sendto(build_message("/status", []), (host, cfg.osc.port))
@@ -137,7 +144,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(json.dumps(json.loads(msg.params[0]), indent=2))
                 return 0
     except TimeoutError:
-        print(f"bassd: no answer from {host}:{cfg.osc.port} within {args.timeout:g} s (is the daemon running?)", file=sys.stderr)
+        print(
+            f"bassd: no answer from {host}:{cfg.osc.port} within {args.timeout:g} s "
+            "(is the daemon running?)",
+            file=sys.stderr,
+        )
         return 1
     finally:
         sock.close()

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from bassd.engine.logging_setup import RateLimitedLog
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
-
-from bassd.engine.logging_setup import RateLimitedLog
 
 log = structlog.get_logger("bassd.osc")
 
@@ -55,7 +54,13 @@ class OscServer(asyncio.DatagramProtocol):
 
     def _drop(self, peer: tuple[str, int], reason: str, address: str = "") -> None:
         self.counters.dropped += 1
-        self._warn.warning("osc_rejected", time.monotonic(), peer=f"{peer[0]}:{peer[1]}", reason=reason, address=address or None)
+        self._warn.warning(
+            "osc_rejected",
+            time.monotonic(),
+            peer=f"{peer[0]}:{peer[1]}",
+            reason=reason,
+            address=address or None,
+        )
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.counters.received += 1

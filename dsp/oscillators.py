@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from bassd.dsp.scales import midi_to_hz, pitch_class, scale_midi_notes, scale_pitch_classes
 
 TWO_PI = 2.0 * np.pi

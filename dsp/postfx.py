@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from bassd.dsp.filters import StreamingFilter
 from bassd.dsp.limiter import SoftLimiter
 

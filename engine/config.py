@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from bassd.dsp.scales import KEYS, MODES
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(ValueError):
@@ -190,7 +189,11 @@ def format_validation_error(err: ValidationError, source: str = "config") -> str
             continue
         msg = e["msg"].removeprefix("Value error, ")
         got = e.get("input")
-        suffix = "" if isinstance(got, dict) or e["type"].startswith("value_error") else f" (got {got!r})"
+        suffix = (
+            ""
+            if isinstance(got, dict) or e["type"].startswith("value_error")
+            else f" (got {got!r})"
+        )
         lines.append(f"{source}: {key}: {msg}{suffix}")
     return "\n".join(lines)
 
@@ -211,7 +214,9 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            f"{source}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from bassd.dsp.postfx import PostFX
 from bassd.engine.config import Config
 from bassd.engine.renderer import KuramotoRenderer, Renderer

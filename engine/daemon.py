@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-
 from bassd.control.osc_server import Handler, OscServer, Reply, start_osc_server
 from bassd.engine.config import Config
 from bassd.engine.core import Engine, SegmentRecord
@@ -206,7 +205,9 @@ class Daemon:
             try:
                 opened = await dev.start(timeout=10.0)
             except DeviceError as exc:  # keep trying: the music must come back
-                log.warning("stream_reopen_failed", attempt=attempt, retry_in_s=delay, error=str(exc))
+                log.warning(
+                    "stream_reopen_failed", attempt=attempt, retry_in_s=delay, error=str(exc)
+                )
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
                 continue
@@ -274,7 +275,9 @@ class Daemon:
             self._osc_transport, self.osc = await start_osc_server(
                 cfg.osc.host, cfg.osc.port, self._routes(), cfg.osc.reply_port
             )
-            log.info("osc_listening", host=cfg.osc.host, port=cfg.osc.port, reply_port=cfg.osc.reply_port)
+            log.info(
+                "osc_listening", host=cfg.osc.host, port=cfg.osc.port, reply_port=cfg.osc.reply_port
+            )
             self._spawn(self._pump(), "pump")
             self._spawn(self._watchdog(), "watchdog")
             if ready is not None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sounddevice as sd
-
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.ring import SharedRing
 

@@ -55,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # PortAudio can fail in many ways while a server restarts
         _say(event="error", message=f"{type(exc).__name__}: {exc}")
         return 4
-    _say(event="opened", device=dev.name, hostapi=dev.hostapi, index=dev.index, latency=stream.latency)
+    _say(
+        event="opened",
+        device=dev.name,
+        hostapi=dev.hostapi,
+        index=dev.index,
+        latency=stream.latency,
+    )
     for line in sys.stdin:
         if line.strip() == "stop":
             break

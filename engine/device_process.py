@@ -61,7 +61,9 @@ class DeviceProcess:
                 line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
                 if not line:
                     code = await self.proc.wait()
-                    raise DeviceError(f"the device process exited ({code}) before opening the device")
+                    raise DeviceError(
+                        f"the device process exited ({code}) before opening the device"
+                    )
                 with contextlib.suppress(json.JSONDecodeError):
                     msg = json.loads(line)
                     if msg.get("event") == "opened":
@@ -73,7 +75,9 @@ class DeviceProcess:
                         raise DeviceError(msg.get("message", "cannot open the audio device"))
         except TimeoutError:
             self.kill()
-            raise DeviceError(f"the device process did not open the device within {timeout:g} s") from None
+            raise DeviceError(
+                f"the device process did not open the device within {timeout:g} s"
+            ) from None
 
     @property
     def alive(self) -> bool:

@@ -11,7 +11,12 @@ from typing import TextIO
 
 import structlog
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
@@ -37,7 +42,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
 class RateLimitedLog:
     """Logs an event at most once per ``interval`` seconds, with the count suppressed."""
 
-    def __init__(self, logger: structlog.typing.FilteringBoundLogger, interval: float = 1.0) -> None:
+    def __init__(
+        self, logger: structlog.typing.FilteringBoundLogger, interval: float = 1.0
+    ) -> None:
         self._log = logger
         self._interval = interval
         self._last: dict[str, float] = {}

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-
 from bassd.engine.config import Config
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.renderer import Renderer

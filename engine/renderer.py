@@ -24,7 +24,6 @@ from multiprocessing import resource_tracker, shared_memory
 from typing import Any, Protocol
 
 import numpy as np
-
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 
 
@@ -191,9 +190,9 @@ class ClipJob:
         return 0 if self._clip is None else len(self._clip)
 
     def close(self) -> None:
-        if self._shm is None and self._future.done() and not self._future.cancelled():
-            if self._future.exception() is None:
-                self.ready()  # take ownership so the block is unlinked below
+        f = self._future
+        if self._shm is None and f.done() and not f.cancelled() and f.exception() is None:
+            self.ready()  # take ownership so the block is unlinked below
         self._future.cancel()
         self._clip = None
         if self._shm is not None:
@@ -212,7 +211,9 @@ class ProcessRenderer:
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
     def submit(self, request: RenderRequest) -> ClipJob:
-        return ClipJob(request, self.name, self._pool.submit(_render_clip_to_shm, self._fn, request))
+        return ClipJob(
+            request, self.name, self._pool.submit(_render_clip_to_shm, self._fn, request)
+        )
 
     def close(self) -> None:
         """Stop now: queued clips are cancelled and a clip in progress is abandoned."""

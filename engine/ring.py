@@ -13,7 +13,6 @@ from multiprocessing import resource_tracker, shared_memory
 from typing import Any
 
 import numpy as np
-
 from bassd.engine._rtcore import ffi, lib
 
 HEADER_BYTES = 256
@@ -67,7 +66,10 @@ class SharedRing:
         self.channels = int(channels)
         self._mask = self.capacity - 1
         self._data = np.ndarray(
-            (self.capacity, self.channels), dtype=np.float32, buffer=self._shm.buf, offset=HEADER_BYTES
+            (self.capacity, self.channels),
+            dtype=np.float32,
+            buffer=self._shm.buf,
+            offset=HEADER_BYTES,
         )
 
     @property
@@ -131,10 +133,9 @@ class SharedRing:
         """Release this process's mapping (the owner also unlinks the block)."""
         self._data = None  # type: ignore[assignment]
         self._base = None
-        try:
+        # BufferError: a view is still alive somewhere; the OS unmaps at exit
+        with contextlib.suppress(BufferError):
             self._shm.close()
-        except BufferError:  # a view is still alive somewhere; the OS unmaps at exit
-            pass
         if self._owner:
             with contextlib.suppress(FileNotFoundError):
                 self._shm.unlink()

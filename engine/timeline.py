@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from bassd.dsp.crossfade import equal_power_gains, fade_positions
-from bassd.engine.renderer import RenderJob, Renderer, RenderRequest
+from bassd.engine.renderer import Renderer, RenderJob, RenderRequest
 
 
 @dataclass(frozen=True)

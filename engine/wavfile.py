@@ -23,7 +23,7 @@ class WavWriter:
     def __init__(self, path: str | Path, sample_rate: int, channels: int = 2) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._w = wave.open(str(self.path), "wb")
+        self._w = wave.open(str(self.path), "wb")  # noqa: SIM115  # closed by close()
         self._w.setnchannels(channels)
         self._w.setsampwidth(3)
         self._w.setframerate(sample_rate)

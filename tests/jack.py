@@ -19,7 +19,18 @@ class JackServer:
         # process thread on time while other processes load the cores.
         realtime = ["-R", "-P", "70"] if os.geteuid() == 0 else []
         self.proc = subprocess.Popen(
-            ["jackd", "-n", self.name, *realtime, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)],
+            [
+                "jackd",
+                "-n",
+                self.name,
+                *realtime,
+                "-d",
+                "dummy",
+                "-r",
+                str(self.rate),
+                "-p",
+                str(self.period),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -29,7 +40,11 @@ class JackServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"jackd {self.name} exited with {self.proc.returncode}")
-            probe = subprocess.run(["jack_lsp"], env=env, capture_output=True, timeout=5) if _has("jack_lsp") else None
+            probe = (
+                subprocess.run(["jack_lsp"], env=env, capture_output=True, timeout=5)
+                if _has("jack_lsp")
+                else None
+            )
             if probe is None or b"system:playback" in probe.stdout:
                 if probe is None:
                     time.sleep(1.0)

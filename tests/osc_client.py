@@ -48,7 +48,10 @@ class OscDump:
     def __init__(self, port: int) -> None:
         self.port = port
         self.proc = subprocess.Popen(
-            ["oscdump", "-L", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            ["oscdump", "-L", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         time.sleep(0.2)  # let it bind
 

@@ -9,15 +9,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from bassd.engine.wavfile import read_wav
 
 SR = 48_000
 
 
-def _bassd(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _bassd(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bassd", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "bassd", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=env or dict(os.environ),
     )
 
@@ -67,8 +72,18 @@ def test_render_120_s_is_gapless_clickless_and_band_limited(tmp_path: Path) -> N
 def test_render_is_deterministic_per_seed(tmp_path: Path) -> None:
     """The same seed renders the same file; another seed another one."""
     for name, seed in (("a.wav", "1"), ("b.wav", "1"), ("c.wav", "2")):
-        r = _bassd("render", "--seconds", "3", "--out", name, "--seed", seed,
-                   "--set", "outputs.keep_audio=false", cwd=tmp_path)
+        r = _bassd(
+            "render",
+            "--seconds",
+            "3",
+            "--out",
+            name,
+            "--seed",
+            seed,
+            "--set",
+            "outputs.keep_audio=false",
+            cwd=tmp_path,
+        )
         assert r.returncode == 0, r.stderr
     a, b, c = (read_wav(tmp_path / n)[0] for n in ("a.wav", "b.wav", "c.wav"))
     np.testing.assert_array_equal(a, b)
@@ -88,7 +103,9 @@ def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_missing_device_names_the_available_ones(tmp_path: Path) -> None:
     """`bassd run` with an unknown device says so in one line listing devices and how to pick."""
     env = dict(os.environ, JACK_NO_START_SERVER="1")
-    r = _bassd("run", "--set", "audio.device=NoSuchCard", "--set", "osc.port=0", cwd=tmp_path, env=env)
+    r = _bassd(
+        "run", "--set", "audio.device=NoSuchCard", "--set", "osc.port=0", cwd=tmp_path, env=env
+    )
     assert r.returncode == 3
     line = [ln for ln in r.stderr.splitlines() if ln.startswith("bassd:")]
     assert len(line) == 1

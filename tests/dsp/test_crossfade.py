@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from bassd.dsp.crossfade import crossfade, equal_power_gains, fade_positions
 
 

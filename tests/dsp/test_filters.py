@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from bassd.dsp.filters import StreamingFilter
 from bassd.dsp.postfx import PostFX
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SR = 48_000
 

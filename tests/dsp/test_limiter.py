@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from bassd.dsp.limiter import SoftLimiter
+from bassd.dsp.postfx import PostFX
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-from bassd.dsp.limiter import SoftLimiter
-from bassd.dsp.postfx import PostFX
 
 
 def test_full_scale_square_and_impulses() -> None:
@@ -20,7 +19,9 @@ def test_full_scale_square_and_impulses() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.float64, st.integers(1, 500), elements=st.floats(allow_nan=True, allow_infinity=True)))
+@given(
+    arrays(np.float64, st.integers(1, 500), elements=st.floats(allow_nan=True, allow_infinity=True))
+)
 def test_any_input_is_finite_and_bounded(x: np.ndarray) -> None:
     """NaN and ±inf are sanitised, never propagated: output finite and ≤ peak."""
     y = SoftLimiter(1.6, 0.9).process(x)
@@ -38,7 +39,11 @@ def test_postfx_chain_bounded_on_hostile_blocks() -> None:
     """The master chain stays ≤ 0.90 and finite through inf/NaN/huge blocks, then recovers."""
     fx = PostFX(48_000)
     rng = np.random.default_rng(0)
-    for block in (np.full((256, 2), np.inf), np.full((256, 2), np.nan), rng.normal(0, 1e4, (256, 2))):
+    for block in (
+        np.full((256, 2), np.inf),
+        np.full((256, 2), np.nan),
+        rng.normal(0, 1e4, (256, 2)),
+    ):
         y = fx.process(block)
         assert np.isfinite(y).all() and np.max(np.abs(y)) <= 0.9
     t = np.arange(4800) / 48_000

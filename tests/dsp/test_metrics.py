@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bassd.dsp.metrics import measure
 
 SR = 48_000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.dsp.scales import hz_to_midi, scale_pitch_classes
 
@@ -44,7 +43,9 @@ def test_deterministic_per_seed() -> None:
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize(("key", "mode"), [("D", "dorian"), ("F#", "major"), ("A", "pentatonic_minor")])
+@pytest.mark.parametrize(
+    ("key", "mode"), [("D", "dorian"), ("F#", "major"), ("A", "pentatonic_minor")]
+)
 def test_partials_on_the_requested_scale(key: str, mode: str) -> None:
     """Every partial's pitch, and every strong spectral peak of the output, is a scale note."""
     bank = KuramotoBank(BankParams(key=key, mode=mode, coupling=3.0), SR, seed=2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bassd.engine.config import ConfigError, load_config
 
 
@@ -29,12 +28,24 @@ def test_user_file_and_overrides_merge(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("audio.smaple_rate=48000", "audio.smaple_rate: unknown key (allowed: sample_rate, block_size"),
-        ("audio.sample_rate=12", "audio.sample_rate: Input should be 44100, 48000, 88200 or 96000 (got 12)"),
+        (
+            "audio.smaple_rate=48000",
+            "audio.smaple_rate: unknown key (allowed: sample_rate, block_size",
+        ),
+        (
+            "audio.sample_rate=12",
+            "audio.sample_rate: Input should be 44100, 48000, 88200 or 96000 (got 12)",
+        ),
         ("audio.block_size=abc", "audio.block_size: Input should be a valid integer"),
-        ("audio.block_size=8", "audio.block_size: Input should be greater than or equal to 16 (got 8)"),
+        (
+            "audio.block_size=8",
+            "audio.block_size: Input should be greater than or equal to 16 (got 8)",
+        ),
         ("audio.ring_frames=5000", "audio.ring_frames: must be a power of two"),
-        ("timeline.crossfade_seconds=20", "crossfade_seconds (20) must be at most half of segment_seconds"),
+        (
+            "timeline.crossfade_seconds=20",
+            "crossfade_seconds (20) must be at most half of segment_seconds",
+        ),
         ("renderer.params.mode=blues", "renderer.params.mode: Input should be 'ionian'"),
         ("fx={hpf_hz: 1800, lpf_hz: 1500}", "fx: hpf_hz (1800) must be below lpf_hz (1500)"),
         ("bogus.key=1", "bogus: unknown key (allowed: audio, timeline"),

@@ -42,7 +42,13 @@ def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
 
 def test_sigterm_fades_out_flushes_and_exits_zero(jack_server, start_daemon) -> None:
     """SIGTERM: a ~100 ms fade-out, the playing segment's metrics row written, exit code 0."""
-    d = start_daemon(jack_server, "--set", "timeline.segment_seconds=2", "--set", "timeline.crossfade_seconds=0.5")
+    d = start_daemon(
+        jack_server,
+        "--set",
+        "timeline.segment_seconds=2",
+        "--set",
+        "timeline.crossfade_seconds=0.5",
+    )
     time.sleep(3.0)
     d.proc.send_signal(signal.SIGTERM)
     assert d.proc.wait(10) == 0
@@ -112,4 +118,7 @@ def test_status_answers_malformed_input_with_a_count(jack_server, start_daemon) 
     time.sleep(0.3)
     st = query_status(d.osc_port, d.reply_port)
     assert st["osc_dropped"] == 4 and st["underruns"] == 0 and st["state"] == "playing"
-    assert any(e["event"] == "osc_rejected" and e.get("peer", "").startswith("127.0.0.1:") for e in d.events())
+    assert any(
+        e["event"] == "osc_rejected" and e.get("peer", "").startswith("127.0.0.1:")
+        for e in d.events()
+    )

@@ -6,10 +6,9 @@ import multiprocessing as mp
 
 import numpy as np
 import pytest
+from bassd.engine.ring import SharedRing
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from bassd.engine.ring import SharedRing
 
 
 def _frames(start: int, n: int, channels: int = 2) -> np.ndarray:
@@ -23,7 +22,9 @@ def _frames(start: int, n: int, channels: int = 2) -> np.ndarray:
     capacity_log2=st.integers(2, 10),
     ops=st.lists(st.tuples(st.booleans(), st.integers(0, 1500)), min_size=1, max_size=60),
 )
-def test_no_sample_lost_duplicated_or_reordered(capacity_log2: int, ops: list[tuple[bool, int]]) -> None:
+def test_no_sample_lost_duplicated_or_reordered(
+    capacity_log2: int, ops: list[tuple[bool, int]]
+) -> None:
     """Any interleaving of writes and reads of any sizes delivers every frame exactly once, in order."""
     capacity = 1 << capacity_log2
     with SharedRing(capacity, 2) as ring:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.ring import SharedRing
 
@@ -30,7 +29,9 @@ def _consume(p: Any, frames: int = BLOCK) -> np.ndarray:
 
 def _callback(p: Any, frames: int = BLOCK, flags: int = 0) -> tuple[int, np.ndarray]:
     out = np.full((frames, 2), np.nan, dtype=np.float32)
-    rc = lib.bassd_callback(ffi.NULL, ffi.cast("void *", ffi.from_buffer(out)), frames, ffi.NULL, flags, p)
+    rc = lib.bassd_callback(
+        ffi.NULL, ffi.cast("void *", ffi.from_buffer(out)), frames, ffi.NULL, flags, p
+    )
     return rc, out
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from bassd.engine.config import load_config
 from bassd.engine.core import Engine
 from bassd.engine.renderer import KuramotoRenderer, ProcessRenderer
 from bassd.engine.timeline import SegmentController, SegmentStart
+
 from tests.engine.renderers_for_tests import ConstantRenderer, slow_tone_clip, tone_clip
 
 SR = 48_000
@@ -107,7 +107,9 @@ def test_clip_from_worker_process_is_played() -> None:
     engine = Engine(cfg, renderer=renderer, on_segment_start=started.append)
     try:
         deadline = time.monotonic() + 60
-        while not all(j.ready() for j in engine.controller._pending) and time.monotonic() < deadline:
+        while (
+            not all(j.ready() for j in engine.controller._pending) and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         y = engine.render(SR)
         assert started[0].fallback is False and started[0].job.renderer == "tone"

@@ -1,0 +1,181 @@
+"""Offline render speed of ``bassd render`` and start-up time of ``bassd run``.
+
+1. ``render_offline(load_config(), 120 s, ...)`` with the shipped defaults,
+   with the segment log (per-segment metrics row + clip WAV, as ``bassd
+   render`` does) and without it. Speed in × real time; target ≥ 20×.
+2. Start-up: the import cost of what ``bassd run`` loads, the heaviest
+   imports, and spawn → ``daemon_started`` of a real ``bassd run`` on a JACK
+   server (``$JACK_DEFAULT_SERVER``, else ``bt1``, else a dummy ``jackd``
+   started here); then SIGINT and a check that it exits 0. Target < 0.5 s.
+
+    python benchmarks/bench_offline.py [--quick] [--no-daemon] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the bassd CLI sets it
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import _startup as st
+from _common import table, write_results
+
+from bassd.engine.config import load_config
+from bassd.engine.offline import render_offline
+from bassd.engine.segment_log import SegmentLog
+
+RENDER_TARGET_X = 20.0
+STARTUP_TARGET_S = 0.5
+
+
+def render_once(seconds: float, with_log: bool) -> dict[str, Any]:
+    cfg = load_config()
+    with tempfile.TemporaryDirectory(prefix="bench_offline_") as tmp:
+        out = Path(tmp) / "render.wav"
+        seg_log = None
+        if with_log:
+            o = cfg.outputs
+            audio_dir = Path(tmp) / "audio" if o.keep_audio else None
+            seg_log = SegmentLog(Path(tmp) / "metrics.csv", audio_dir, cfg.audio.sample_rate)
+        t0 = time.perf_counter()
+        res = render_offline(cfg, seconds, out, segment_log=seg_log)
+        wall = time.perf_counter() - t0
+        rows = seg_log.rows if seg_log is not None else 0
+    return {
+        "speed_x": res.speed,  # render loop only, as `bassd render` reports it
+        "speed_x_incl_setup": res.seconds / wall,  # with Engine construction
+        "wall_s": wall,
+        "segments": res.segments,
+        "segment_rows": rows,
+        "fallbacks": res.fallbacks,
+    }
+
+
+def bench_render(seconds: float, repeats: int) -> dict[str, dict[str, Any]]:
+    out = {}
+    for with_log in (True, False):
+        runs = [render_once(seconds, with_log) for _ in range(repeats)]
+        out["with_segment_log" if with_log else "without_segment_log"] = max(
+            runs, key=lambda r: r["speed_x"]
+        )
+    return out
+
+
+def bench_startup(runs: int, repeats: int) -> dict[str, Any]:
+    imports_s = st.time_import(st.RUN_IMPORTS, repeats)
+    packages = st.package_costs(repeats)
+    tree = st.bassd_import_tree()
+    result: dict[str, Any] = {
+        "import_run_modules_s": imports_s,
+        "package_import_s_after_numpy": packages,
+        "bassd_import_tree": tree[:8],
+    }
+    preferred = [os.environ.get("JACK_DEFAULT_SERVER", ""), "bt1"]
+    jack = st.JackServer.find_or_start(preferred)
+    if jack is None:
+        result["daemon"] = {"skipped": "no JACK server running and none could be started"}
+        return result
+    try:
+        starts = [st.start_daemon_once(jack.name) for _ in range(runs)]
+    finally:
+        jack.stop()
+    result["daemon"] = {
+        "jack_server": jack.name,
+        "started_here": jack.proc is not None,
+        **st.summarise(starts),
+        "each": [asdict(s) for s in starts],
+    }
+    return result
+
+
+def print_startup(s: dict[str, Any]) -> None:
+    d = s.get("daemon", {})
+    rows: list[list[object]] = [
+        ["import of the run modules (fresh python)", s["import_run_modules_s"]]
+    ]
+    if "skipped" in d:
+        rows.append(["bassd run: spawn -> daemon_started", f"skipped: {d['skipped']}"])
+    else:
+        rows += [
+            ["bassd run: spawn -> first log line (median)", d["event_loop_median_s"]],
+            ["bassd run: spawn -> daemon_started (median)", d["started_median_s"]],
+            ["bassd run: spawn -> daemon_started (best)", d["started_min_s"]],
+            ["exit code 0 after SIGINT, every run", d["all_exit_0"]],
+            ["device played (frames_out > 0), every run", d["all_played"]],
+        ]
+    print(table(["start-up", "value"], rows))
+    print()
+    pk = sorted(s["package_import_s_after_numpy"].items(), key=lambda kv: -(kv[1] or 0))
+    print(table(["package (import after numpy)", "seconds"], [[k, v] for k, v in pk]))
+    print()
+    tree = [
+        [r["module"], r["cumulative_s"], r["heaviest_external"], r["heaviest_external_s"]]
+        for r in s["bassd_import_tree"][:6]
+    ]
+    print(table(["bassd module (-X importtime)", "cumul. s", "heaviest import", "s"], tree))
+    best = d.get("started_median_s")
+    if best is not None:
+        verdict = "PASS" if best < STARTUP_TARGET_S else "FAIL"
+        print(f"target: start-up < {STARTUP_TARGET_S} s: {verdict} ({best:.3f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="30 s render, one run each")
+    ap.add_argument("--seconds", type=float, help="render length (default 120, quick 30)")
+    ap.add_argument("--no-daemon", action="store_true", help="skip the start-up part")
+    args = ap.parse_args(argv)
+    seconds = args.seconds or (30.0 if args.quick else 120.0)
+    repeats = 1 if args.quick else 2
+
+    render = bench_render(seconds, repeats)
+    rows = [
+        [name.replace("_", " "), r["speed_x"], r["speed_x_incl_setup"], r["wall_s"], r["segments"]]
+        for name, r in render.items()
+    ]
+    print(
+        table(
+            [f"offline render, {seconds:g} s", "x real time", "incl. setup", "wall s", "segs"], rows
+        )
+    )
+    met = min(r["speed_x"] for r in render.values()) >= RENDER_TARGET_X
+    print(f"target: >= {RENDER_TARGET_X:g}x real time: {'PASS' if met else 'FAIL'}")
+    print()
+
+    startup = None
+    if not args.no_daemon:
+        startup = bench_startup(runs=2 if args.quick else 3, repeats=2 if args.quick else 3)
+        print_startup(startup)
+
+    path = write_results(
+        "offline",
+        {
+            "render_seconds": seconds,
+            "repeats": repeats,
+            "render": render,
+            "render_target_x": RENDER_TARGET_X,
+            "render_target_met": met,
+            "startup": startup,
+            "startup_target_s": STARTUP_TARGET_S,
+            "notes": (
+                "speed_x is the render loop only (as `bassd render` prints it); "
+                "speed_x_incl_setup adds Engine construction. Start-up: daemon_started is "
+                "logged after the ring is pre-filled and the device process reports the "
+                "stream open, an upper-ish bound of time to the first audible block."
+            ),
+        },
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

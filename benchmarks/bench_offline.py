@@ -27,8 +27,8 @@ from typing import Any
 
 import _startup as st
 from _common import table, write_results
-
 from bassd.engine.config import load_config
+from bassd.engine.logging_setup import configure_logging
 from bassd.engine.offline import render_offline
 from bassd.engine.segment_log import SegmentLog
 
@@ -71,10 +71,13 @@ def bench_render(seconds: float, repeats: int) -> dict[str, dict[str, Any]]:
 
 def bench_startup(runs: int, repeats: int) -> dict[str, Any]:
     imports_s = st.time_import(st.RUN_IMPORTS, repeats)
+    lazy = ("scipy.signal", "pyloudnorm")
+    imports_lazy_s = st.time_import(st.RUN_IMPORTS, repeats, stub=lazy)
     packages = st.package_costs(repeats)
     tree = st.bassd_import_tree()
     result: dict[str, Any] = {
         "import_run_modules_s": imports_s,
+        "import_run_modules_without_scipy_signal_and_pyloudnorm_s": imports_lazy_s,
         "package_import_s_after_numpy": packages,
         "bassd_import_tree": tree[:8],
     }
@@ -99,7 +102,11 @@ def bench_startup(runs: int, repeats: int) -> dict[str, Any]:
 def print_startup(s: dict[str, Any]) -> None:
     d = s.get("daemon", {})
     rows: list[list[object]] = [
-        ["import of the run modules (fresh python)", s["import_run_modules_s"]]
+        ["import of the run modules (fresh python)", s["import_run_modules_s"]],
+        [
+            "  same, scipy.signal + pyloudnorm stubbed (what-if)",
+            s["import_run_modules_without_scipy_signal_and_pyloudnorm_s"],
+        ],
     ]
     if "skipped" in d:
         rows.append(["bassd run: spawn -> daemon_started", f"skipped: {d['skipped']}"])
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or (30.0 if args.quick else 120.0)
     repeats = 1 if args.quick else 2
 
+    configure_logging("warning", "console")  # the per-segment info lines would bury the table
     render = bench_render(seconds, repeats)
     rows = [
         [name.replace("_", " "), r["speed_x"], r["speed_x_incl_setup"], r["wall_s"], r["segments"]]

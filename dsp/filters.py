@@ -50,6 +50,8 @@ class StreamingFilter:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """Filter a (frames, channels) block; returns float64 of the same shape."""
+        if len(x) == 0:  # scipy's sosfilt refuses an empty block with state
+            return np.zeros((0, self.channels))
         y, self._zi = signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
         if not np.isfinite(self._zi).all():  # never let a bad block poison the state
             self._zi[:] = 0.0

@@ -126,6 +126,11 @@ class Daemon:
             "device": self.device.info.get("device") if self.device else None,
             "osc_received": self.osc.counters.received if self.osc else 0,
             "osc_dropped": self.osc.counters.dropped if self.osc else 0,
+            **(
+                {k: round(v, 1) for k, v in self.player.callback_durations().items()}
+                if self.player
+                else {}
+            ),
         }
 
     def _routes(self) -> dict[str, Handler]:

@@ -11,6 +11,7 @@ import contextlib
 from multiprocessing import resource_tracker, shared_memory
 from typing import Any
 
+import numpy as np
 from bassd.engine._rtcore import ffi
 
 SIZE = ffi.sizeof("bassd_player")
@@ -43,6 +44,20 @@ class SharedPlayer:
             "pa_output_underflows": int(p.pa_output_underflows),
             "underruns": int(p.dry_callbacks) + int(p.pa_output_underflows),
         }
+
+    def callback_durations(self) -> dict[str, float]:
+        """Callback duration percentiles (µs, 1 µs bins) from the callback's histogram."""
+        hist = np.frombuffer(ffi.buffer(self.p.dur_hist), dtype=np.uint32).astype(np.int64)
+        total = int(hist.sum())
+        out = {"callback_count": float(total), "callback_max_us": int(self.p.dur_max_ns) / 1000}
+        if total == 0:
+            return out
+        cum = np.cumsum(hist)
+        for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999)):
+            out[f"callback_{name}_us"] = float(
+                np.searchsorted(cum, q * total) + 1
+            )  # bin upper edge
+        return out
 
     def close(self) -> None:
         self.p = None

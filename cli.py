@@ -121,8 +121,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = _load(args)
-    from bassd.control.osc_server import build_message
     from pythonosc.osc_message import OscMessage
+
+    from bassd.control.osc_server import build_message
 
     host = "127.0.0.1" if cfg.osc.host in ("0.0.0.0", "") else cfg.osc.host
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bassd.engine.wavfile import read_wav, write_wav
 from scipy.signal import find_peaks, stft
+
+from bassd.engine.wavfile import read_wav, write_wav
 
 SEED_SR = 22_050
 N_FFT = 2048

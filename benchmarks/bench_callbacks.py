@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.jack import JackServer  # noqa: E402
-from tests.osc_client import free_udp_port  # noqa: E402
+from tests.jack import JackServer
+from tests.osc_client import free_udp_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -100,7 +100,9 @@ async def _run(mode: str, seconds: float, rate: int) -> dict[str, Any]:
     elif mode == "c":
         from bassd.engine.device import DeviceStream
 
-        stream = DeviceStream(ring, sample_rate=48000, block_size=256, fade_frames=64, player=player.p)
+        stream = DeviceStream(
+            ring, sample_rate=48000, block_size=256, fade_frames=64, player=player.p
+        )
         stream.open()
     else:
         from bassd.engine.device_process import DeviceProcess
@@ -172,7 +174,9 @@ def main() -> int:
         jack.stop()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "callbacks.json").write_text(json.dumps(rows, indent=2))
-    print(f"{'callback':<12}{'seconds':>9}{'osc handled':>13}{'dry callbacks':>15}{'PA underflows':>15}")
+    print(
+        f"{'callback':<12}{'seconds':>9}{'osc handled':>13}{'dry callbacks':>15}{'PA underflows':>15}"
+    )
     for r in rows:
         print(
             f"{r['mode']:<12}{r['seconds']:>9.0f}{r['osc_handled']:>13}"

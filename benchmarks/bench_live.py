@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.jack import JackServer  # noqa: E402
-from tests.osc_client import free_udp_port  # noqa: E402
+from tests.jack import JackServer
+from tests.osc_client import free_udp_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -78,9 +78,22 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bassd-live-"))
     env = dict(os.environ, JACK_DEFAULT_SERVER=jack.name)
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "bassd", "run", "--set", f"osc.port={osc_port}",
-         "--set", f"osc.reply_port={reply_port}", "--set", "logging.format=json"],
-        cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=(work / "daemon.log").open("wb"),
+        [
+            sys.executable,
+            "-m",
+            "bassd",
+            "run",
+            "--set",
+            f"osc.port={osc_port}",
+            "--set",
+            f"osc.reply_port={reply_port}",
+            "--set",
+            "logging.format=json",
+        ],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "daemon.log").open("wb"),
     )
     procs: list[mp.Process] = []
     try:

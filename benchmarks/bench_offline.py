@@ -27,6 +27,7 @@ from typing import Any
 
 import _startup as st
 from _common import table, write_results
+
 from bassd.engine.config import load_config
 from bassd.engine.logging_setup import configure_logging
 from bassd.engine.offline import render_offline

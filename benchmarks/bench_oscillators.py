@@ -26,6 +26,7 @@ os.environ["OMP_NUM_THREADS"] = "1"
 import numpy as np
 from _common import best_of, pin_to_core, table, write_results
 from _scsynth import scsynth_rtf
+
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 
 SR = 48_000

@@ -33,9 +33,10 @@ from pathlib import Path
 import _ksom_seed as seed
 import numpy as np
 from _common import best_of, pin_to_core, table, write_results
+from scipy.signal import find_peaks
+
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.engine.wavfile import write_wav
-from scipy.signal import find_peaks
 
 INPUT_SECONDS = 10.0
 OUTPUT_SECONDS = 30.0

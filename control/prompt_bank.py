@@ -26,9 +26,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
-from bassd.dsp.scales import KEYS, MODES
-from bassd.engine.config import KuramotoParams
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bassd.dsp.bank_params import KuramotoParams
+from bassd.dsp.scales import KEYS, MODES
 
 #: the categories the heart-rate states need; a bank must hold prompts for each
 CORE_CATEGORIES = ("neutral", "calm", "activating")

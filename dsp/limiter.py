@@ -23,13 +23,26 @@ class SoftLimiter:
                 raise ValueError(f"limiter peak must be 0.05..1.0, got {peak:g}")
             self.peak = float(peak)
 
-    def process(self, x: np.ndarray) -> np.ndarray:
-        """Limit a block (any shape); returns float32."""
+    def process(
+        self,
+        x: np.ndarray,
+        *,
+        drive: float | np.ndarray | None = None,
+        peak: float | np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Limit a block (any shape); returns float32.
+
+        ``drive`` and ``peak`` may be per-frame ramps (shape (frames, 1)) while a
+        setting changes; by default the limiter's own settings are used.
+        """
+        drive = self.drive if drive is None else drive
+        peak = self.peak if peak is None else peak
         y = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=1e3, neginf=-1e3)
         np.clip(y, -1e3, 1e3, out=y)  # tanh is flat out there; avoids overflow in the product
-        np.tanh(y * self.drive, out=y)
-        y *= self.peak
+        y = np.tanh(y * drive)
+        y *= peak
         out = y.astype(np.float32)
         # float32 rounding of peak·tanh can land one ulp above the peak
-        np.clip(out, -np.float32(self.peak), np.float32(self.peak), out=out)
+        ceiling = np.float32(np.max(peak))
+        np.clip(out, -ceiling, ceiling, out=out)
         return out

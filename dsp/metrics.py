@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyloudnorm  # ITU-R BS.1770-4 meter with gating
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,10 @@ def measure(x: np.ndarray, sample_rate: int) -> AudioMetrics:
     peak = float(np.max(np.abs(x64))) if x64.size else 0.0
     lufs = -math.inf
     if len(x64) >= int(0.4 * sample_rate):  # BS.1770 needs one 400 ms gating block
+        # ITU-R BS.1770-4 meter with gating; imported here because it pulls in
+        # scipy.signal (half a second), which the daemon's start-up must not pay
+        import pyloudnorm
+
         lufs = float(pyloudnorm.Meter(sample_rate).integrated_loudness(x64))
     return AudioMetrics(
         rms_dbfs=_db(rms),

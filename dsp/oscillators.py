@@ -32,9 +32,10 @@ a gentle pulse at the tempo), which keeps the bank deterministic per seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
 from bassd.dsp.scales import midi_to_hz, pitch_class, scale_midi_notes, scale_pitch_classes
 
 TWO_PI = 2.0 * np.pi
@@ -76,9 +77,9 @@ class _Layout:
     midi: np.ndarray  # (N,) nominal MIDI pitch of each partial
     omega: np.ndarray  # (N,) nominal angular frequency, rad/sample
     detune: np.ndarray  # (N,) Δω, rad/s
-    pan_l: np.ndarray  # (N,)
-    pan_r: np.ndarray  # (N,)
-    base: np.ndarray  # (N,) spectral-tilt amplitude
+    pan_pos: np.ndarray  # (N,) pan position −1..1 before the width
+    rel_hz: np.ndarray  # (N,) nominal pitch / 220 Hz
+    octave: np.ndarray  # (N,) octave doubling 0, 1, 2
     lfo_hz: np.ndarray  # (N,)
     lfo_phase: np.ndarray  # (N,)
     chord_pcs: list[frozenset[int]] = field(default_factory=list)
@@ -94,24 +95,32 @@ class KuramotoBank:
         seed: int = 0,
         *,
         control_frames: int = 128,
-        chunk_steps: int = 8,
+        chunk_steps: int | None = None,
     ) -> None:
         self.params = params
         self.sample_rate = sample_rate
         self.seed = seed
         self.L = control_frames
-        self.chunk_steps = chunk_steps
+        # a fixed chunk shape keeps the output independent of how callers slice time;
+        # small banks render two steps (one 256-frame block) at a time so live controls
+        # take effect at the next block, big ones eight (the matrix product is cheaper)
+        self.chunk_steps = chunk_steps or (2 if params.density <= 1024 else 8)
         rng = np.random.default_rng(seed)
         self._layout = self._build_layout(params, rng)
         lay = self._layout
         n = len(lay.omega)
+        # live parameters glide to their targets with this time constant
+        self._glide = float(np.exp(-control_frames / (sample_rate * 0.03)))
+        self._base = self._base_for(params.brightness)
+        self._base_target = self._base
+        self._pans = self._pans_for(params.width)
+        self._pans_target = self._pans
         # phases: θ (full phase, rad) and φ (detune phase, rad)
         self._theta = rng.uniform(0.0, TWO_PI, n)
         self._phi = rng.uniform(0.0, TWO_PI, n)
         sigma = float(np.std(lay.detune)) if n > 1 else 1.0
         self.critical_coupling = 2.0 * sigma * np.sqrt(2.0 * np.pi) / np.pi  # 2/(π g(0)), Gaussian
         self.K = params.coupling * self.critical_coupling
-        self._pan32 = (lay.pan_l.astype(np.float32), lay.pan_r.astype(np.float32))
         self._lfo_cycles = lay.lfo_phase / TWO_PI
         # tables (4N, L): [C0; S0; C1; S1]
         steps = np.arange(self.L, dtype=np.float64)
@@ -144,12 +153,7 @@ class KuramotoBank:
         detune_cents = rng.normal(0.0, p.detune_cents, n)
         nominal_hz = midi_to_hz(midi)
         detune_hz = nominal_hz * (2.0 ** (detune_cents / 1200.0) - 1.0)
-        pan = rng.uniform(-1.0, 1.0, n) * p.width
-        angle = (pan + 1.0) * (np.pi / 4.0)
-        tilt = 1.6 - 1.3 * p.brightness  # amplitude ∝ (f / 220 Hz)^-tilt
-        base = (nominal_hz / 220.0) ** (-tilt) / (1.0 + octave)
-        # the bank's RMS with every partial at full chord weight is about level
-        base *= p.level / np.sqrt(0.5 * np.sum(base**2) + 1e-12)
+        pan = rng.uniform(-1.0, 1.0, n)
         pcs = scale_pitch_classes(p.key, p.mode)
         prog = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
         chords = []
@@ -160,13 +164,49 @@ class KuramotoBank:
             midi=midi,
             omega=TWO_PI * nominal_hz / self.sample_rate,
             detune=TWO_PI * detune_hz,
-            pan_l=np.cos(angle),
-            pan_r=np.sin(angle),
-            base=base,
+            pan_pos=pan,
+            rel_hz=nominal_hz / 220.0,
+            octave=octave.astype(np.float64),
             lfo_hz=rng.uniform(0.03, 0.25, n),
             lfo_phase=rng.uniform(0.0, TWO_PI, n),
             chord_pcs=chords,
         )
+
+    def _base_for(self, brightness: float) -> np.ndarray:
+        """Spectral-tilt amplitudes: ∝ (f / 220 Hz)^-tilt, RMS ≈ level at full chord weight."""
+        lay = self._layout
+        tilt = 1.6 - 1.3 * brightness
+        base = lay.rel_hz ** (-tilt) / (1.0 + lay.octave)
+        scaled: np.ndarray = base * (self.params.level / np.sqrt(0.5 * np.sum(base**2) + 1e-12))
+        return scaled
+
+    def _pans_for(self, width: float) -> np.ndarray:
+        """Equal-power pan gains (2, N) for the stereo width."""
+        angle = (self._layout.pan_pos * width + 1.0) * (np.pi / 4.0)
+        return np.stack([np.cos(angle), np.sin(angle)])
+
+    # ------------------------------------------------------------ live control
+    def set_coupling(self, coupling: float) -> None:
+        """K / K_c, from the next control step (the phases move continuously)."""
+        self.params = replace(self.params, coupling=coupling)
+        self.K = coupling * self.critical_coupling
+
+    def set_brightness(self, brightness: float) -> None:
+        """Spectral tilt; glides over ~30 ms from the next control step."""
+        self.params = replace(self.params, brightness=brightness)
+        self._base_target = self._base_for(brightness)
+
+    def set_width(self, width: float) -> None:
+        """Stereo width; glides over ~30 ms from the next control step."""
+        self.params = replace(self.params, width=width)
+        self._pans_target = self._pans_for(width)
+
+    def _glide_steps(self, current: np.ndarray, target: np.ndarray, steps: int) -> np.ndarray:
+        """Values at the end of each of ``steps`` steps gliding from current to target."""
+        k = self._glide ** np.arange(1, steps + 1)
+        shape = (steps,) + (1,) * current.ndim
+        out: np.ndarray = target + (current - target) * k.reshape(shape)
+        return out
 
     @property
     def partial_hz(self) -> np.ndarray:
@@ -178,7 +218,7 @@ class KuramotoBank:
         return float(np.abs(np.mean(np.exp(1j * self._phi))))
 
     # -------------------------------------------------------------- amplitudes
-    def _amplitudes(self, t: np.ndarray) -> np.ndarray:
+    def _amplitudes(self, t: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
         """Amplitude of every partial at times t (seconds): (len(t), N)."""
         p, lay = self.params, self._layout
         beat = 60.0 / p.tempo_bpm
@@ -198,7 +238,9 @@ class KuramotoBank:
         cycles -= np.floor(cycles)
         lfo = 0.65 + 0.35 * np.sin((TWO_PI * cycles).astype(np.float32)).astype(np.float64)
         pulse = 1.0 + p.pulse_depth * np.cos(TWO_PI * t / beat)
-        amps: np.ndarray = lay.base[None, :] * chord_w * lfo * pulse[:, None]
+        if base is None:
+            base = self._base[None, :]
+        amps: np.ndarray = base * chord_w * lfo * pulse[:, None]
         return amps
 
     # --------------------------------------------------------------- synthesis
@@ -247,7 +289,21 @@ class KuramotoBank:
         delta, theta = self._kuramoto(steps)
 
         t = (self._step_frame + L * np.arange(1, steps + 1)) / sr
-        amp_next = self._amplitudes(t)  # (steps, N): amplitude at the end of each step
+        base = None
+        if self._base is not self._base_target:
+            base = self._glide_steps(self._base, self._base_target, steps)
+            self._base = base[-1]
+            if np.allclose(self._base, self._base_target, rtol=1e-5, atol=0.0):
+                self._base = self._base_target
+        pans = self._pans
+        if self._pans is not self._pans_target:
+            glided = self._glide_steps(self._pans, self._pans_target, steps)  # (steps, 2, N)
+            pans = glided.transpose(1, 0, 2)
+            self._pans = glided[-1]
+            if np.allclose(self._pans, self._pans_target, rtol=1e-5, atol=1e-9):
+                self._pans = self._pans_target
+        pan32 = pans.astype(np.float32)
+        amp_next = self._amplitudes(t, base)  # (steps, N): amplitude at the end of each step
         amp64 = np.concatenate([self._amp_prev[None, :], amp_next[:-1]])
         self._amp_prev = amp_next[-1]
         amp = amp64.astype(np.float32)
@@ -260,7 +316,7 @@ class KuramotoBank:
         a = np.empty((steps, n), dtype=np.float32)
         a_d = np.empty_like(a)
         tmp = np.empty_like(a)
-        for ch, pan in enumerate(self._pan32):
+        for ch, pan in enumerate(pan32):
             np.multiply(amp, pan, out=a)
             np.multiply(da, pan, out=a_d)
             np.multiply(a, s, out=coef[:, ch, 0])

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from bassd.dsp.scales import KEYS, MODES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bassd.control.hr import HrConfig
+from bassd.control.prompt_bank import PromptsConfig
+from bassd.dsp.bank_params import KuramotoParams
 
 
 class ConfigError(ValueError):
@@ -33,7 +36,7 @@ class AudioConfig(_Strict):
     ring_frames: int = Field(8192, ge=512, le=1 << 20)
     target_fill_frames: int = Field(1024, ge=64)
     fade_frames: int = Field(64, ge=1, le=4096)
-    realtime_priority: int = Field(0, ge=0, le=98)
+    realtime_priority: int = Field(20, ge=0, le=98)
 
     @field_validator("ring_frames")
     @classmethod
@@ -73,16 +76,6 @@ class TimelineConfig(_Strict):
         return self
 
 
-class KuramotoParams(_Strict):
-    key: Literal[KEYS] = "D"  # type: ignore[valid-type]
-    mode: Literal[tuple(MODES)] = "dorian"  # type: ignore[valid-type]
-    tempo_bpm: float = Field(64.0, ge=20.0, le=240.0)
-    brightness: float = Field(0.5, ge=0.0, le=1.0)
-    density: int = Field(96, ge=4, le=8192)
-    coupling: float = Field(0.6, ge=0.0, le=8.0)
-    width: float = Field(0.7, ge=0.0, le=1.0)
-
-
 class RendererConfig(_Strict):
     name: Literal["kuramoto"] = "kuramoto"
     params: KuramotoParams = KuramotoParams()
@@ -113,12 +106,56 @@ class OutputsConfig(_Strict):
     metrics_csv: Path = Path("outputs/metrics.csv")
     keep_audio: bool = True
     audio_dir: Path = Path("outputs/audio")
+    sessions_dir: Path = Path("outputs/sessions")
 
 
 class OscConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     reply_port: int = Field(9000, ge=1, le=65535)
+    allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    rate_limit: float = Field(100_000.0, gt=0.0)  # messages per second per source address
+    rate_burst: float = Field(20_000.0, ge=1.0)
+    secret: str | None = None  # required (last string argument) on state-changing messages
+    max_datagram: int = Field(8192, ge=64, le=65507)
+    max_bundle_depth: int = Field(4, ge=1, le=16)
+    max_scheduled: int = Field(1024, ge=0, le=100_000)
+    max_schedule_ahead_seconds: float = Field(60.0, gt=0.0, le=3600.0)
+    push_hz: float = Field(10.0, gt=0.0, le=100.0)
+    subscription_seconds: float = Field(60.0, gt=0.0)
+    max_subscribers: int = Field(16, ge=1, le=256)
+    receive_buffer_bytes: int = Field(4 << 20, ge=65536)
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{net!r} is not a network in CIDR notation (e.g. 10.0.0.0/24)"
+                ) from None
+        return v
+
+    @model_validator(mode="after")
+    def _exposure(self) -> OscConfig:
+        loopback = self.host in ("127.0.0.1", "localhost", "::1")
+        if not loopback and self.allow == ["127.0.0.0/8", "::1/128"]:
+            raise ValueError(
+                f"host {self.host!r} listens beyond loopback: list the source networks allowed "
+                "to control the daemon in osc.allow (CIDR, e.g. ['192.168.1.0/24'])"
+            )
+        return self
+
+
+class ControlConfig(_Strict):
+    state_change: Literal["next_segment", "early_crossfade"] = "early_crossfade"
+    early_crossfade_seconds: float = Field(4.0, ge=0.1, le=30.0)
+    structural_crossfade_seconds: float = Field(2.0, ge=0.05, le=30.0)
+    prompts_dir: Path | None = None  # where /prompt/bank may load files from
 
 
 class WatchdogConfig(_Strict):
@@ -151,6 +188,9 @@ class Config(_Strict):
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()
     osc: OscConfig = OscConfig()
+    hr: HrConfig = HrConfig()
+    prompts: PromptsConfig = PromptsConfig()
+    control: ControlConfig = ControlConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     logging: LoggingConfig = LoggingConfig()
     debug: DebugConfig = DebugConfig()

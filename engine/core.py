@@ -13,10 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from bassd.dsp.postfx import PostFX
 from bassd.engine.config import Config
-from bassd.engine.renderer import KuramotoRenderer, Renderer
-from bassd.engine.timeline import SegmentController, SegmentStart
+from bassd.engine.renderer import KuramotoRenderer, Renderer, StreamingJob
+from bassd.engine.timeline import ParamsProvider, SegmentController, SegmentStart
+
+#: renderer parameters the playing bank can take live; the others need a new bank
+LIVE_PARAMS = ("coupling", "brightness", "width")
+STRUCTURAL_PARAMS = ("key", "mode", "density", "tempo_bpm")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class SegmentRecord:
     render_seconds: float
     frames_rendered: int
     audio: np.ndarray = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:
@@ -53,6 +59,7 @@ class Engine:
         on_segment_start: Callable[[SegmentStart], None] | None = None,
         on_segment_done: Callable[[SegmentRecord], None] | None = None,
         fade_in_frames: int | None = None,
+        params_provider: ParamsProvider | None = None,
     ) -> None:
         self.config = config
         a, t = config.audio, config.timeline
@@ -72,8 +79,8 @@ class Engine:
             seed=t.seed,
             renderer=self.renderer,
             fallback=self.fallback,
-            params=lambda k: dict(self.params),
-            fallback_params=lambda k: dict(self.fallback_params),
+            params=params_provider or (lambda k: (dict(self.params), {})),
+            fallback_params=lambda k: (dict(self.fallback_params), {"fallback": True}),
             on_segment=self._events.append,
         )
         fx = config.fx
@@ -93,12 +100,70 @@ class Engine:
         self._gain_step = 1.0 / (fade_in_frames or max(1, a.sample_rate // 50))  # 20 ms
         self._capture: list[np.ndarray] = []
         self._capturing: SegmentStart | None = None
+        self.paused = False  # transport stopped: the timeline waits, the output is silence
+        self._stopping = False
 
     # ------------------------------------------------------------- transport
     def fade_out(self, seconds: float = 0.1) -> None:
         """Ramp the master to silence over ``seconds`` (used on shutdown)."""
         self._gain_target = 0.0
         self._gain_step = 1.0 / max(1, round(seconds * self.sample_rate))
+
+    def transport_stop(self, seconds: float = 0.5) -> None:
+        """Fade out, then pause the timeline (it resumes where it stopped)."""
+        self.fade_out(seconds)
+        self._stopping = True
+
+    def transport_start(self, seconds: float = 0.5) -> None:
+        """Resume the timeline with a fade-in."""
+        self.paused = False
+        self._stopping = False
+        self._gain_target = 1.0
+        self._gain_step = 1.0 / max(64, round(seconds * self.sample_rate))
+
+    # --------------------------------------------------------------- controls
+    def set_fx(self, **settings: float) -> None:
+        """gain_db, hpf_hz, lpf_hz, drive, peak: from the next block, smoothed."""
+        self.postfx.set(**settings)
+
+    def set_renderer_param(self, name: str, value: Any, *, crossfade_seconds: float = 2.0) -> str:
+        """Change a renderer parameter; returns how it took effect ("live" or "new bank").
+
+        Coupling, brightness and width act on the playing bank from the next block.
+        Key, mode, density and tempo need a new bank: the segments planned ahead are
+        replanned and the new bank fades in over ``crossfade_seconds``.
+        """
+        if name not in LIVE_PARAMS + STRUCTURAL_PARAMS:
+            raise ValueError(f"unknown renderer parameter {name!r}")
+        self.params[name] = value
+        if name in LIVE_PARAMS:
+            for job in (self.controller.current, self.controller._outgoing):
+                if isinstance(job, StreamingJob):
+                    getattr(job.bank, f"set_{name}")(value)
+            self.controller.replan()
+            return "live"
+        self.controller.replan()
+        self.controller.skip(round(crossfade_seconds * self.sample_rate))
+        return "new bank"
+
+    def set_segment_seconds(self, seconds: float) -> None:
+        self.controller.set_segment_frames(round(seconds * self.sample_rate))
+
+    def set_crossfade_seconds(self, seconds: float) -> None:
+        self.controller.set_crossfade_frames(round(seconds * self.sample_rate))
+
+    def skip(self, crossfade_seconds: float | None = None) -> None:
+        fade = None if crossfade_seconds is None else round(crossfade_seconds * self.sample_rate)
+        self.controller.skip(fade)
+
+    def replan(self) -> None:
+        """The plan changed (state, prompt): render the segments ahead again."""
+        self.controller.replan()
+
+    @property
+    def seconds(self) -> float:
+        """The engine's clock: seconds of audio rendered since the session started."""
+        return self.frame / self.sample_rate
 
     @property
     def faded_out(self) -> bool:
@@ -128,7 +193,10 @@ class Engine:
 
     def render(self, frames: int) -> np.ndarray:
         """The next ``frames`` frames of master output, (frames, 2) float32."""
-        f0 = self.frame
+        if self.paused:
+            self.frame += frames
+            return np.zeros((frames, 2), dtype=np.float32)
+        f0 = self.controller.frame  # segment frames are on the timeline's own clock
         mix = self.controller.render(frames)
         out = self.postfx.process(mix)
         gain = self._master_gain(frames)
@@ -136,6 +204,8 @@ class Engine:
             out *= gain[:, None]
         self.frame += frames
         self._route_capture(out, f0)
+        if self._stopping and self.faded_out:
+            self.paused = True
         return out
 
     def _route_capture(self, out: np.ndarray, f0: int) -> None:
@@ -170,6 +240,7 @@ class Engine:
             render_seconds=ev.job.render_seconds,
             frames_rendered=ev.job.frames_rendered,
             audio=audio,
+            meta=dict(ev.job.request.meta),
             _sr=self.sample_rate,
         )
         if self._on_done is not None:

@@ -8,8 +8,8 @@ Threads and processes:
   dies, the daemon kills that process and starts another.
 * The asyncio loop (uvloop where installed) runs the pump (engine → ring), the
   watchdog (stream health), the OSC server and the segment bookkeeping.
-* A thread pool measures finished segments and writes metrics rows and clips,
-  so that work never stalls the pump.
+* A worker process measures finished segments and writes metrics rows and
+  clips, so that work never holds the daemon's GIL while the pump must run.
 * Heavy renderers run in worker processes (engine/renderer.py).
 """
 
@@ -17,23 +17,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from bassd.control.osc_server import Handler, OscServer, Reply, start_osc_server
+
+from bassd.control.controller import Controller
+from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
+from bassd.control.prompt_bank import load_configured_bank
 from bassd.engine.config import Config
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.device import DeviceError
 from bassd.engine.device_process import DeviceProcess
+from bassd.engine.events_log import SessionEvents
 from bassd.engine.player import SharedPlayer
 from bassd.engine.renderer import Renderer
 from bassd.engine.ring import SharedRing
+from bassd.engine.scheduler import FrameScheduler
 from bassd.engine.timeline import SegmentStart
 
 log = structlog.get_logger("bassd.daemon")
@@ -70,6 +76,10 @@ class Daemon:
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self.first_sound_at: float | None = None
+        self.controller: Controller | None = None
+        self.events: SessionEvents | None = None
+        self.scheduler = FrameScheduler(config.osc.max_scheduled)
+        self._io_pool: ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------- callbacks
     def _segment_started(self, ev: SegmentStart) -> None:
@@ -83,12 +93,18 @@ class Daemon:
         )
         if ev.fallback:
             log.warning("segment_fallback", segment=ev.index, reason=ev.reason)
+        if self.controller is not None:
+            self.controller.on_segment_start(ev)
 
     def _segment_done(self, rec: SegmentRecord) -> None:
         if self.segment_log is None:
             return
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(None, self.segment_log.write, rec)
+        if self._io_pool is None:
+            # a process, not a thread: measuring a segment (BS.1770 loudness, FFT) holds
+            # the GIL for tens of milliseconds, which would stall the real-time pump
+            self._io_pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        fut = loop.run_in_executor(self._io_pool, self.segment_log.write, rec)
         self._pending_io.add(fut)
 
         def finished(f: asyncio.Future[Any]) -> None:
@@ -104,10 +120,16 @@ class Daemon:
 
     # ---------------------------------------------------------------- status
     def status(self) -> dict[str, Any]:
+        """Everything /status reports: the controller adds state, heart rate and prompt."""
+        if self.controller is not None:
+            return self.controller.status()
+        return self.device_status()
+
+    def device_status(self) -> dict[str, Any]:
         dev = self.player.stats() if self.player else {}
         eng = self.engine
         return {
-            "state": self.state,
+            "stream": self.state,
             "underruns": dev.get("underruns", 0),
             "dry_callbacks": dev.get("dry_callbacks", 0),
             "underrun_events": dev.get("underrun_events", 0),
@@ -126,29 +148,15 @@ class Daemon:
             "device": self.device.info.get("device") if self.device else None,
             "osc_received": self.osc.counters.received if self.osc else 0,
             "osc_dropped": self.osc.counters.dropped if self.osc else 0,
+            "osc_handled": self.osc.counters.handled if self.osc else 0,
+            "osc_scheduled_waiting": len(self.scheduler),
+            "session": self.events.path.parent.name if self.events else None,
             **(
                 {k: round(v, 1) for k, v in self.player.callback_durations().items()}
                 if self.player
                 else {}
             ),
         }
-
-    def _routes(self) -> dict[str, Handler]:
-        def status(args: list[Any], reply: Reply) -> None:
-            if args:
-                raise ValueError(f"/status takes no arguments, got {len(args)}")
-            reply("/status/json", [json.dumps(self.status(), separators=(",", ":"))])
-
-        routes: dict[str, Handler] = {"/status": status}
-        if self.config.debug.fault_injection:
-
-            def fail(args: list[Any], reply: Reply) -> None:
-                if self.device is not None:
-                    self.device.inject_failure()
-                    log.warning("fault_injected", what="callback abort")
-
-            routes["/debug/fail_callback"] = fail
-        return routes
 
     # ----------------------------------------------------------------- tasks
     def _spawn(self, coro: Any, name: str) -> None:
@@ -167,6 +175,8 @@ class Daemon:
         assert self.engine is not None and self.ring is not None
         a = self.config.audio
         while self.ring.fill() < a.target_fill_frames:
+            for action in self.scheduler.pop_due(self.engine.frame + a.block_size):
+                action()  # bundles due in this block: applied at its boundary
             block = self.engine.render(a.block_size)
             written = self.ring.write(block)
             if written != len(block):  # cannot happen: target + block ≤ capacity
@@ -179,6 +189,29 @@ class Daemon:
             if self.first_sound_at is None and self.player and self.player.p.frames_out:
                 self.first_sound_at = time.monotonic()
             await asyncio.sleep(period / 2)
+
+    def _schedule(self, when: float, action: Callable[[], None]) -> bool:
+        """Put a timetagged OSC message on the sample clock; False if its block is rendered."""
+        if self.ring is None or self.engine is None:
+            return False
+        playing = self.ring.read_pos  # the engine frame the device is playing about now
+        frame = playing + round((when - time.time()) * self.config.audio.sample_rate)
+        if frame < self.engine.frame:
+            return False
+        return self.scheduler.at(frame, action)
+
+    async def _heartbeat(self) -> None:
+        """Heart-rate staleness and calibration run on the engine's clock, 10 times a second."""
+        while True:
+            await asyncio.sleep(0.1)
+            if self.controller is not None:
+                self.controller.tick()
+
+    async def _push(self) -> None:
+        while True:
+            await asyncio.sleep(1.0 / self.config.osc.push_hz)
+            if self.controller is not None and self.osc is not None:
+                self.controller.push(self.osc.send_to)
 
     async def _watchdog(self) -> None:
         w = self.config.watchdog
@@ -234,8 +267,12 @@ class Daemon:
         prio = self.config.audio.realtime_priority
         if prio <= 0:
             return
+        # Only the loop thread: the pump must wake on time while other processes load
+        # the cores. RESET_ON_FORK keeps threads and processes started later (worker
+        # processes, the device process's Python side) at normal priority.
+        policy = os.SCHED_FIFO | getattr(os, "SCHED_RESET_ON_FORK", 0)
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+            os.sched_setscheduler(0, policy, os.sched_param(prio))
             log.info("realtime_priority", priority=prio)
         except (OSError, AttributeError) as exc:
             log.warning("realtime_priority_unavailable", priority=prio, error=str(exc))
@@ -248,12 +285,6 @@ class Daemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         self._set_realtime()
-        self.engine = Engine(
-            cfg,
-            renderer=self._renderer,
-            on_segment_start=self._segment_started,
-            on_segment_done=self._segment_done,
-        )
         self.ring = SharedRing(a.ring_frames, 2)
         self.player = SharedPlayer()
         self.device = DeviceProcess(
@@ -265,8 +296,31 @@ class Daemon:
             device=a.device,
         )
         try:
+            await self.device.spawn()  # it boots while the engine is built
+            session = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            if self.segment_log is not None:
+                session = getattr(self.segment_log, "session", session)
+            self.events = SessionEvents(cfg.outputs.sessions_dir, session)
+            fault = self.device.inject_failure if cfg.debug.fault_injection else None
+            self.controller = Controller(
+                cfg,
+                bank=load_configured_bank(cfg.prompts, seed=cfg.timeline.seed),
+                events=self.events,
+                status=self.device_status,
+                fault=fault,
+                prompts_dir=cfg.control.prompts_dir,
+            )
+            self.engine = Engine(
+                cfg,
+                renderer=self._renderer,
+                on_segment_start=self._segment_started,
+                on_segment_done=self._segment_done,
+                params_provider=self.controller.segment_params,
+            )
+            self.controller.attach(self.engine)
+            self.controller.start_session()
             self._top_up()  # the ring is full before the first callback
-            dev = await self.device.start()
+            dev = await self.device.open()
             self.state = "playing"
             log.info(
                 "daemon_started",
@@ -277,14 +331,29 @@ class Daemon:
                 latency_s=round(float(dev.get("latency", 0.0)), 4),
                 renderer=self.engine.renderer.name,
             )
+            o = cfg.osc
+            settings = OscSettings(
+                reply_port=o.reply_port,
+                allow=tuple(o.allow),
+                rate_limit=o.rate_limit,
+                rate_burst=o.rate_burst,
+                secret=o.secret,
+                max_datagram=o.max_datagram,
+                max_bundle_depth=o.max_bundle_depth,
+                max_scheduled=o.max_scheduled,
+                max_schedule_ahead_seconds=o.max_schedule_ahead_seconds,
+                debug=cfg.debug.fault_injection,
+            )
             self._osc_transport, self.osc = await start_osc_server(
-                cfg.osc.host, cfg.osc.port, self._routes(), cfg.osc.reply_port
+                o.host, o.port, self.controller, settings, self._schedule, o.receive_buffer_bytes
             )
             log.info(
                 "osc_listening", host=cfg.osc.host, port=cfg.osc.port, reply_port=cfg.osc.reply_port
             )
             self._spawn(self._pump(), "pump")
             self._spawn(self._watchdog(), "watchdog")
+            self._spawn(self._heartbeat(), "heartbeat")
+            self._spawn(self._push(), "push")
             if ready is not None:
                 ready(self)
             await self._stop.wait()
@@ -326,6 +395,10 @@ class Daemon:
             self.ring.close()
         if self.player is not None:
             self.player.close()
+        if self.events is not None:
+            self.events.close()
+        if self._io_pool is not None:
+            self._io_pool.shutdown(wait=True)
 
 
 def event_loop_runner() -> tuple[str, Callable[..., Any]]:

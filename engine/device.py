@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sounddevice as sd
+
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.ring import SharedRing
 

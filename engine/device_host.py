@@ -1,9 +1,10 @@
 """The device process: owns PortAudio and runs the C callback; nothing else.
 
 The daemon starts it as ``python -m bassd.engine.device_host`` with the names of
-the shared ring and the shared player state. It opens the output stream, prints
-one JSON line (``opened`` or ``error``) and then only waits on stdin: ``stop``
-(or the daemon's death, which closes stdin) ends it.
+the shared ring and the shared player state. It prints ``ready``, waits for
+``start`` on stdin, opens the output stream, prints one JSON line (``opened``
+or ``error``) and then only waits on stdin: ``stop`` (or the daemon's death,
+which closes stdin) ends it.
 
 Why a process of its own: when a sound server dies, PortAudio cannot be
 reinitialised in the same process (PortAudio's JACK host API aborts on
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
 
     ring = SharedRing.attach(args.ring)
     player = SharedPlayer.attach(args.player)
+    # Started early, while the daemon builds its engine: wait for "start", so the
+    # callback never runs before the ring holds audio.
+    _say(event="ready")
+    line = sys.stdin.readline()
+    if line.strip() != "start":
+        return 0
     stream = DeviceStream(
         ring,
         sample_rate=args.sample_rate,

@@ -36,8 +36,8 @@ class DeviceProcess:
         self.info: dict[str, Any] = {}
         self.opened_at = 0.0
 
-    async def start(self, timeout: float = 15.0) -> dict[str, Any]:
-        """Start the process and wait until the stream plays; DeviceError if it cannot."""
+    async def spawn(self) -> None:
+        """Start the process (it imports PortAudio and waits for ``open``)."""
         args = [
             sys.executable, "-m", "bassd.engine.device_host",
             "--ring", self.ring.name, "--player", self.player.name,
@@ -55,29 +55,48 @@ class DeviceProcess:
             stderr=asyncio.subprocess.DEVNULL,
             env=env,
         )
-        assert self.proc.stdout is not None
+
+    async def _next_event(self, timeout: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not line:
+                code = await self.proc.wait()
+                raise DeviceError(f"the device process exited ({code}) before opening the device")
+            with contextlib.suppress(json.JSONDecodeError):
+                msg: dict[str, Any] = json.loads(line)
+                return msg
+
+    async def open(self, timeout: float = 15.0) -> dict[str, Any]:
+        """Tell the spawned process to open the stream; DeviceError if it cannot."""
+        if self.proc is None:
+            await self.spawn()
+        assert self.proc is not None and self.proc.stdin is not None
         try:
-            while True:
-                line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-                if not line:
-                    code = await self.proc.wait()
-                    raise DeviceError(
-                        f"the device process exited ({code}) before opening the device"
-                    )
-                with contextlib.suppress(json.JSONDecodeError):
-                    msg = json.loads(line)
-                    if msg.get("event") == "opened":
-                        self.info = msg
-                        self.opened_at = time.monotonic()
-                        return msg
-                    if msg.get("event") == "error":
-                        await self.proc.wait()
-                        raise DeviceError(msg.get("message", "cannot open the audio device"))
+            msg = await self._next_event(timeout)
+            if msg.get("event") == "ready":
+                self.proc.stdin.write(b"start\n")
+                await self.proc.stdin.drain()
+                msg = await self._next_event(timeout)
         except TimeoutError:
             self.kill()
             raise DeviceError(
                 f"the device process did not open the device within {timeout:g} s"
             ) from None
+        if msg.get("event") == "opened":
+            self.info = msg
+            self.opened_at = time.monotonic()
+            return msg
+        await self.proc.wait()
+        self.proc = None
+        raise DeviceError(
+            str(msg.get("message", f"unexpected reply from the device process: {msg}"))
+        )
+
+    async def start(self, timeout: float = 15.0) -> dict[str, Any]:
+        """Spawn and open in one go."""
+        await self.spawn()
+        return await self.open(timeout)
 
     @property
     def alive(self) -> bool:

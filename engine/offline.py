@@ -11,12 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+
+from bassd.control.controller import Controller
+from bassd.control.prompt_bank import load_configured_bank
 from bassd.engine.config import Config
 from bassd.engine.core import Engine, SegmentRecord
+from bassd.engine.events_log import SessionEvents
 from bassd.engine.renderer import Renderer
 from bassd.engine.segment_log import SegmentLog
 from bassd.engine.timeline import SegmentStart
 from bassd.engine.wavfile import WavWriter
+
+HrTrace = list[tuple[float, float, list[float]]]
 
 log = structlog.get_logger("bassd.offline")
 
@@ -29,6 +35,8 @@ class RenderResult:
     wall_seconds: float
     segments: int
     fallbacks: int
+    events_csv: Path | None = None
+    states: tuple[tuple[float, str], ...] = ()
 
     @property
     def speed(self) -> float:
@@ -44,9 +52,26 @@ def render_offline(
     renderer: Renderer | None = None,
     fallback: Renderer | None = None,
     segment_log: SegmentLog | None = None,
+    hr_trace: HrTrace | None = None,
+    session: str | None = None,
+    record_events: bool = True,
 ) -> RenderResult:
+    """Render ``seconds`` of the session; a heart-rate trace (t, bpm, rr) drives the
+    same controller as live OSC, on the simulated clock."""
     sr, block = config.audio.sample_rate, config.audio.block_size
     total = round(seconds * sr)
+    session = session or (segment_log.session if segment_log is not None else None)
+    events = (
+        SessionEvents(config.outputs.sessions_dir, session or time.strftime("%Y%m%dT%H%M%S"))
+        if record_events
+        else None
+    )
+    controller = Controller(
+        config,
+        bank=load_configured_bank(config.prompts, seed=config.timeline.seed),
+        events=events,
+        prompts_dir=config.control.prompts_dir,
+    )
 
     def started(ev: SegmentStart) -> None:
         log.info(
@@ -56,23 +81,48 @@ def render_offline(
             renderer=ev.job.renderer,
             fallback=ev.fallback,
             reason=ev.reason or None,
+            prompt=ev.job.request.meta.get("prompt"),
         )
+        controller.on_segment_start(ev)
 
     def done(rec: SegmentRecord) -> None:
         if segment_log is not None:
             segment_log.write(rec)
 
     engine = Engine(
-        config, renderer=renderer, fallback=fallback, on_segment_start=started, on_segment_done=done
+        config,
+        renderer=renderer,
+        fallback=fallback,
+        on_segment_start=started,
+        on_segment_done=done,
+        params_provider=controller.segment_params,
     )
+    controller.attach(engine)
+    controller.start_session()
+    states: list[tuple[float, str]] = [(0.0, controller.hr.state)]
+    trace = sorted(hr_trace or [], key=lambda s: s[0])
+    next_sample = 0
     t0 = time.perf_counter()
     try:
         with WavWriter(out, sr, 2) as wav:
             while engine.frame < total:
-                wav.write(engine.render(min(block, total - engine.frame)))
+                n = min(block, total - engine.frame)
+                block_end = (engine.frame + n) / sr
+                # samples that arrive during this block are applied at its start, as the
+                # live daemon applies a datagram at the next block it renders
+                while next_sample < len(trace) and trace[next_sample][0] < block_end:
+                    t, bpm, rr = trace[next_sample]
+                    controller.hr_sample(max(t, engine.seconds), bpm, tuple(rr))
+                    next_sample += 1
+                controller.tick()
+                if controller.hr.state != states[-1][1]:
+                    states.append((engine.seconds, controller.hr.state))
+                wav.write(engine.render(n))
         engine.flush()
     finally:
         engine.close()
+        if events is not None:
+            events.close()
     wall = time.perf_counter() - t0
     return RenderResult(
         path=Path(out),
@@ -81,4 +131,6 @@ def render_offline(
         wall_seconds=wall,
         segments=engine.segment_index + 1,
         fallbacks=engine.fallbacks,
+        events_csv=events.path if events is not None else None,
+        states=tuple(states),
     )

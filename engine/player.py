@@ -12,6 +12,7 @@ from multiprocessing import resource_tracker, shared_memory
 from typing import Any
 
 import numpy as np
+
 from bassd.engine._rtcore import ffi
 
 SIZE = ffi.sizeof("bassd_player")

@@ -24,6 +24,7 @@ from multiprocessing import resource_tracker, shared_memory
 from typing import Any, Protocol
 
 import numpy as np
+
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 
 
@@ -36,6 +37,7 @@ class RenderRequest:
     frames: int
     sample_rate: int
     params: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # prompt id, text, state …
 
 
 class RenderJob(Protocol):
@@ -94,6 +96,11 @@ class StreamingJob:
 
     def close(self) -> None:
         pass
+
+    @property
+    def bank(self) -> KuramotoBank:
+        """The live oscillator bank (for controls that change the playing segment)."""
+        return self._bank
 
 
 class KuramotoRenderer:

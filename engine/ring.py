@@ -13,6 +13,7 @@ from multiprocessing import resource_tracker, shared_memory
 from typing import Any
 
 import numpy as np
+
 from bassd.engine._rtcore import ffi, lib
 
 HEADER_BYTES = 256

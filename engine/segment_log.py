@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+
 from bassd.dsp.metrics import measure
 from bassd.engine.core import SegmentRecord
 from bassd.engine.wavfile import write_wav

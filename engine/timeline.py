@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from bassd.dsp.crossfade import equal_power_gains, fade_positions
 from bassd.engine.renderer import Renderer, RenderJob, RenderRequest
 
@@ -37,7 +38,7 @@ class SegmentStart:
     reason: str = ""
 
 
-ParamsProvider = Callable[[int], dict[str, Any]]
+ParamsProvider = Callable[[int], tuple[dict[str, Any], dict[str, Any]]]  # (params, meta)
 
 
 class SegmentController:
@@ -75,25 +76,30 @@ class SegmentController:
         self._current: RenderJob | None = None
         self._outgoing: RenderJob | None = None
         self._fade_start = 0  # frame the current crossfade started
+        self._fade_len = crossfade_frames  # length of the current crossfade
+        self._segment_start = 0
+        self._boundary = 0  # frame the next segment starts
         self._fill_queue()
 
     # ------------------------------------------------------------------ jobs
-    def _request(self, index: int, params: dict[str, Any]) -> RenderRequest:
+    def _request(self, index: int, provider: ParamsProvider) -> RenderRequest:
+        params, meta = provider(index)
         return RenderRequest(
             index=index,
             seed=self.seed + index,
             frames=self.segment_frames + self.crossfade_frames,
             sample_rate=self.sample_rate,
             params=params,
+            meta=meta,
         )
 
     def _fill_queue(self) -> None:
         while len(self._pending) < self.lookahead:
             k = self._next_request
             self._next_request += 1
-            self._pending.append(self.renderer.submit(self._request(k, self._params(k))))
+            self._pending.append(self.renderer.submit(self._request(k, self._params)))
 
-    def _start_next_segment(self) -> None:
+    def _start_next_segment(self, fade_frames: int | None = None) -> None:
         index = self.segment_index + 1
         head = self._pending[0] if self._pending else None
         failed = getattr(head, "failed", False)
@@ -104,17 +110,20 @@ class SegmentController:
             event = SegmentStart(index, self.frame, job, fallback=False)
         else:
             reason = "render failed" if failed else "render not ready"
-            job = self.fallback.submit(self._request(index, self._fallback_params(index)))
+            job = self.fallback.submit(self._request(index, self._fallback_params))
             self.fallbacks += 1
             event = SegmentStart(index, self.frame, job, fallback=True, reason=reason)
         if self._outgoing is not None:  # a crossfade still running: cut it short
             self._outgoing.close()
         self._outgoing = self._current
-        if self.crossfade_frames == 0 and self._outgoing is not None:
+        self._fade_len = self.crossfade_frames if fade_frames is None else fade_frames
+        if self._fade_len == 0 and self._outgoing is not None:
             self._outgoing.close()
             self._outgoing = None
         self._current = job
         self._fade_start = self.frame
+        self._segment_start = self.frame
+        self._boundary = self.frame + self.segment_frames
         self.segment_index = index
         self._fill_queue()
         if self._on_segment is not None:
@@ -122,11 +131,44 @@ class SegmentController:
 
     def next_boundary(self) -> int:
         """Frame at which the next segment starts."""
-        return (self.segment_index + 1) * self.segment_frames
+        return self._boundary
 
-    def skip(self) -> None:
-        """Start the next segment now (with its crossfade)."""
-        self._start_next_segment()
+    @property
+    def current(self) -> RenderJob | None:
+        return self._current
+
+    def skip(self, fade_frames: int | None = None) -> None:
+        """Start the next segment at the next rendered frame (crossfade, default length)."""
+        if fade_frames is not None:
+            fade_frames = max(0, min(fade_frames, self.segment_frames // 2))
+        self._start_next_segment(fade_frames)
+
+    def replan(self) -> None:
+        """Drop the segments rendered ahead and ask for them again (the plan changed)."""
+        for job in self._pending:
+            job.close()
+        self._pending.clear()
+        self._next_request = self.segment_index + 1
+        self._fill_queue()
+
+    def set_segment_frames(self, frames: int) -> None:
+        """New segment length; the playing segment ends at its start + the new length."""
+        if frames < 2 * self.crossfade_frames:
+            raise ValueError(
+                f"segment length must be at least twice the crossfade "
+                f"({2 * self.crossfade_frames / self.sample_rate:g} s)"
+            )
+        self.segment_frames = frames
+        if self.segment_index >= 0:
+            self._boundary = max(self.frame, self._segment_start + frames)
+
+    def set_crossfade_frames(self, frames: int) -> None:
+        if frames * 2 > self.segment_frames:
+            raise ValueError(
+                f"crossfade must be at most half the segment length "
+                f"({self.segment_frames / self.sample_rate / 2:g} s)"
+            )
+        self.crossfade_frames = frames
 
     # --------------------------------------------------------------- render
     def render(self, frames: int) -> np.ndarray:
@@ -138,7 +180,7 @@ class SegmentController:
                 self._start_next_segment()
             n = min(frames - done, self.next_boundary() - self.frame)
             if self._outgoing is not None:
-                left = self._fade_start + self.crossfade_frames - self.frame
+                left = self._fade_start + self._fade_len - self.frame
                 if left <= 0:
                     self._outgoing.close()
                     self._outgoing = None
@@ -147,7 +189,7 @@ class SegmentController:
             assert self._current is not None
             block = self._current.read(n)
             if self._outgoing is not None:
-                pos = fade_positions(self.frame - self._fade_start, n, self.crossfade_frames)
+                pos = fade_positions(self.frame - self._fade_start, n, self._fade_len)
                 g_out, g_in = equal_power_gains(pos)
                 old = self._outgoing.read(n)
                 block = block * g_in[:, None].astype(np.float32) + old * g_out[:, None].astype(

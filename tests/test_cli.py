@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from bassd.engine.wavfile import read_wav
 
 SR = 48_000

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from bassd.control.hr import HeartRateMonitor, HrConfig, HrEvent, read_hr_trace
 from pydantic import ValidationError
+
+from bassd.control.hr import HeartRateMonitor, HrConfig, HrEvent, read_hr_trace
 
 # 1 Hz noise around 70 with high outliers: median 70, mean 73.6.
 _NOISY_70 = [70, 69, 71, 88, 70, 68, 72, 70, 88, 70]

@@ -12,6 +12,8 @@ from statistics import mean
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from bassd.control.prompt_bank import (
     CORE_CATEGORIES,
     FIELDS,
@@ -25,7 +27,6 @@ from bassd.control.prompt_bank import (
     renderer_params,
 )
 from bassd.engine.config import KuramotoParams
-from pydantic import ValidationError
 
 
 def _row(id_: str, category: str = "calm", **over: Any) -> dict[str, Any]:

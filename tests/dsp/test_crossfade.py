@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from bassd.dsp.crossfade import crossfade, equal_power_gains, fade_positions
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from bassd.dsp.filters import StreamingFilter
-from bassd.dsp.postfx import PostFX
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from bassd.dsp.filters import StreamingFilter
+from bassd.dsp.postfx import PostFX
 
 SR = 48_000
 
@@ -76,3 +77,19 @@ def test_nan_does_not_poison_the_state() -> None:
     f.process(np.full((64, 2), np.nan))
     y = f.process(np.ones((4800, 2)))
     assert np.isfinite(y).all() and abs(y[-1, 0] - 1.0) < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("kind", "cutoff"), [("highpass", 120.0), ("lowpass", 10_000.0), ("lowpass", 300.0)]
+)
+def test_design_matches_scipy(kind: str, cutoff: float) -> None:
+    """Our numpy Butterworth design has scipy.signal.butter's frequency response (to 1e-9)."""
+    from scipy import signal
+
+    from bassd.dsp.filters import butter_sos
+
+    ours = butter_sos(4, cutoff, SR, kind)
+    ref = signal.butter(4, cutoff, btype=kind, fs=SR, output="sos")
+    _, h_ours = signal.sosfreqz(ours, 8192, fs=SR)
+    _, h_ref = signal.sosfreqz(ref, 8192, fs=SR)
+    np.testing.assert_allclose(np.abs(h_ours), np.abs(h_ref), atol=1e-9)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from bassd.dsp.limiter import SoftLimiter
-from bassd.dsp.postfx import PostFX
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
+from bassd.dsp.limiter import SoftLimiter
+from bassd.dsp.postfx import PostFX
 
 
 def test_full_scale_square_and_impulses() -> None:

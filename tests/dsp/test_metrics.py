@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from bassd.dsp.metrics import measure
 
 SR = 48_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.dsp.scales import hz_to_midi, scale_pitch_classes
 

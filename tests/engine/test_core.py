@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.config import load_config
 from bassd.engine.core import Engine, SegmentRecord

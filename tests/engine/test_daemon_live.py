@@ -31,7 +31,7 @@ def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
     last = query_status(d.osc_port, d.reply_port)
     wall = time.monotonic() - t0
     assert last["underruns"] == 0 and last["dry_callbacks"] == 0
-    assert last["state"] == "playing" and last["renderer"] == "kuramoto"
+    assert last["stream"] == "playing" and last["renderer"] == "kuramoto"
     assert (last["sample_rate"], last["block_size"]) == (48000, 256)
     expected = wall * 48000 / 256
     got = last["callbacks"] - first["callbacks"]
@@ -80,7 +80,7 @@ def test_watchdog_reopens_after_callback_abort(jack_server, start_daemon) -> Non
     d.wait_for_log("stream_reopened", timeout=5)
     time.sleep(1.0)
     after = query_status(d.osc_port, d.reply_port)
-    assert after["stream_restarts"] == 1 and after["state"] == "playing"
+    assert after["stream_restarts"] == 1 and after["stream"] == "playing"
     assert after["callbacks"] > before["callbacks"] + 100
     assert after["engine_frame"] > before["engine_frame"]
     assert after["segment_index"] >= before["segment_index"]
@@ -99,7 +99,7 @@ def test_survives_jack_server_restart(private_jack_server, start_daemon) -> None
     d.wait_for_log("stream_reopened", timeout=20)
     time.sleep(1.0)
     after = query_status(d.osc_port, d.reply_port)
-    assert after["state"] == "playing" and after["stream_restarts"] >= 1
+    assert after["stream"] == "playing" and after["stream_restarts"] >= 1
     assert after["engine_frame"] > frame_before
     c0 = after["callbacks"]
     time.sleep(1.0)
@@ -117,7 +117,7 @@ def test_status_answers_malformed_input_with_a_count(jack_server, start_daemon) 
     oscsend(d.osc_port, "/no/such/address", "f", 1.0)
     time.sleep(0.3)
     st = query_status(d.osc_port, d.reply_port)
-    assert st["osc_dropped"] == 4 and st["underruns"] == 0 and st["state"] == "playing"
+    assert st["osc_dropped"] == 4 and st["underruns"] == 0 and st["stream"] == "playing"
     assert any(
         e["event"] == "osc_rejected" and e.get("peer", "").startswith("127.0.0.1:")
         for e in d.events()

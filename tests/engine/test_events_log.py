@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from bassd.engine.events_log import SessionEvents
 
 

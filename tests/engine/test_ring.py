@@ -6,9 +6,10 @@ import multiprocessing as mp
 
 import numpy as np
 import pytest
-from bassd.engine.ring import SharedRing
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from bassd.engine.ring import SharedRing
 
 
 def _frames(start: int, n: int, channels: int = 2) -> np.ndarray:

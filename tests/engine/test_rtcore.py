@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.ring import SharedRing
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from bassd.engine.config import load_config
 from bassd.engine.core import Engine
 from bassd.engine.renderer import KuramotoRenderer, ProcessRenderer
 from bassd.engine.timeline import SegmentController, SegmentStart
-
 from tests.engine.renderers_for_tests import ConstantRenderer, slow_tone_clip, tone_clip
 
 SR = 48_000
@@ -24,8 +24,8 @@ def _controller(renderer=None, fallback=None, seg=1000, xfade=100, lookahead=2, 
         seed=0,
         renderer=renderer or ConstantRenderer(),
         fallback=fallback or ConstantRenderer(),
-        params=lambda k: {},
-        fallback_params=lambda k: {},
+        params=lambda k: ({}, {}),
+        fallback_params=lambda k: ({}, {}),
         on_segment=None if events is None else events.append,
     )
 

@@ -1,0 +1,241 @@
+"""The OSC address table: the single source of truth for the daemon's control surface.
+
+Each entry names an address, its arguments (type, range or choices, unit),
+its help text and the controller method that handles it. Validation, the
+``/help`` reply, ``docs/osc.md`` (``python -m bassd.control.addresses``) and
+the patches are all generated from this table.
+
+Argument types on the wire: ``f`` accepts OSC ints and floats (Max sends
+ints), ``i`` accepts ints and integral floats (TouchOSC sends floats), ``s``
+accepts strings. Values outside the range are rejected, never clamped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from bassd.control.osc_codec import OscError
+from bassd.dsp.scales import KEYS, MODES
+
+STATES = ("neutral", "stress", "underaroused")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str  # "f" | "i" | "s"
+    unit: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] | None = None
+    optional: bool = False
+    repeat: int = 1  # >1: this argument may appear 1..repeat times (last argument only)
+    max_len: int = 200
+
+    def describe(self) -> str:
+        if self.choices:
+            rng = "|".join(self.choices)
+        elif self.lo is not None and self.hi is not None:
+            rng = f"{self.lo:g}..{self.hi:g}"
+        else:
+            rng = ""
+        unit = f" {self.unit}" if self.unit else ""
+        many = f" ×1..{self.repeat}" if self.repeat > 1 else ""
+        opt = "optional " if self.optional else ""
+        return f"{opt}{self.name} ({self.type}{many}{': ' + rng if rng else ''}{unit})".strip()
+
+    def convert(self, tag: str, value: Any, address: str) -> Any:
+        if self.type == "f":
+            if tag not in "ifhd":
+                raise OscError(f"{self.name}: expected a number, got type '{tag}'")
+            v = float(value)
+            if not math.isfinite(v):
+                raise OscError(f"{self.name}: not a finite number")
+        elif self.type == "i":
+            integral = tag in "fd" and math.isfinite(value) and float(value).is_integer()
+            if tag in "ih" or integral:
+                v = int(value)
+            else:
+                raise OscError(f"{self.name}: expected an integer, got type '{tag}'")
+        else:
+            if tag not in "sS":
+                raise OscError(f"{self.name}: expected a string, got type '{tag}'")
+            if len(value) > self.max_len:
+                raise OscError(f"{self.name}: longer than {self.max_len} characters")
+            if self.choices and value not in self.choices:
+                raise OscError(f"{self.name}: {value!r} is not one of {'|'.join(self.choices)}")
+            return value
+        if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+            unit = f" {self.unit}" if self.unit else ""
+            raise OscError(f"{self.name}: {v:g} out of range {self.lo:g}..{self.hi:g}{unit}")
+        return v
+
+
+@dataclass(frozen=True)
+class Address:
+    path: str
+    handler: str
+    help: str
+    args: tuple[Arg, ...] = ()
+    group: str = "control"
+    changes_state: bool = True  # needs the shared secret when one is configured
+    debug: bool = False  # only with debug.fault_injection
+
+    @property
+    def signature(self) -> str:
+        return " ".join(a.describe() for a in self.args) or "(no arguments)"
+
+    @property
+    def min_args(self) -> int:
+        return sum(1 for a in self.args if not a.optional)
+
+    @property
+    def max_args(self) -> int:
+        return sum(a.repeat for a in self.args)
+
+    def validate(self, tags: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Typed, range-checked values, or OscError with the reason."""
+        n = len(args)
+        if not self.min_args <= n <= self.max_args:
+            want = (
+                str(self.min_args)
+                if self.min_args == self.max_args
+                else f"{self.min_args}..{self.max_args}"
+            )
+            raise OscError(f"takes {want} argument(s), got {n}")
+        out = []
+        specs = list(self.args)
+        for i, (tag, value) in enumerate(zip(tags, args, strict=True)):
+            spec = specs[min(i, len(specs) - 1)]
+            out.append(spec.convert(tag, value, self.path))
+        return tuple(out)
+
+
+F, I, S = "f", "i", "s"
+
+TABLE: tuple[Address, ...] = (
+    # heart rate
+    Address("/hr/bpm", "hr_bpm", "One heart-rate sample (a BLE bridge or any source, ~1 Hz). "
+            "Physiologically impossible values and jumps are logged as rejected samples.",
+            (Arg("bpm", F, "bpm", 0, 400),), "heart rate"),
+    Address("/hr/rr", "hr_rr", "RR intervals since the last message, in milliseconds.",
+            (Arg("rr", F, "ms", 100, 4000, repeat=16),), "heart rate"),
+    Address("/state/force", "state_force", "Force the listener state (overrides the heart-rate rules).",
+            (Arg("state", S, choices=STATES),), "heart rate"),
+    Address("/state/auto", "state_auto", "Back to the heart-rate rules.", (), "heart rate"),
+    Address("/baseline/start", "baseline_start", "Start a baseline calibration (median of the samples).",
+            (Arg("seconds", F, "s", 10, 1800, optional=True),), "heart rate"),
+    Address("/baseline/set", "baseline_set", "Set the baseline heart rate explicitly.",
+            (Arg("bpm", F, "bpm", 30, 220),), "heart rate"),
+    # prompts
+    Address("/prompt/set", "prompt_set", "Use this prompt (by id) for the next segment.",
+            (Arg("id", S, max_len=64),), "prompts"),
+    Address("/prompt/next", "prompt_next", "Next prompt of the current state's category, now.",
+            (), "prompts"),
+    Address("/prompt/text", "prompt_text", "Free text for a one-off segment (the DSP renderer "
+            "reads mood and tempo words from it).", (Arg("text", S, max_len=500),), "prompts"),
+    Address("/prompt/bank", "prompt_bank", "Load a prompt bank file (.json or .csv) from the "
+            "configured prompts folder.", (Arg("file", S, max_len=128),), "prompts"),
+    # mix and FX
+    Address("/master/gain", "master_gain", "Master gain before the limiter.",
+            (Arg("gain", F, "dB", -60, 12),), "mix and FX"),
+    Address("/fx/hpf", "fx_hpf", "High-pass cut-off.", (Arg("hz", F, "Hz", 10, 2000),), "mix and FX"),
+    Address("/fx/lpf", "fx_lpf", "Low-pass cut-off.", (Arg("hz", F, "Hz", 1000, 20000),),
+            "mix and FX"),
+    Address("/fx/drive", "fx_drive", "Limiter drive (tanh).", (Arg("drive", F, "", 0.1, 10),),
+            "mix and FX"),
+    Address("/fx/peak", "fx_peak", "Limiter peak target.", (Arg("peak", F, "FS", 0.05, 1.0),),
+            "mix and FX"),
+    # timeline
+    Address("/segment/length", "segment_length", "Segment length (applies to the playing segment).",
+            (Arg("seconds", F, "s", 2, 600),), "timeline"),
+    Address("/crossfade", "crossfade", "Crossfade length between segments (≤ half a segment).",
+            (Arg("seconds", F, "s", 0, 30),), "timeline"),
+    Address("/segment/skip", "segment_skip", "Start the next segment now (with its crossfade).",
+            (), "timeline"),
+    # renderer
+    Address("/renderer/coupling", "renderer_coupling", "Kuramoto coupling K in units of the "
+            "critical coupling: < 1 shimmering, > 1 locked chord. Live.",
+            (Arg("k", F, "K/Kc", 0, 8),), "renderer"),
+    Address("/renderer/brightness", "renderer_brightness", "Spectral tilt, 0 dark .. 1 bright. Live.",
+            (Arg("brightness", F, "", 0, 1),), "renderer"),
+    Address("/renderer/width", "renderer_width", "Stereo width. Live.", (Arg("width", F, "", 0, 1),),
+            "renderer"),
+    Address("/renderer/density", "renderer_density", "Number of partials (crossfades to a new bank).",
+            (Arg("partials", I, "", 4, 4096),), "renderer"),
+    Address("/renderer/key", "renderer_key", "Key (crossfades to a new bank).",
+            (Arg("key", S, choices=KEYS),), "renderer"),
+    Address("/renderer/mode", "renderer_mode", "Mode (crossfades to a new bank).",
+            (Arg("mode", S, choices=tuple(MODES)),), "renderer"),
+    Address("/renderer/tempo", "renderer_tempo", "Pulse and harmonic rhythm (crossfades to a new bank).",
+            (Arg("bpm", F, "bpm", 20, 240),), "renderer"),
+    # transport
+    Address("/transport/start", "transport_start", "Resume the timeline with a fade-in.",
+            (Arg("fade", F, "s", 0, 10, optional=True),), "transport"),
+    Address("/transport/stop", "transport_stop", "Fade out and pause the timeline.",
+            (Arg("fade", F, "s", 0, 10, optional=True),), "transport"),
+    # queries
+    Address("/status", "status", "Reply /status/json (one JSON object) and one /status/<field> "
+            "message per field.", (), "queries", changes_state=False),
+    Address("/help", "help", "Reply /help/address (address, arguments, help) per address.", (),
+            "queries", changes_state=False),
+    Address("/subscribe", "subscribe", "Push /status/<field> messages at osc.push_hz to this host "
+            "(on the given port, else the reply port) until /unsubscribe or osc.subscription_seconds.",
+            (Arg("port", I, "", 1, 65535, optional=True),), "queries", changes_state=False),
+    Address("/unsubscribe", "unsubscribe", "Stop pushes to this host (and port).",
+            (Arg("port", I, "", 1, 65535, optional=True),), "queries", changes_state=False),
+    Address("/debug/fail_callback", "debug_fail_callback", "Make the next audio callback abort "
+            "(watchdog tests; only with debug.fault_injection).", (), "debug", debug=True),
+)  # fmt: skip
+
+BY_PATH: dict[str, Address] = {a.path: a for a in TABLE}
+
+
+def render_markdown() -> str:
+    """docs/osc.md, generated from the table."""
+    lines = [
+        "# OSC address space",
+        "",
+        "Generated from `control/addresses.py` by `python -m bassd.control.addresses`; "
+        "a test fails when this file is stale.",
+        "",
+        "The daemon listens on 127.0.0.1:8000 and replies to the sender's host on port 9000 "
+        "(TouchOSC's defaults; `osc.port`, `osc.reply_port`). A rejected message is counted "
+        "(`osc_dropped`), logged (rate-limited) and answered with `/error s s` "
+        "(address, reason).",
+        "",
+        "Types: `f` accepts OSC ints and floats; `i` accepts ints and integral floats; "
+        "`s` strings. With `osc.secret` set, every message marked *secret* must carry the "
+        "secret as one extra, last string argument (Max: `[append mysecret]`; TouchOSC: add a "
+        "constant string argument to the control's message).",
+        "",
+    ]
+    group = None
+    for a in TABLE:
+        if a.group != group:
+            group = a.group
+            lines += [f"## {group}", "", "| address | arguments | secret | what it does |",
+                      "|---|---|---|---|"]  # fmt: skip
+        secret = "yes" if a.changes_state else ""
+        lines.append(f"| `{a.path}` | {a.signature} | {secret} | {a.help} |")
+        if a is TABLE[-1] or TABLE[TABLE.index(a) + 1].group != group:
+            lines.append("")
+    lines += [
+        "## replies",
+        "",
+        "| address | arguments |",
+        "|---|---|",
+        "| `/status/json` | one JSON object string with every status field |",
+        "| `/status/<field>` | one message per field (`s`, `f` or `i`), for a TouchOSC label "
+        "or a Max `[route]` |",
+        "| `/help/address` | address, argument signature, help text |",
+        "| `/error` | address, reason |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

@@ -1,0 +1,21 @@
+"""The oscillator bank's parameters as a renderer request carries them (validated)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bassd.dsp.scales import KEYS, MODES
+
+
+class KuramotoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    key: Literal[KEYS] = "D"  # type: ignore[valid-type]
+    mode: Literal[tuple(MODES)] = "dorian"  # type: ignore[valid-type]
+    tempo_bpm: float = Field(64.0, ge=20.0, le=240.0)
+    brightness: float = Field(0.5, ge=0.0, le=1.0)
+    density: int = Field(96, ge=4, le=8192)
+    coupling: float = Field(0.6, ge=0.0, le=8.0)
+    width: float = Field(0.7, ge=0.0, le=1.0)

@@ -41,9 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(run)
     render = sub.add_parser("render", help="render a session offline to a 48 kHz / 24-bit WAV")
     _add_config_args(render)
-    render.add_argument("--seconds", type=float, required=True, help="length of the render")
+    render.add_argument("--seconds", type=float, help="length (default: the trace's, else 120)")
     render.add_argument("--out", type=Path, required=True, help="output WAV file")
     render.add_argument("--seed", type=int, help="timeline seed (default: timeline.seed)")
+    render.add_argument(
+        "--hr-trace", type=Path, help="heart-rate CSV (t,bpm[,rr_ms]) that steers the session"
+    )
+    render.add_argument(
+        "--scenario", help="a shipped heart-rate scenario (see `bassd demo --list`)"
+    )
+    demo = sub.add_parser(
+        "demo", help="render a shipped heart-rate scenario end to end (baseline, stress, recovery)"
+    )
+    _add_config_args(demo)
+    demo.add_argument("--scenario", default="stress_recovery")
+    demo.add_argument("--out", type=Path, default=Path("outputs/demo.wav"))
+    demo.add_argument("--seed", type=int)
+    demo.add_argument("--list", action="store_true", help="list the shipped scenarios")
     sub.add_parser("devices", help="list audio output devices")
     status = sub.add_parser("status", help="ask a running daemon for its status over OSC")
     _add_config_args(status)
@@ -90,22 +104,71 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 3
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def scenario_path(name: str) -> Path:
+    from importlib.resources import files
+
+    folder = files("bassd.configs.scenarios")
+    path = Path(str(folder.joinpath(f"{name}.csv")))
+    if not path.is_file():
+        names = sorted(
+            p.name.removesuffix(".csv") for p in folder.iterdir() if p.name.endswith(".csv")
+        )
+        raise SystemExit(f"bassd: no scenario {name!r}; shipped: {', '.join(names)}")
+    return path
+
+
+def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
     cfg = _load(args)
-    if args.seconds <= 0:
-        print("bassd: --seconds must be positive", file=sys.stderr)
-        return 2
+    from bassd.control.hr import read_hr_trace
     from bassd.engine.logging_setup import configure_logging
     from bassd.engine.offline import render_offline
 
     configure_logging(cfg.logging.level, cfg.logging.format)
-    result = render_offline(cfg, args.seconds, args.out, segment_log=_segment_log(cfg))
+    trace = None
+    if trace_path is not None:
+        try:
+            trace = read_hr_trace(trace_path)
+        except (OSError, ValueError) as exc:
+            print(f"bassd: {exc}", file=sys.stderr)
+            return 2
+    seconds = args.seconds
+    if seconds is None:
+        seconds = (trace[-1][0] + 5.0) if trace else 120.0
+    if seconds <= 0:
+        print("bassd: --seconds must be positive", file=sys.stderr)
+        return 2
+    result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace)
     print(
         f"rendered {result.seconds:.1f} s to {result.path} in {result.wall_seconds:.2f} s "
         f"({result.speed:.1f}x real time, {result.segments} segments, "
         f"{result.fallbacks} fallbacks); metrics in {cfg.outputs.metrics_csv}"
     )
+    if result.events_csv is not None:
+        print(f"events in {result.events_csv}")
+    if trace is not None:
+        timeline = ", ".join(f"{t:.0f} s {state}" for t, state in result.states)
+        print(f"states: {timeline}")
     return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    if args.hr_trace is not None and args.scenario is not None:
+        print("bassd: give --hr-trace or --scenario, not both", file=sys.stderr)
+        return 2
+    trace = args.hr_trace or (scenario_path(args.scenario) if args.scenario else None)
+    return _render(args, trace)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.list:
+        from importlib.resources import files
+
+        for p in sorted(files("bassd.configs.scenarios").iterdir(), key=lambda p: p.name):
+            if p.name.endswith(".csv"):
+                print(p.name.removesuffix(".csv"))
+        return 0
+    args.seconds = None
+    return _render(args, scenario_path(args.scenario))
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -157,7 +220,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": cmd_run, "render": cmd_render, "devices": cmd_devices, "status": cmd_status}
+    handlers = {
+        "run": cmd_run,
+        "render": cmd_render,
+        "demo": cmd_demo,
+        "devices": cmd_devices,
+        "status": cmd_status,
+    }
     return handlers[args.command](args)
 
 

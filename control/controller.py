@@ -80,6 +80,8 @@ class Controller:
         self._fault = fault
         self.prompts_dir = prompts_dir
         self.engine: Engine | None = None
+        self.osc: Any = None  # the OscServer, for its counters in /status
+        self.on_control: Callable[[], None] | None = None  # after each applied state change
         self.hr = HeartRateMonitor(config.hr, on_event=self._hr_event)
         self.overrides: dict[str, Any] = {}  # renderer settings the performer set by hand
         self._next_prompt: Prompt | None = None  # /prompt/set or /prompt/text: next segment
@@ -97,10 +99,10 @@ class Controller:
         """Seconds on the engine's clock since the session started."""
         return self.engine.seconds if self.engine is not None else 0.0
 
-    def record(self, kind: str, value: object, detail: str = "") -> None:
+    def record(self, kind: str, value: object, detail: str = "", t: float | None = None) -> None:
         if self.events is not None:
             try:
-                self.events.write(self.now(), kind, value, detail)
+                self.events.write(self.now() if t is None else t, kind, value, detail)
             except OSError as exc:  # the disk, not the music, failed
                 log.error("events_write_failed", error=str(exc))
 
@@ -150,7 +152,8 @@ class Controller:
             },
             sort_keys=True,
         )
-        self.record("segment", ev.index, detail)
+        t = self.engine.event_seconds if self.engine is not None else None
+        self.record("segment", ev.index, detail, t=t)
 
     # ------------------------------------------------------------ heart rate
     def _hr_event(self, ev: HrEvent) -> None:
@@ -179,6 +182,8 @@ class Controller:
     def dispatch(self, entry: Address, values: tuple[Any, ...], request: Request) -> None:
         self.handlers[entry.path](values, request)
         if entry.changes_state:
+            if self.on_control is not None:
+                self.on_control()
             self.record("osc", entry.path, " ".join(str(v) for v in values))
 
     def _eng(self) -> Engine:
@@ -326,7 +331,18 @@ class Controller:
             category=self.current_prompt.get("category", ""),
             transport="stopped" if eng is not None and eng.paused else "playing",
             session_t=round(self.now(), 3),
+            sample_rate=self.config.audio.sample_rate,
+            block_size=self.config.audio.block_size,
         )
+        if self.osc is not None:
+            c = self.osc.counters
+            out.update(
+                osc_received=c.received,
+                osc_handled=c.handled,
+                osc_dropped=c.dropped,
+                osc_scheduled=c.scheduled,
+                osc_rejections=dict(c.reasons),
+            )
         if eng is not None:
             out.update(
                 renderer=eng.renderer.name,

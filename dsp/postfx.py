@@ -69,7 +69,14 @@ class PostFX:
 
     @property
     def settings(self) -> dict[str, float]:
-        return {"gain_db": self.gain_db, **self._targets}
+        t = self._targets
+        return {
+            "gain_db": self.gain_db,
+            "hpf_hz": t["hpf"],
+            "lpf_hz": t["lpf"],
+            "drive": t["drive"],
+            "peak": t["peak"],
+        }
 
     def _glide_cutoffs(self, frames: int) -> None:
         k = math.exp(-frames / (self.sample_rate * CUTOFF_GLIDE_S))

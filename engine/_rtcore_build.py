@@ -33,6 +33,8 @@ ffibuilder.cdef(
         uint64_t dur_max_ns;
         uint32_t dur_hist[8193];
         int32_t fail_once;
+        uint64_t mark_frame;
+        uint64_t mark_ns;
     } bassd_player;
     uint64_t bassd_ring_load_write(const uint8_t *ring);
     uint64_t bassd_ring_load_read(const uint8_t *ring);

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bassd.dsp.postfx import PostFX
+from bassd.engine.capture import CaptureBuffer, CapturedAudio
 from bassd.engine.config import Config
 from bassd.engine.renderer import KuramotoRenderer, Renderer, StreamingJob
 from bassd.engine.timeline import ParamsProvider, SegmentController, SegmentStart
@@ -36,8 +37,25 @@ class SegmentRecord:
     reason: str
     render_seconds: float
     frames_rendered: int
-    audio: np.ndarray = field(repr=False)
+    captured: CapturedAudio = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audio(self) -> np.ndarray:
+        """The segment's master output (loaded from shared memory on first use)."""
+        cached = self.__dict__.get("_audio")
+        if cached is None:
+            cached = self.__dict__["_audio"] = self.captured.load()
+        return cached
+
+    def release(self) -> None:
+        """Free the captured audio's shared memory (once, by its consumer)."""
+        self.captured.unlink()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_audio", None)  # only the names of the shared-memory chunks travel
+        return state
 
     @property
     def rtf(self) -> float:
@@ -98,9 +116,10 @@ class Engine:
         self._gain = 0.0
         self._gain_target = 1.0
         self._gain_step = 1.0 / (fade_in_frames or max(1, a.sample_rate // 50))  # 20 ms
-        self._capture: list[np.ndarray] = []
+        self._capture = CaptureBuffer(2)
         self._capturing: SegmentStart | None = None
         self.paused = False  # transport stopped: the timeline waits, the output is silence
+        self.event_seconds = 0.0  # master-clock time of the segment start being reported
         self._stopping = False
 
     # ------------------------------------------------------------- transport
@@ -156,6 +175,15 @@ class Engine:
         fade = None if crossfade_seconds is None else round(crossfade_seconds * self.sample_rate)
         self.controller.skip(fade)
 
+    def prepare_next(self) -> bool:
+        """Idle-time work: build one planned segment's renderer state ahead of its start."""
+        for job in self.controller._pending:
+            prepare = getattr(job, "prepare", None)
+            if prepare is not None and not getattr(job, "prepared", True):
+                prepare()
+                return True
+        return False
+
     def replan(self) -> None:
         """The plan changed (state, prompt): render the segments ahead again."""
         self.controller.replan()
@@ -210,8 +238,11 @@ class Engine:
 
     def _route_capture(self, out: np.ndarray, f0: int) -> None:
         pos = 0
+        master0 = self.frame - len(out)
         for ev in self._events:
             cut = ev.frame - f0
+            # the segment's start on the master clock (they differ after a transport pause)
+            self.event_seconds = (master0 + cut) / self.sample_rate
             if cut > pos:
                 self._capture.append(out[pos:cut])
                 pos = cut
@@ -225,11 +256,10 @@ class Engine:
 
     def _finish_segment(self) -> None:
         ev = self._capturing
+        captured = self._capture.finish()
         if ev is None:
-            self._capture.clear()
+            captured.unlink()
             return
-        audio = np.concatenate(self._capture) if self._capture else np.zeros((0, 2), np.float32)
-        self._capture = []
         record = SegmentRecord(
             index=ev.index,
             start_frame=ev.frame,
@@ -239,11 +269,13 @@ class Engine:
             reason=ev.reason,
             render_seconds=ev.job.render_seconds,
             frames_rendered=ev.job.frames_rendered,
-            audio=audio,
+            captured=captured,
             meta=dict(ev.job.request.meta),
             _sr=self.sample_rate,
         )
-        if self._on_done is not None:
+        if self._on_done is None:
+            record.release()
+        else:
             self._on_done(record)
 
     def flush(self) -> None:
@@ -252,6 +284,7 @@ class Engine:
         self._capturing = None
 
     def close(self) -> None:
+        self._capture.discard()
         self.controller.close()
         self.renderer.close()
         if self.fallback is not self.renderer:

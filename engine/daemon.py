@@ -80,6 +80,7 @@ class Daemon:
         self.events: SessionEvents | None = None
         self.scheduler = FrameScheduler(config.osc.max_scheduled)
         self._io_pool: ProcessPoolExecutor | None = None
+        self._control_ns = 0  # arrival of the last applied control (latency probe)
 
     # ------------------------------------------------------------- callbacks
     def _segment_started(self, ev: SegmentStart) -> None:
@@ -98,6 +99,7 @@ class Daemon:
 
     def _segment_done(self, rec: SegmentRecord) -> None:
         if self.segment_log is None:
+            rec.release()
             return
         loop = asyncio.get_running_loop()
         if self._io_pool is None:
@@ -110,9 +112,11 @@ class Daemon:
         def finished(f: asyncio.Future[Any]) -> None:
             self._pending_io.discard(f)
             if f.cancelled():
+                rec.release()
                 return
             exc = f.exception()
             if exc is not None:
+                rec.release()  # the worker may have died before freeing it
                 self.counters.segment_log_errors += 1
                 log.error("segment_log_failed", segment=rec.index, error=str(exc))
 
@@ -124,6 +128,21 @@ class Daemon:
         if self.controller is not None:
             return self.controller.status()
         return self.device_status()
+
+    def _mark_control(self) -> None:
+        """Latency probe: the next rendered frame is the first that reflects this control;
+        the C callback notes when it hands that frame to the device."""
+        if self.player is None or self.engine is None:
+            return
+        self._control_ns = time.monotonic_ns()
+        self.player.p.mark_ns = 0
+        self.player.p.mark_frame = max(1, self.engine.frame)
+
+    def control_latency_ms(self) -> float | None:
+        if self.player is None or not self._control_ns:
+            return None
+        done = int(self.player.p.mark_ns)
+        return (done - self._control_ns) / 1e6 if done >= self._control_ns else None
 
     def device_status(self) -> dict[str, Any]:
         dev = self.player.stats() if self.player else {}
@@ -146,10 +165,8 @@ class Daemon:
             "ring_fill": self.ring.fill() if self.ring else 0,
             "stream_restarts": self.counters.stream_restarts,
             "device": self.device.info.get("device") if self.device else None,
-            "osc_received": self.osc.counters.received if self.osc else 0,
-            "osc_dropped": self.osc.counters.dropped if self.osc else 0,
-            "osc_handled": self.osc.counters.handled if self.osc else 0,
             "osc_scheduled_waiting": len(self.scheduler),
+            "control_latency_ms": self.control_latency_ms(),
             "session": self.events.path.parent.name if self.events else None,
             **(
                 {k: round(v, 1) for k, v in self.player.callback_durations().items()}
@@ -186,6 +203,8 @@ class Daemon:
         period = self.config.audio.block_size / self.config.audio.sample_rate
         while True:
             self._top_up()
+            if self.engine is not None:
+                self.engine.prepare_next()  # the ring is full: time for work ahead
             if self.first_sound_at is None and self.player and self.player.p.frames_out:
                 self.first_sound_at = time.monotonic()
             await asyncio.sleep(period / 2)
@@ -318,6 +337,7 @@ class Daemon:
                 params_provider=self.controller.segment_params,
             )
             self.controller.attach(self.engine)
+            self.controller.on_control = self._mark_control
             self.controller.start_session()
             self._top_up()  # the ring is full before the first callback
             dev = await self.device.open()
@@ -347,6 +367,7 @@ class Daemon:
             self._osc_transport, self.osc = await start_osc_server(
                 o.host, o.port, self.controller, settings, self._schedule, o.receive_buffer_bytes
             )
+            self.controller.osc = self.osc
             log.info(
                 "osc_listening", host=cfg.osc.host, port=cfg.osc.port, reply_port=cfg.osc.reply_port
             )

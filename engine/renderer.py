@@ -69,20 +69,40 @@ class Renderer(Protocol):
 
 # --------------------------------------------------------------------- streaming
 class StreamingJob:
-    """A job that synthesises as it is read (always ready)."""
+    """A job that synthesises as it is read (always ready).
 
-    def __init__(self, request: RenderRequest, renderer: str, bank: KuramotoBank) -> None:
+    The oscillator bank is built on ``prepare()`` (the daemon calls it in idle time
+    after topping up the ring) or, at the latest, on the first read: building a
+    large bank takes milliseconds the pump must not spend at a segment boundary.
+    """
+
+    def __init__(
+        self, request: RenderRequest, renderer: str, factory: Callable[[], KuramotoBank]
+    ) -> None:
         self.request = request
         self.renderer = renderer
-        self._bank = bank
+        self._factory = factory
+        self._bank: KuramotoBank | None = None
         self._seconds = 0.0
 
     def ready(self) -> bool:
         return True
 
+    @property
+    def prepared(self) -> bool:
+        return self._bank is not None
+
+    def prepare(self) -> KuramotoBank:
+        if self._bank is None:
+            t0 = time.perf_counter()
+            self._bank = self._factory()
+            self._seconds += time.perf_counter() - t0
+        return self._bank
+
     def read(self, frames: int) -> np.ndarray:
+        bank = self.prepare()
         t0 = time.perf_counter()
-        out = self._bank.render(frames)
+        out = bank.render(frames)
         self._seconds += time.perf_counter() - t0
         return out
 
@@ -92,15 +112,15 @@ class StreamingJob:
 
     @property
     def frames_rendered(self) -> int:
-        return self._bank.frame
+        return 0 if self._bank is None else self._bank.frame
 
     def close(self) -> None:
-        pass
+        self._bank = None
 
     @property
     def bank(self) -> KuramotoBank:
         """The live oscillator bank (for controls that change the playing segment)."""
-        return self._bank
+        return self.prepare()
 
 
 class KuramotoRenderer:
@@ -112,13 +132,14 @@ class KuramotoRenderer:
         self.control_frames = control_frames
 
     def submit(self, request: RenderRequest) -> StreamingJob:
-        bank = KuramotoBank(
-            BankParams(**request.params),
-            request.sample_rate,
-            seed=request.seed,
-            control_frames=self.control_frames,
-        )
-        return StreamingJob(request, self.name, bank)
+        params = BankParams(**request.params)  # validated now, built later
+
+        def build() -> KuramotoBank:
+            return KuramotoBank(
+                params, request.sample_rate, seed=request.seed, control_frames=self.control_frames
+            )
+
+        return StreamingJob(request, self.name, build)
 
     def close(self) -> None:
         pass

@@ -120,7 +120,13 @@ int bassd_callback(const void *input, void *output, unsigned long frames,
         memset(output, 0, frames * p->channels * sizeof(float));
         return PA_ABORT;
     }
-    bassd_consume(p, (float *)output, frames);
+    {
+        const uint64_t r = bassd_ring_load_read(p->ring);
+        const uint64_t mark = __atomic_load_n(&p->mark_frame, __ATOMIC_ACQUIRE);
+        bassd_consume(p, (float *)output, frames);
+        if (mark && mark >= r && mark < bassd_ring_load_read(p->ring))
+            __atomic_store_n(&p->mark_ns, t0, __ATOMIC_RELEASE);
+    }
     p->frames_out += frames;
 
     dur = now_ns() - t0;

@@ -46,6 +46,8 @@ typedef struct {
 
     /* written by the control side, read by the callback */
     int32_t fail_once;         /* fault injection: abort the next callback */
+    uint64_t mark_frame;       /* latency probe: a ring position (engine frame) to watch */
+    uint64_t mark_ns;          /* written by the callback: when that frame was handed out */
 } bassd_player;
 
 uint64_t bassd_ring_load_write(const uint8_t *ring);

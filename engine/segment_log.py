@@ -26,6 +26,8 @@ COLUMNS = (
     "segment_index",
     "start_s",
     "renderer",
+    "state",
+    "prompt",
     "params",
     "fallback",
     "render_s",
@@ -61,7 +63,16 @@ class SegmentLog:
             self.audio_dir.mkdir(parents=True, exist_ok=True)
 
     def write(self, rec: SegmentRecord) -> dict[str, str]:
-        """Measure one finished segment and append its row (blocking: run off the loop)."""
+        """Measure one finished segment and append its row (blocking: run off the loop).
+
+        Frees the segment's captured audio afterwards, whatever happens.
+        """
+        try:
+            return self._write(rec)
+        finally:
+            rec.release()
+
+    def _write(self, rec: SegmentRecord) -> dict[str, str]:
         m = measure(rec.audio, self.sample_rate)
         clip = ""
         if self.audio_dir is not None and len(rec.audio):
@@ -74,6 +85,8 @@ class SegmentLog:
             "segment_index": str(rec.index),
             "start_s": _num(rec.start_frame / self.sample_rate),
             "renderer": rec.renderer,
+            "state": str(rec.meta.get("state", "")),
+            "prompt": str(rec.meta.get("prompt", "")),
             "params": json.dumps(rec.params, sort_keys=True),
             "fallback": "1" if rec.fallback else "0",
             "render_s": _num(rec.render_seconds, 4),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -64,6 +65,12 @@ class JackServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        # a killed server leaves its clients' semaphores behind
+        import glob
+
+        for path in glob.glob(f"/dev/shm/jack_sem.*_{self.name}_*"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _has(cmd: str) -> bool:

@@ -46,6 +46,9 @@ class OscDump:
     """``oscdump`` listening on a port; collects the messages it prints."""
 
     def __init__(self, port: int) -> None:
+        import queue
+        import threading
+
         self.port = port
         self.proc = subprocess.Popen(
             ["oscdump", "-L", str(port)],
@@ -53,21 +56,27 @@ class OscDump:
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
         time.sleep(0.2)  # let it bind
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
 
     def wait_for(self, address: str, timeout: float = 5.0) -> str:
         """The argument text of the next message to ``address``."""
-        import selectors
+        import queue
 
-        sel = selectors.DefaultSelector()
-        assert self.proc.stdout is not None
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            line = self.proc.stdout.readline()
-            if not line:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
                 break
             parts = line.rstrip("\n").split(" ", 3)
             # "<timetag> <address> <types> <args...>"

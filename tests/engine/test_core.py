@@ -73,4 +73,6 @@ def test_segment_records_cover_the_timeline() -> None:
     assert [r.start_frame for r in records] == [0, 3 * SR, 6 * SR, 9 * SR]
     np.testing.assert_array_equal(np.concatenate([r.audio for r in records]), y)
     assert all(r.renderer == "kuramoto" and not r.fallback and r.rtf < 1 for r in records)
+    for r in records:
+        r.release()
     engine.close()

@@ -1,0 +1,123 @@
+"""An in-process OSC server with a real controller and engine (no audio device),
+driven over real UDP sockets; for tests of the address space and the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+from typing import Any
+
+from bassd.control.controller import Controller
+from bassd.control.osc_codec import Message, parse_packet
+from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
+from bassd.control.prompt_bank import load_configured_bank
+from bassd.engine.config import Config, load_config
+from bassd.engine.core import Engine
+from bassd.engine.events_log import SessionEvents
+from bassd.engine.scheduler import FrameScheduler
+
+
+class Harness:
+    def __init__(self, tmp: Path, overrides: list[str] | None = None) -> None:
+        self.tmp = tmp
+        self.config: Config = load_config(
+            overrides=[
+                f"outputs.sessions_dir={tmp / 'sessions'}",
+                f"control.prompts_dir={tmp / 'prompts'}",
+                "timeline.segment_seconds=4",
+                "timeline.crossfade_seconds=0.5",
+                *(overrides or []),
+            ]
+        )
+        self.faults = 0
+        self.events = SessionEvents(tmp / "sessions", "test")
+        self.controller = Controller(
+            self.config,
+            bank=load_configured_bank(self.config.prompts),
+            events=self.events,
+            fault=self._fault,
+            prompts_dir=self.config.control.prompts_dir,
+        )
+        self.engine = Engine(
+            self.config,
+            params_provider=self.controller.segment_params,
+            on_segment_start=self.controller.on_segment_start,
+        )
+        self.controller.attach(self.engine)
+        self.scheduler = FrameScheduler()
+        self.client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.client.bind(("127.0.0.1", 0))
+        self.client.setblocking(False)
+        self.replies_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.replies_sock.bind(("127.0.0.1", 0))
+        self.replies_sock.setblocking(False)
+        self.server: OscServer | None = None
+        self.transport: Any = None
+
+    def _fault(self) -> None:
+        self.faults += 1
+
+    def _schedule(self, when: float, action: Any) -> bool:
+        import time
+
+        frame = self.engine.frame + round((when - time.time()) * self.engine.sample_rate)
+        return frame >= self.engine.frame and self.scheduler.at(frame, action)
+
+    async def start(self, **settings: Any) -> None:
+        o = self.config.osc
+        s = OscSettings(
+            reply_port=self.replies_sock.getsockname()[1],
+            allow=tuple(o.allow),
+            rate_limit=o.rate_limit,
+            rate_burst=o.rate_burst,
+            secret=o.secret,
+            max_datagram=o.max_datagram,
+            max_bundle_depth=o.max_bundle_depth,
+            max_scheduled=o.max_scheduled,
+            max_schedule_ahead_seconds=o.max_schedule_ahead_seconds,
+            debug=True,
+        )
+        for k, v in settings.items():
+            setattr(s, k, v)
+        self.transport, self.server = await start_osc_server(
+            "127.0.0.1", 0, self.controller, s, self._schedule
+        )
+        self.port = self.transport.get_extra_info("sockname")[1]
+        self.controller.osc = self.server
+
+    def send(self, data: bytes) -> None:
+        self.client.sendto(data, ("127.0.0.1", self.port))
+
+    async def settle(self, seconds: float = 0.05) -> None:
+        await asyncio.sleep(seconds)
+
+    def render(self, seconds: float) -> None:
+        """Advance the engine like the pump does (running due scheduled actions)."""
+        n = round(seconds * self.engine.sample_rate)
+        end = self.engine.frame + n
+        while self.engine.frame < end:
+            for action in self.scheduler.pop_due(self.engine.frame + 256):
+                action()
+            self.engine.render(256)
+
+    def replies(self) -> list[Message]:
+        out = []
+        while True:
+            try:
+                data = self.replies_sock.recv(65536)
+            except BlockingIOError:
+                return out
+            msg = parse_packet(data)
+            assert isinstance(msg, Message)
+            out.append(msg)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            with contextlib.suppress(RuntimeError):  # its loop may be closed already
+                self.transport.close()
+        self.client.close()
+        self.replies_sock.close()
+        self.engine.close()
+        self.events.close()

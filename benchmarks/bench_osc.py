@@ -119,7 +119,8 @@ def main() -> int:
         stderr=(work / "daemon.log").open("wb"),
     )
     rows = []
-    latencies: list[float] = []
+    latencies: list[float] = []  # /fx/drive: through the engine and the ring
+    fader: list[float] = []  # /master/gain: the output fader in the audio callback
     try:
         time.sleep(2.5)
         base = _status(osc_port, reply_port)
@@ -129,6 +130,11 @@ def main() -> int:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for i in range(args.latency_samples):
                 s.sendto(encode_message("/master/gain", -1.0 - (i % 2)), ("127.0.0.1", osc_port))
+                time.sleep(0.03)
+                lat = _status(osc_port, reply_port).get("fader_latency_ms")
+                if lat is not None:
+                    fader.append(lat)
+                s.sendto(encode_message("/fx/drive", 1.5 + (i % 2) / 10), ("127.0.0.1", osc_port))
                 time.sleep(0.06)
                 lat = _status(osc_port, reply_port).get("control_latency_ms")
                 if lat is not None:
@@ -154,6 +160,7 @@ def main() -> int:
                     "handled_per_s": round(handled / wall),
                     "lost": sent.value - received,
                     "underruns": after["underruns"] - before["underruns"],
+                    "dry_callbacks": after["dry_callbacks"] - before["dry_callbacks"],
                 }
             )
         final = _status(osc_port, reply_port)
@@ -161,6 +168,13 @@ def main() -> int:
         daemon.terminate()
         daemon.wait(10)
         jack.stop()
+    fad = {
+        "samples": len(fader),
+        "p50_ms": round(_pct(fader, 0.5), 2) if fader else None,
+        "p90_ms": round(_pct(fader, 0.9), 2) if fader else None,
+        "p99_ms": round(_pct(fader, 0.99), 2) if fader else None,
+        "max_ms": round(max(fader), 2) if fader else None,
+    }
     lat = {
         "samples": len(latencies),
         "p50_ms": round(_pct(latencies, 0.5), 2) if latencies else None,
@@ -172,7 +186,8 @@ def main() -> int:
     }
     out = {
         "overrides": args.overrides,
-        "latency": lat,
+        "latency_fx": lat,
+        "latency_fader": fad,
         "throughput": rows,
         "underruns_total": final["underruns"],
         "date": time.strftime("%Y-%m-%d"),
@@ -180,12 +195,17 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(out, indent=2))
     print(
-        f"control latency, datagram -> first output frame handed to the device ({lat['samples']} samples)"
+        "control latency, datagram -> first output frame handed to the device"
+        f" (+ {lat['device_output_latency_ms']} ms device period after that)"
     )
-    print(
-        f"  p50 {lat['p50_ms']} ms   p90 {lat['p90_ms']} ms   p99 {lat['p99_ms']} ms   max {lat['max_ms']} ms"
-        f"   (+ {lat['device_output_latency_ms']} ms device period)"
-    )
+    for name, d in (
+        ("/master/gain (fader in the callback)", fad),
+        ("/fx/drive (engine, ring)", lat),
+    ):
+        print(
+            f"  {name:<38} n={d['samples']:<4} p50 {d['p50_ms']} ms  p90 {d['p90_ms']} ms"
+            f"  p99 {d['p99_ms']} ms  max {d['max_ms']} ms"
+        )
     print(
         f"{'offered/s':>10}{'sent':>10}{'handled':>10}{'handled/s':>11}{'lost':>8}{'underruns':>11}"
     )

@@ -139,8 +139,9 @@ TABLE: tuple[Address, ...] = (
     Address("/prompt/bank", "prompt_bank", "Load a prompt bank file (.json or .csv) from the "
             "configured prompts folder.", (Arg("file", S, max_len=128),), "prompts"),
     # mix and FX
-    Address("/master/gain", "master_gain", "Master gain before the limiter.",
-            (Arg("gain", F, "dB", -60, 12),), "mix and FX"),
+    Address("/master/gain", "master_gain", "Output fader after the limiter (≤ 0 dB, so the peak "
+            "guarantee holds); the audio callback applies it within one period.",
+            (Arg("gain", F, "dB", -60, 0),), "mix and FX"),
     Address("/fx/hpf", "fx_hpf", "High-pass cut-off.", (Arg("hz", F, "Hz", 10, 2000),), "mix and FX"),
     Address("/fx/lpf", "fx_lpf", "Low-pass cut-off.", (Arg("hz", F, "Hz", 1000, 20000),),
             "mix and FX"),

@@ -82,6 +82,9 @@ class Controller:
         self.engine: Engine | None = None
         self.osc: Any = None  # the OscServer, for its counters in /status
         self.on_control: Callable[[], None] | None = None  # after each applied state change
+        # the output fader: the daemon routes it to the audio callback; else the engine's
+        self.set_fader: Callable[[float], None] | None = None
+        self.fader_db = 0.0
         self.hr = HeartRateMonitor(config.hr, on_event=self._hr_event)
         self.overrides: dict[str, Any] = {}  # renderer settings the performer set by hand
         self._next_prompt: Prompt | None = None  # /prompt/set or /prompt/text: next segment
@@ -182,8 +185,8 @@ class Controller:
     def dispatch(self, entry: Address, values: tuple[Any, ...], request: Request) -> None:
         self.handlers[entry.path](values, request)
         if entry.changes_state:
-            if self.on_control is not None:
-                self.on_control()
+            if self.on_control is not None and entry.handler != "master_gain":
+                self.on_control()  # (the fader has its own probe in the callback)
             self.record("osc", entry.path, " ".join(str(v) for v in values))
 
     def _eng(self) -> Engine:
@@ -256,7 +259,11 @@ class Controller:
 
     # mix and FX
     def on_master_gain(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_fx(gain_db=v[0])
+        if self.set_fader is not None:
+            self.set_fader(v[0])
+        else:
+            self._eng().set_output_gain_db(v[0])
+        self.fader_db = float(v[0])
 
     def on_fx_hpf(self, v: tuple[Any, ...], r: Request) -> None:
         self._eng().set_fx(hpf_hz=v[0])
@@ -331,6 +338,7 @@ class Controller:
             category=self.current_prompt.get("category", ""),
             transport="stopped" if eng is not None and eng.paused else "playing",
             session_t=round(self.now(), 3),
+            master_gain_db=self.fader_db,
             sample_rate=self.config.audio.sample_rate,
             block_size=self.config.audio.block_size,
         )

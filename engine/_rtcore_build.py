@@ -35,6 +35,11 @@ ffibuilder.cdef(
         int32_t fail_once;
         uint64_t mark_frame;
         uint64_t mark_ns;
+        int32_t fader_on;
+        float fader_target;
+        float fader;
+        float fader_applied;
+        uint64_t fader_mark_ns;
     } bassd_player;
     uint64_t bassd_ring_load_write(const uint8_t *ring);
     uint64_t bassd_ring_load_read(const uint8_t *ring);

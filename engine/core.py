@@ -118,6 +118,8 @@ class Engine:
         self._gain_step = 1.0 / (fade_in_frames or max(1, a.sample_rate // 50))  # 20 ms
         self._capture = CaptureBuffer(2)
         self._capturing: SegmentStart | None = None
+        self._out_gain = 1.0  # output fader (after the limiter), ramped per block
+        self._out_target = 1.0
         self.paused = False  # transport stopped: the timeline waits, the output is silence
         self.event_seconds = 0.0  # master-clock time of the segment start being reported
         self._stopping = False
@@ -141,6 +143,20 @@ class Engine:
         self._gain_step = 1.0 / max(64, round(seconds * self.sample_rate))
 
     # --------------------------------------------------------------- controls
+    def set_output_gain_db(self, db: float) -> None:
+        """The output fader after the limiter (≤ 0 dB), ramped over the next block.
+
+        The live daemon applies the same fader in the audio callback instead
+        (lower latency); this one serves offline renders and tests.
+        """
+        if db > 0:
+            raise ValueError(f"the output fader goes up to 0 dB, got {db:g}")
+        self._out_target = 10.0 ** (db / 20.0)
+
+    @property
+    def output_gain_db(self) -> float:
+        return 20.0 * np.log10(max(self._out_target, 1e-12))
+
     def set_fx(self, **settings: float) -> None:
         """gain_db, hpf_hz, lpf_hz, drive, peak: from the next block, smoothed."""
         self.postfx.set(**settings)
@@ -230,6 +246,10 @@ class Engine:
         gain = self._master_gain(frames)
         if gain is not None:
             out *= gain[:, None]
+        if self._out_gain != self._out_target or self._out_target != 1.0:
+            ramp = np.linspace(self._out_gain, self._out_target, frames + 1, dtype=np.float32)[1:]
+            out *= ramp[:, None]
+            self._out_gain = self._out_target
         self.frame += frames
         self._route_capture(out, f0)
         if self._stopping and self.faded_out:

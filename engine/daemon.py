@@ -81,6 +81,7 @@ class Daemon:
         self.scheduler = FrameScheduler(config.osc.max_scheduled)
         self._io_pool: ProcessPoolExecutor | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
+        self._fader_ns = 0
 
     # ------------------------------------------------------------- callbacks
     def _segment_started(self, ev: SegmentStart) -> None:
@@ -138,6 +139,19 @@ class Daemon:
         self.player.p.mark_ns = 0
         self.player.p.mark_frame = max(1, self.engine.frame)
 
+    def _set_fader(self, db: float) -> None:
+        """/master/gain: the C callback ramps to it at its next period."""
+        if self.player is None:
+            return
+        self._fader_ns = time.monotonic_ns()
+        self.player.p.fader_target = 10.0 ** (db / 20.0)
+
+    def fader_latency_ms(self) -> float | None:
+        if self.player is None or not self._fader_ns:
+            return None
+        done = int(self.player.p.fader_mark_ns)
+        return (done - self._fader_ns) / 1e6 if done >= self._fader_ns else None
+
     def control_latency_ms(self) -> float | None:
         if self.player is None or not self._control_ns:
             return None
@@ -167,6 +181,8 @@ class Daemon:
             "device": self.device.info.get("device") if self.device else None,
             "osc_scheduled_waiting": len(self.scheduler),
             "control_latency_ms": self.control_latency_ms(),
+            "fader_latency_ms": self.fader_latency_ms(),
+            "output_fader": round(float(self.player.p.fader), 6) if self.player else None,
             "session": self.events.path.parent.name if self.events else None,
             **(
                 {k: round(v, 1) for k, v in self.player.callback_durations().items()}
@@ -338,6 +354,7 @@ class Daemon:
             )
             self.controller.attach(self.engine)
             self.controller.on_control = self._mark_control
+            self.controller.set_fader = self._set_fader
             self.controller.start_session()
             self._top_up()  # the ring is full before the first callback
             dev = await self.device.open()

@@ -26,6 +26,9 @@ class SharedPlayer:
             with contextlib.suppress(Exception):
                 resource_tracker.unregister(self._shm._name, "shared_memory")  # type: ignore[attr-defined]
         self.p: Any = ffi.cast("bassd_player *", ffi.from_buffer(self._shm.buf))
+        if create:  # unity output fader
+            self.p.fader = self.p.fader_target = self.p.fader_applied = 1.0
+            self.p.fader_on = 1
 
     @classmethod
     def attach(cls, name: str) -> SharedPlayer:

@@ -127,6 +127,25 @@ int bassd_callback(const void *input, void *output, unsigned long frames,
         if (mark && mark >= r && mark < bassd_ring_load_read(p->ring))
             __atomic_store_n(&p->mark_ns, t0, __ATOMIC_RELEASE);
     }
+    if (__atomic_load_n(&p->fader_on, __ATOMIC_ACQUIRE)) {
+        const float target = p->fader_target;
+        const float start = p->fader;
+        float *o = (float *)output;
+        unsigned long i;
+        uint32_t c;
+        if (target != p->fader_applied) {
+            p->fader_applied = target;
+            __atomic_store_n(&p->fader_mark_ns, t0, __ATOMIC_RELEASE);
+        }
+        if (start != target || target != 1.0f) {
+            const float step = (target - start) / (float)frames;
+            for (i = 0; i < frames; i++) {
+                const float g = start + step * (float)(i + 1);
+                for (c = 0; c < p->channels; c++) o[i * p->channels + c] *= g;
+            }
+            p->fader = target;
+        }
+    }
     p->frames_out += frames;
 
     dur = now_ns() - t0;

@@ -48,6 +48,14 @@ typedef struct {
     int32_t fail_once;         /* fault injection: abort the next callback */
     uint64_t mark_frame;       /* latency probe: a ring position (engine frame) to watch */
     uint64_t mark_ns;          /* written by the callback: when that frame was handed out */
+    /* output fader after the limiter (≤ 1, so the peak guarantee holds): the control
+       side sets fader_target (and fader_on); the callback ramps fader to it over
+       one block and notes when it first applied a new target in fader_mark_ns */
+    int32_t fader_on;
+    float fader_target;
+    float fader;
+    float fader_applied;
+    uint64_t fader_mark_ns;
 } bassd_player;
 
 uint64_t bassd_ring_load_write(const uint8_t *ring);

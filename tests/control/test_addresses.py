@@ -116,3 +116,36 @@ def test_every_address_accepts_valid_and_rejects_invalid(harness: Harness, entry
         harness.transport.close()
 
     asyncio.run(run())
+
+
+def test_max_patch_is_generated_from_the_table() -> None:
+    """max_patches/bassd.maxpat is current, and holds one message box per address."""
+    import json
+
+    from bassd.control.patches import render_maxpat
+
+    path = DOC.parents[1] / "max_patches" / "bassd.maxpat"
+    assert path.read_text() == render_maxpat()
+    boxes = [b["box"] for b in json.loads(path.read_text())["patcher"]["boxes"]]
+    sent = {b["text"].split(" ")[0] for b in boxes if b["maxclass"] == "message" and b["text"]}
+    assert sent == {a.path for a in TABLE if not a.debug}
+    assert any(b["text"] == "udpsend 127.0.0.1 8000" for b in boxes)
+
+
+@pytest.mark.parametrize("entry", [a for a in TABLE if not a.debug], ids=lambda a: a.path)
+def test_max_patch_examples_validate(entry: Address) -> None:
+    """Every example message in the patch passes the table's own validation."""
+    import shlex
+
+    from bassd.control.patches import example_args
+
+    args: list[Any] = []
+    tags = ""
+    for raw in shlex.split(" ".join(example_args(entry))):
+        try:
+            args.append(int(raw)) if raw.lstrip("-").isdigit() else args.append(float(raw))
+            tags += "i" if isinstance(args[-1], int) else "f"
+        except ValueError:
+            args.append(raw)
+            tags += "s"
+    entry.validate(tags, tuple(args))

@@ -42,7 +42,9 @@ def test_heart_rate_states_fx_and_status_over_liblo(jack_server, start_daemon) -
     time.sleep(0.5)
     st = query_status(d.osc_port, d.reply_port)
     assert st["state"] == "stress" and st["baseline_bpm"] == 70.0 and st["bpm"] == 71.0
-    assert st["fx"]["lpf_hz"] == 6000.0 and st["fx"]["gain_db"] == -3.0
+    assert st["fx"]["lpf_hz"] == 6000.0 and st["master_gain_db"] == -3.0
+    assert abs(st["output_fader"] - 10 ** (-3 / 20)) < 1e-5  # applied by the audio callback
+    assert st["fader_latency_ms"] is not None and st["fader_latency_ms"] > 0
     assert st["category"] == "calm" and st["underruns"] == 0
     with OscDump(d.reply_port) as dump:
         oscsend(d.osc_port, "/status")

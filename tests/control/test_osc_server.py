@@ -35,7 +35,7 @@ def test_ints_where_floats_and_integral_floats_where_ints(harness: Harness) -> N
         harness.send(encode_message("/renderer/density", 48.0))
         harness.send(encode_message("/renderer/density", 48.5))
         await harness.settle()
-        assert harness.engine.postfx.gain_db == -6.0
+        assert harness.engine.output_gain_db == pytest.approx(-6.0)
         assert harness.engine.params["density"] == 48
         errors = [m.args for m in harness.replies() if m.address == "/error"]
         assert errors == [("/renderer/density", "partials: expected an integer, got type 'f'")]
@@ -53,9 +53,9 @@ def test_future_bundle_lands_on_the_sample_clock(harness: Harness) -> None:
         await harness.settle()
         assert harness.server is not None and harness.server.counters.scheduled == 1
         harness.render(0.3)
-        assert harness.engine.postfx.gain_db == 0.0
+        assert harness.engine.output_gain_db == pytest.approx(0.0)
         harness.render(0.3)
-        assert harness.engine.postfx.gain_db == -12.0
+        assert harness.engine.output_gain_db == pytest.approx(-12.0)
 
     run(go())
 
@@ -163,7 +163,7 @@ def test_shared_secret_on_state_changing_messages(harness: Harness) -> None:
         replies = harness.replies()
         reasons = [m.args[1] for m in replies if m.address == "/error"]
         assert reasons == ["missing or wrong secret"] * 2
-        assert harness.engine.postfx.gain_db == -4.0
+        assert harness.engine.output_gain_db == pytest.approx(-4.0)
         assert any(m.address == "/status/json" for m in replies)
 
     run(go())

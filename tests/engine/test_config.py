@@ -50,6 +50,15 @@ def test_user_file_and_overrides_merge(tmp_path: Path) -> None:
         ("renderer.params.mode=blues", "renderer.params.mode: Input should be 'ionian'"),
         ("fx={hpf_hz: 1800, lpf_hz: 1500}", "fx: hpf_hz (1800) must be below lpf_hz (1500)"),
         ("bogus.key=1", "bogus: unknown key (allowed: audio, timeline"),
+        ("hr.stress_delta_bpm=-5", "hr.stress_delta_bpm: Input should be greater than"),
+        ("hr.min_bpm=abc", "hr.min_bpm: Input should be a valid number"),
+        (
+            "prompts.policy=shuffle",
+            "prompts.policy: Input should be 'no_repeat', 'cycle' or 'random'",
+        ),
+        ("osc.host=0.0.0.0", "listens beyond loopback: list the source networks"),
+        ("osc.allow=[10.0.0.0/33]", "is not a network in CIDR notation"),
+        ("control.state_change=instantly", "control.state_change: Input should be"),
     ],
 )
 def test_errors_name_the_key_and_the_allowed_values(override: str, expected: str) -> None:

@@ -76,3 +76,22 @@ def test_segment_records_cover_the_timeline() -> None:
     for r in records:
         r.release()
     engine.close()
+
+
+def test_output_fader_ramps_and_never_raises_the_peak() -> None:
+    """The output fader (after the limiter) ramps over one block and refuses gain above 0 dB."""
+    import pytest
+
+    engine = Engine(load_config(overrides=OVR))
+    engine.render(SR)
+    engine.set_output_gain_db(-20.0)
+    y = engine.render(256)
+    ref = Engine(load_config(overrides=OVR))
+    ref.render(SR)
+    x = ref.render(256)
+    ramp = np.linspace(1.0, 0.1, 257, dtype=np.float32)[1:]
+    np.testing.assert_allclose(y, x * ramp[:, None], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="up to 0 dB"):
+        engine.set_output_gain_db(3.0)
+    engine.close()
+    ref.close()

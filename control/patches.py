@@ -1,0 +1,131 @@
+"""A Max/MSP patch generated from the address table (``max_patches/bassd.maxpat``).
+
+One message box per address with example arguments, all wired to
+``[udpsend 127.0.0.1 8000]``; replies arrive at ``[udpreceive 9000]`` and are
+split by ``[route]`` for the status fields. Regenerate with
+``python -m bassd.control.patches`` (a test fails when the file is stale).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bassd.control.addresses import TABLE, Address
+from bassd.control.controller import STATUS_FIELDS
+
+#: example values a performer would start from
+EXAMPLES: dict[str, str] = {
+    "/hr/bpm": "72",
+    "/hr/rr": "830.",
+    "/baseline/set": "70.",
+    "/prompt/set": "calm-warm-strings",
+    "/prompt/text": '"slow warm strings and choir, 58 bpm"',
+    "/prompt/bank": "bank.json",
+    "/master/gain": "-6.",
+    "/fx/hpf": "120.",
+    "/fx/lpf": "10000.",
+    "/fx/drive": "1.6",
+    "/fx/peak": "0.9",
+    "/segment/length": "24.",
+    "/crossfade": "1.5",
+    "/renderer/coupling": "0.6",
+    "/renderer/brightness": "0.5",
+    "/renderer/width": "0.7",
+    "/renderer/density": "96",
+    "/renderer/tempo": "64.",
+}
+
+
+def example_args(a: Address) -> list[str]:
+    if a.path in EXAMPLES:
+        return [EXAMPLES[a.path]]
+    return [arg.choices[0] for arg in a.args if arg.choices and not arg.optional]
+
+
+def _box(
+    idx: int, cls: str, text: str, x: float, y: float, w: float, ins: int, outs: int
+) -> dict[str, Any]:
+    box: dict[str, Any] = {
+        "id": f"obj-{idx}",
+        "maxclass": cls,
+        "text": text,
+        "patching_rect": [x, y, w, 22.0],
+        "numinlets": ins,
+        "numoutlets": outs,
+    }
+    if outs:
+        box["outlettype"] = [""] * outs
+    return {"box": box}
+
+
+def render_maxpat() -> str:
+    boxes: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    send_id, recv_id, route_id = 1, 2, 3
+    boxes.append(_box(send_id, "newobj", "udpsend 127.0.0.1 8000", 40.0, 40.0, 160.0, 1, 0))
+    boxes.append(_box(recv_id, "newobj", "udpreceive 9000", 620.0, 40.0, 110.0, 1, 1))
+    fields = " ".join(f"/status/{name}" for name, _ in STATUS_FIELDS)
+    boxes.append(
+        _box(
+            route_id,
+            "newobj",
+            f"route {fields} /error",
+            620.0,
+            80.0,
+            520.0,
+            1,
+            len(STATUS_FIELDS) + 2,
+        )
+    )
+    lines.append(
+        {"patchline": {"source": [f"obj-{recv_id}", 0], "destination": [f"obj-{route_id}", 0]}}
+    )
+    idx = 10
+    for i, (name, _) in enumerate(STATUS_FIELDS):
+        y = 120.0 + 30 * i
+        boxes.append(_box(idx, "message", "", 760.0, y, 150.0, 2, 1))
+        boxes.append(_box(idx + 1, "comment", name, 620.0, y, 130.0, 1, 0))
+        lines.append(
+            {"patchline": {"source": [f"obj-{route_id}", i], "destination": [f"obj-{idx}", 1]}}
+        )
+        idx += 2
+    y = 80.0
+    group = None
+    for a in TABLE:
+        if a.debug:
+            continue
+        if a.group != group:
+            group = a.group
+            y += 12
+            boxes.append(_box(idx, "comment", group, 40.0, y, 200.0, 1, 0))
+            idx += 1
+            y += 26
+        text = " ".join([a.path, *example_args(a)])
+        boxes.append(_box(idx, "message", text, 40.0, y, 300.0, 2, 1))
+        boxes.append(_box(idx + 1, "comment", a.signature, 350.0, y, 250.0, 1, 0))
+        lines.append(
+            {"patchline": {"source": [f"obj-{idx}", 0], "destination": [f"obj-{send_id}", 0]}}
+        )
+        idx += 2
+        y += 28
+    patcher = {
+        "patcher": {
+            "fileversion": 1,
+            "appversion": {
+                "major": 8,
+                "minor": 5,
+                "revision": 0,
+                "architecture": "x64",
+                "modernui": 1,
+            },
+            "rect": [40.0, 60.0, 1200.0, max(800.0, y + 40)],
+            "boxes": boxes,
+            "lines": lines,
+        }
+    }
+    return json.dumps(patcher, indent=1) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_maxpat(), end="")

@@ -1,0 +1,2184 @@
+{
+ "patcher": {
+  "fileversion": 1,
+  "appversion": {
+   "major": 8,
+   "minor": 5,
+   "revision": 0,
+   "architecture": "x64",
+   "modernui": 1
+  },
+  "rect": [
+   40.0,
+   60.0,
+   1200.0,
+   1254.0
+  ],
+  "boxes": [
+   {
+    "box": {
+     "id": "obj-1",
+     "maxclass": "newobj",
+     "text": "udpsend 127.0.0.1 8000",
+     "patching_rect": [
+      40.0,
+      40.0,
+      160.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-2",
+     "maxclass": "newobj",
+     "text": "udpreceive 9000",
+     "patching_rect": [
+      620.0,
+      40.0,
+      110.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-3",
+     "maxclass": "newobj",
+     "text": "route /status/state /status/bpm /status/baseline_bpm /status/renderer /status/segment_index /status/prompt /status/underruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/osc_dropped /status/transport /error",
+     "patching_rect": [
+      620.0,
+      80.0,
+      520.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 15,
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      120.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-11",
+     "maxclass": "comment",
+     "text": "state",
+     "patching_rect": [
+      620.0,
+      120.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-12",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      150.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-13",
+     "maxclass": "comment",
+     "text": "bpm",
+     "patching_rect": [
+      620.0,
+      150.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-14",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      180.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
+     "maxclass": "comment",
+     "text": "baseline_bpm",
+     "patching_rect": [
+      620.0,
+      180.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-16",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      210.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-17",
+     "maxclass": "comment",
+     "text": "renderer",
+     "patching_rect": [
+      620.0,
+      210.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-18",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      240.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-19",
+     "maxclass": "comment",
+     "text": "segment_index",
+     "patching_rect": [
+      620.0,
+      240.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-20",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      270.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      270.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-22",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      300.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-23",
+     "maxclass": "comment",
+     "text": "underruns",
+     "patching_rect": [
+      620.0,
+      300.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      330.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "comment",
+     "text": "callbacks",
+     "patching_rect": [
+      620.0,
+      330.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      360.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
+     "maxclass": "comment",
+     "text": "uptime_s",
+     "patching_rect": [
+      620.0,
+      360.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      390.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
+     "maxclass": "comment",
+     "text": "sample_rate",
+     "patching_rect": [
+      620.0,
+      390.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-30",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      420.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
+     "maxclass": "comment",
+     "text": "block_size",
+     "patching_rect": [
+      620.0,
+      420.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-32",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      450.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      450.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-34",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      480.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-35",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      620.0,
+      480.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-36",
+     "maxclass": "comment",
+     "text": "heart rate",
+     "patching_rect": [
+      40.0,
+      92.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-37",
+     "maxclass": "message",
+     "text": "/hr/bpm 72",
+     "patching_rect": [
+      40.0,
+      118.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-38",
+     "maxclass": "comment",
+     "text": "bpm (f: 0..400 bpm)",
+     "patching_rect": [
+      350.0,
+      118.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-39",
+     "maxclass": "message",
+     "text": "/hr/rr 830.",
+     "patching_rect": [
+      40.0,
+      146.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
+     "maxclass": "comment",
+     "text": "rr (f \u00d71..16: 100..4000 ms)",
+     "patching_rect": [
+      350.0,
+      146.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "message",
+     "text": "/state/force neutral",
+     "patching_rect": [
+      40.0,
+      174.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
+     "maxclass": "comment",
+     "text": "state (s: neutral|stress|underaroused)",
+     "patching_rect": [
+      350.0,
+      174.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "message",
+     "text": "/state/auto",
+     "patching_rect": [
+      40.0,
+      202.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      202.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "message",
+     "text": "/baseline/start",
+     "patching_rect": [
+      40.0,
+      230.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "comment",
+     "text": "optional seconds (f: 10..1800 s)",
+     "patching_rect": [
+      350.0,
+      230.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "message",
+     "text": "/baseline/set 70.",
+     "patching_rect": [
+      40.0,
+      258.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "comment",
+     "text": "bpm (f: 30..220 bpm)",
+     "patching_rect": [
+      350.0,
+      258.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "comment",
+     "text": "prompts",
+     "patching_rect": [
+      40.0,
+      298.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "message",
+     "text": "/prompt/set calm-warm-strings",
+     "patching_rect": [
+      40.0,
+      324.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "comment",
+     "text": "id (s)",
+     "patching_rect": [
+      350.0,
+      324.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "message",
+     "text": "/prompt/next",
+     "patching_rect": [
+      40.0,
+      352.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      352.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "message",
+     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
+     "patching_rect": [
+      40.0,
+      380.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "comment",
+     "text": "text (s)",
+     "patching_rect": [
+      350.0,
+      380.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "message",
+     "text": "/prompt/bank bank.json",
+     "patching_rect": [
+      40.0,
+      408.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      408.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "comment",
+     "text": "mix and FX",
+     "patching_rect": [
+      40.0,
+      448.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "message",
+     "text": "/master/gain -6.",
+     "patching_rect": [
+      40.0,
+      474.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "comment",
+     "text": "gain (f: -60..0 dB)",
+     "patching_rect": [
+      350.0,
+      474.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "message",
+     "text": "/fx/hpf 120.",
+     "patching_rect": [
+      40.0,
+      502.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "comment",
+     "text": "hz (f: 10..2000 Hz)",
+     "patching_rect": [
+      350.0,
+      502.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "message",
+     "text": "/fx/lpf 10000.",
+     "patching_rect": [
+      40.0,
+      530.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "comment",
+     "text": "hz (f: 1000..20000 Hz)",
+     "patching_rect": [
+      350.0,
+      530.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "message",
+     "text": "/fx/drive 1.6",
+     "patching_rect": [
+      40.0,
+      558.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-66",
+     "maxclass": "comment",
+     "text": "drive (f: 0.1..10)",
+     "patching_rect": [
+      350.0,
+      558.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "message",
+     "text": "/fx/peak 0.9",
+     "patching_rect": [
+      40.0,
+      586.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
+     "patching_rect": [
+      350.0,
+      586.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "comment",
+     "text": "timeline",
+     "patching_rect": [
+      40.0,
+      626.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
+     "maxclass": "message",
+     "text": "/segment/length 24.",
+     "patching_rect": [
+      40.0,
+      652.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "comment",
+     "text": "seconds (f: 2..600 s)",
+     "patching_rect": [
+      350.0,
+      652.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "message",
+     "text": "/crossfade 1.5",
+     "patching_rect": [
+      40.0,
+      680.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "comment",
+     "text": "seconds (f: 0..30 s)",
+     "patching_rect": [
+      350.0,
+      680.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
+     "maxclass": "message",
+     "text": "/segment/skip",
+     "patching_rect": [
+      40.0,
+      708.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-75",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      708.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-76",
+     "maxclass": "comment",
+     "text": "renderer",
+     "patching_rect": [
+      40.0,
+      748.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-77",
+     "maxclass": "message",
+     "text": "/renderer/coupling 0.6",
+     "patching_rect": [
+      40.0,
+      774.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-78",
+     "maxclass": "comment",
+     "text": "k (f: 0..8 K/Kc)",
+     "patching_rect": [
+      350.0,
+      774.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-79",
+     "maxclass": "message",
+     "text": "/renderer/brightness 0.5",
+     "patching_rect": [
+      40.0,
+      802.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-80",
+     "maxclass": "comment",
+     "text": "brightness (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      802.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-81",
+     "maxclass": "message",
+     "text": "/renderer/width 0.7",
+     "patching_rect": [
+      40.0,
+      830.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-82",
+     "maxclass": "comment",
+     "text": "width (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      830.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-83",
+     "maxclass": "message",
+     "text": "/renderer/density 96",
+     "patching_rect": [
+      40.0,
+      858.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-84",
+     "maxclass": "comment",
+     "text": "partials (i: 4..4096)",
+     "patching_rect": [
+      350.0,
+      858.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-85",
+     "maxclass": "message",
+     "text": "/renderer/key C",
+     "patching_rect": [
+      40.0,
+      886.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-86",
+     "maxclass": "comment",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "patching_rect": [
+      350.0,
+      886.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-87",
+     "maxclass": "message",
+     "text": "/renderer/mode ionian",
+     "patching_rect": [
+      40.0,
+      914.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-88",
+     "maxclass": "comment",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "patching_rect": [
+      350.0,
+      914.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-89",
+     "maxclass": "message",
+     "text": "/renderer/tempo 64.",
+     "patching_rect": [
+      40.0,
+      942.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
+     "patching_rect": [
+      350.0,
+      942.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-91",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      982.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-92",
+     "maxclass": "message",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      1008.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-93",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1008.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-94",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      1036.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-95",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1036.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-96",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      1076.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-97",
+     "maxclass": "message",
+     "text": "/status",
+     "patching_rect": [
+      40.0,
+      1102.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-98",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1102.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-99",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      1130.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-100",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1130.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-101",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      1158.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-102",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      1158.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-103",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      1186.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-104",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      1186.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   }
+  ],
+  "lines": [
+   {
+    "patchline": {
+     "source": [
+      "obj-2",
+      0
+     ],
+     "destination": [
+      "obj-3",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      1
+     ],
+     "destination": [
+      "obj-12",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      2
+     ],
+     "destination": [
+      "obj-14",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      3
+     ],
+     "destination": [
+      "obj-16",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      4
+     ],
+     "destination": [
+      "obj-18",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      5
+     ],
+     "destination": [
+      "obj-20",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      6
+     ],
+     "destination": [
+      "obj-22",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      7
+     ],
+     "destination": [
+      "obj-24",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      8
+     ],
+     "destination": [
+      "obj-26",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      9
+     ],
+     "destination": [
+      "obj-28",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      10
+     ],
+     "destination": [
+      "obj-30",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      11
+     ],
+     "destination": [
+      "obj-32",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      12
+     ],
+     "destination": [
+      "obj-34",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-45",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-52",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-54",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-70",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-72",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-74",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-77",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-81",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-83",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-87",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-92",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-94",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-97",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-99",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-101",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-103",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   }
+  ]
+ }
+}

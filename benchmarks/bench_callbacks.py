@@ -56,7 +56,7 @@ def _flood(port: int, seconds: float, rate: int) -> None:
 async def _run(mode: str, seconds: float, rate: int) -> dict[str, Any]:
     import numpy as np
 
-    from bassd.control.osc_server import start_osc_server
+    from bassd.control.osc_server import OscSettings, start_osc_server
     from bassd.engine.config import load_config
     from bassd.engine.core import Engine
     from bassd.engine.player import SharedPlayer
@@ -113,14 +113,14 @@ async def _run(mode: str, seconds: float, rate: int) -> dict[str, Any]:
         await device_proc.start()
 
     port = free_udp_port()
-    transport, proto = await start_osc_server("127.0.0.1", port, {}, free_udp_port())
 
-    from bassd.control.osc_server import Reply
+    class Surface:  # /status only: parse, JSON, reply, like the daemon's
+        def dispatch(self, entry: Any, values: Any, request: Any) -> None:
+            request.reply("/status/json", json.dumps({"frame": engine.frame, "fill": ring.fill()}))
 
-    def status(args: list[Any], reply: Reply) -> None:
-        reply("/status/json", [json.dumps({"frame": engine.frame, "fill": ring.fill()})])
-
-    proto.routes["/status"] = status
+    transport, proto = await start_osc_server(
+        "127.0.0.1", port, Surface(), OscSettings(reply_port=free_udp_port())
+    )
     flood = mp.Process(target=_flood, args=(port, seconds, rate))
     await asyncio.sleep(0.5)
     base = player.stats()
@@ -171,6 +171,8 @@ def main() -> int:
         for mode in args.modes.split(","):
             rows.append(asyncio.run(_run(mode, args.seconds, args.rate)))
     finally:
+        if "sounddevice" in sys.modules:  # PortAudio aborts if terminated after its server
+            sys.modules["sounddevice"]._terminate()
         jack.stop()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "callbacks.json").write_text(json.dumps(rows, indent=2))

@@ -89,6 +89,7 @@ def _segment_log(cfg: Config, session: str | None = None) -> SegmentLog:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args)
+    from bassd.control.prompt_bank import PromptBankError
     from bassd.engine.daemon import run_daemon
     from bassd.engine.device import DeviceError
     from bassd.engine.logging_setup import configure_logging
@@ -96,6 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(cfg.logging.level, cfg.logging.format)
     try:
         return run_daemon(cfg, segment_log=_segment_log(cfg))
+    except PromptBankError as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 2
     except DeviceError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 3
@@ -137,7 +141,15 @@ def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
     if seconds <= 0:
         print("bassd: --seconds must be positive", file=sys.stderr)
         return 2
-    result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace)
+    from bassd.control.prompt_bank import PromptBankError
+
+    try:
+        result = render_offline(
+            cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace
+        )
+    except PromptBankError as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 2
     print(
         f"rendered {result.seconds:.1f} s to {result.path} in {result.wall_seconds:.2f} s "
         f"({result.speed:.1f}x real time, {result.segments} segments, "

@@ -323,7 +323,14 @@ async def start_osc_server(
     sock = socket.socket(family, socket.SOCK_DGRAM)
     with contextlib.suppress(OSError):  # a bigger buffer absorbs bursts (kernel drops otherwise)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen for OSC on {host}:{port}: {exc.strerror} "
+            "(another bassd running? pick another with --set osc.port=N)"
+        ) from None
     sock.setblocking(False)
     transport, protocol = await loop.create_datagram_endpoint(
         lambda: OscServer(surface, settings, schedule), sock=sock

@@ -112,3 +112,19 @@ def test_missing_device_names_the_available_ones(tmp_path: Path) -> None:
     assert len(line) == 1
     assert "audio device 'NoSuchCard' not found; available outputs:" in line[0]
     assert "--set audio.device=NAME" in line[0]
+
+
+def test_bad_prompt_bank_is_a_clear_error(tmp_path: Path) -> None:
+    """A user prompt bank with a bad row stops `bassd render` with file, row and field named."""
+    bank = tmp_path / "bank.csv"
+    bank.write_text(
+        "id,category,genre,mood,instruments,tempo_bpm,key,mode,text\n"
+        "a,calm,ambient,calm,strings,60,D,dorian,slow strings\n"
+        "b,neutral,ambient,steady,piano,fast,D,dorian,piano\n"
+    )
+    r = _bassd(
+        "render", "--seconds", "1", "--out", "x.wav", "--set", f"prompts.bank={bank}", cwd=tmp_path
+    )
+    assert r.returncode == 2
+    assert "bank.csv: row 3: field 'tempo_bpm'" in r.stderr
+    assert "Traceback" not in r.stderr

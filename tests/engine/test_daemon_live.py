@@ -122,3 +122,25 @@ def test_status_answers_malformed_input_with_a_count(jack_server, start_daemon) 
         e["event"] == "osc_rejected" and e.get("peer", "").startswith("127.0.0.1:")
         for e in d.events()
     )
+
+
+def test_osc_port_in_use_is_a_clear_error(jack_server, tmp_path) -> None:
+    """If the OSC port is taken, `bassd run` says so in one line and exits 3."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server.name)
+        r = subprocess.run(
+            [sys.executable, "-m", "bassd", "run", "--set", f"osc.port={port}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert r.returncode == 3
+    assert f"bassd: cannot listen for OSC on 127.0.0.1:{port}" in r.stderr

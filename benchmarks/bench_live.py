@@ -69,6 +69,7 @@ def main() -> int:
     ap.add_argument("--busy", type=int, default=os.cpu_count() or 2, help="busy processes")
     ap.add_argument("--flood", action="store_true", help="also flood the OSC port")
     ap.add_argument("--name", default=None, help="result name (default live or live_flood)")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], help="daemon setting")
     args = ap.parse_args()
     name = args.name or ("live_flood" if args.flood else "live")
 
@@ -89,6 +90,7 @@ def main() -> int:
             f"osc.reply_port={reply_port}",
             "--set",
             "logging.format=json",
+            *[x for o in args.overrides for x in ("--set", o)],
         ],
         cwd=work,
         env=env,
@@ -116,6 +118,7 @@ def main() -> int:
     period_us = 256 / 48000 * 1e6
     row = {
         "seconds": args.seconds,
+        "overrides": args.overrides,
         "busy_processes": args.busy,
         "osc_flood": args.flood,
         "underruns": after["underruns"] - before["underruns"],

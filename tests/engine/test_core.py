@@ -95,3 +95,40 @@ def test_output_fader_ramps_and_never_raises_the_peak() -> None:
         engine.set_output_gain_db(3.0)
     engine.close()
     ref.close()
+
+
+def test_transport_stop_pauses_the_timeline_and_start_resumes_it() -> None:
+    """Stop fades to exact silence and holds the timeline; start fades back in where it was."""
+    engine = Engine(load_config(overrides=OVR))
+    engine.render(SR)
+    engine.transport_stop(0.05)
+    engine.render(SR // 10)
+    assert engine.paused
+    held = engine.controller.frame
+    np.testing.assert_array_equal(engine.render(SR // 2), 0.0)
+    assert engine.controller.frame == held  # the timeline waits
+    engine.transport_start(0.05)
+    y = engine.render(SR // 2)
+    assert not engine.paused and engine.controller.frame == held + SR // 2
+    assert np.abs(y[:32]).max() < 0.05 and np.abs(y[SR // 10 :]).max() > 0.05
+    engine.close()
+
+
+def test_live_and_structural_renderer_changes() -> None:
+    """Coupling/brightness/width act on the playing bank (no new segment, no click);
+    a key change crossfades to a new bank without a gap."""
+    engine = Engine(load_config(overrides=["timeline.segment_seconds=30"]))
+    a = engine.render(SR)
+    assert engine.set_renderer_param("width", 0.0) == "live"
+    assert engine.set_renderer_param("brightness", 0.9) == "live"
+    b = engine.render(SR)
+    assert engine.segment_index == 0
+    np.testing.assert_allclose(b[-SR // 4 :, 0], b[-SR // 4 :, 1], atol=1e-6)  # now mono
+    assert np.abs(np.diff(np.concatenate([a, b]), axis=0)).max() < 0.1
+    assert engine.set_renderer_param("key", "F#", crossfade_seconds=0.5) == "new bank"
+    c = engine.render(SR)
+    assert engine.segment_index == 1
+    win = SR // 20
+    rms = np.sqrt(np.mean(c[: len(c) // win * win, 0].reshape(-1, win) ** 2, axis=1))
+    assert rms.min() > 1e-3  # no gap through the crossfade
+    engine.close()

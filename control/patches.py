@@ -1,9 +1,12 @@
-"""A Max/MSP patch generated from the address table (``max_patches/bassd.maxpat``).
+"""Max/MSP and Pure Data patches generated from the address table
+(``max_patches/bassd.maxpat``, ``max_patches/bassd.pd``).
 
 One message box per address with example arguments, all wired to
 ``[udpsend 127.0.0.1 8000]``; replies arrive at ``[udpreceive 9000]`` and are
 split by ``[route]`` for the status fields. Regenerate with
-``python -m bassd.control.patches`` (a test fails when the file is stale).
+``python -m bassd.control.patches`` (a test fails when a file is stale). The Pd
+patch does the same with vanilla objects: ``[oscformat]`` → ``[netsend -u -b]``
+and ``[netreceive -u -b 9000]`` → ``[oscparse]``.
 """
 
 from __future__ import annotations
@@ -127,5 +130,56 @@ def render_maxpat() -> str:
     return json.dumps(patcher, indent=1) + "\n"
 
 
+def pd_example(a: Address) -> str:
+    """The message box content for Pd: plain atoms (Pd has no quoted strings)."""
+    args = [x.rstrip(".") for x in example_args(a)]
+    if a.path == "/prompt/text":
+        args = ["slow-warm-strings-58-bpm"]
+    if not args:
+        return "bang"
+    # a symbol first would be taken as the message's selector: make it a list
+    return (
+        " ".join(["list", *args])
+        if not args[0].lstrip("-").replace(".", "").isdigit()
+        else " ".join(args)
+    )
+
+
+def render_pd() -> str:
+    lines = ["#N canvas 40 60 1100 1300 12;"]
+    n = 0
+
+    def add(line: str) -> int:
+        nonlocal n
+        lines.append(line)
+        n += 1
+        return n - 1
+
+    send = add("#X obj 40 70 netsend -u -b;")
+    connect = add("#X msg 40 20 connect localhost 8000;")
+    lines.append(f"#X connect {connect} 0 {send} 0;")
+    recv = add("#X obj 640 20 netreceive -u -b 9000;")
+    parse = add("#X obj 640 50 oscparse;")
+    trim = add("#X obj 640 80 list trim;")
+    show = add("#X obj 640 110 print bassd;")
+    lines += [f"#X connect {recv} 0 {parse} 0;", f"#X connect {parse} 0 {trim} 0;",
+              f"#X connect {trim} 0 {show} 0;"]  # fmt: skip
+    add("#X text 640 140 replies: send /status or /subscribe - see docs/osc.md;")
+    y = 110
+    for a in TABLE:
+        if a.debug:
+            continue
+        msg = add(f"#X msg 40 {y} {pd_example(a)};")
+        fmt = add(f"#X obj 260 {y} oscformat {a.path[1:].replace('/', ' ')};")
+        lines += [f"#X connect {msg} 0 {fmt} 0;", f"#X connect {fmt} 0 {send} 0;"]
+        y += 30
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render_maxpat(), end="")
+    import sys
+
+    if sys.argv[1:] == ["--pd"]:
+        print(render_pd(), end="")
+    else:
+        print(render_maxpat(), end="")

@@ -149,3 +149,15 @@ def test_max_patch_examples_validate(entry: Address) -> None:
             args.append(raw)
             tags += "s"
     entry.validate(tags, tuple(args))
+
+
+def test_pd_patch_is_generated_from_the_table() -> None:
+    """max_patches/bassd.pd is current: one [oscformat] per address, wired to [netsend]."""
+    from bassd.control.patches import render_pd
+
+    path = DOC.parents[1] / "max_patches" / "bassd.pd"
+    text = path.read_text()
+    assert text == render_pd()
+    formats = [ln for ln in text.splitlines() if " oscformat " in ln]
+    assert len(formats) == len([a for a in TABLE if not a.debug])
+    assert "netsend -u -b" in text and "netreceive -u -b 9000" in text

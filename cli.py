@@ -89,6 +89,18 @@ def _segment_log(cfg: Config, session: str | None = None) -> SegmentLog:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args)
+    from bassd.engine.device_process import start_device_early
+
+    a = cfg.audio
+    # the device process boots (PortAudio, the sound server's client) while this
+    # process imports the rest of the daemon
+    device = start_device_early(
+        ring_frames=a.ring_frames,
+        sample_rate=a.sample_rate,
+        block_size=a.block_size,
+        fade_frames=a.fade_frames,
+        device=a.device,
+    )
     from bassd.control.prompt_bank import PromptBankError
     from bassd.engine.daemon import run_daemon
     from bassd.engine.device import DeviceError
@@ -96,14 +108,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     configure_logging(cfg.logging.level, cfg.logging.format)
     try:
-        return run_daemon(cfg, segment_log=_segment_log(cfg))
+        return run_daemon(cfg, segment_log=_segment_log(cfg), device=device)
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
-    except DeviceError as exc:
-        print(f"bassd: {exc}", file=sys.stderr)
-        return 3
-    except OSError as exc:
+    except (DeviceError, OSError) as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 3
 

@@ -59,11 +59,13 @@ class Daemon:
         *,
         renderer: Renderer | None = None,
         segment_log: Any = None,
+        device: tuple[SharedRing, SharedPlayer, DeviceProcess] | None = None,
     ) -> None:
         self.config = config
         self.counters = DaemonCounters()
         self._renderer = renderer
         self.segment_log = segment_log
+        self._early_device = device  # spawned by `bassd run` before the daemon's imports
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
         self._pending_io: set[asyncio.Future[Any]] = set()
@@ -320,18 +322,21 @@ class Daemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         self._set_realtime()
-        self.ring = SharedRing(a.ring_frames, 2)
-        self.player = SharedPlayer()
-        self.device = DeviceProcess(
-            self.ring,
-            self.player,
-            sample_rate=a.sample_rate,
-            block_size=a.block_size,
-            fade_frames=a.fade_frames,
-            device=a.device,
-        )
+        if self._early_device is not None:
+            self.ring, self.player, self.device = self._early_device
+        else:
+            self.ring = SharedRing(a.ring_frames, 2)
+            self.player = SharedPlayer()
+            self.device = DeviceProcess(
+                self.ring,
+                self.player,
+                sample_rate=a.sample_rate,
+                block_size=a.block_size,
+                fade_frames=a.fade_frames,
+                device=a.device,
+            )
+            self.device.spawn()  # it boots while the engine is built
         try:
-            await self.device.spawn()  # it boots while the engine is built
             session = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
             if self.segment_log is not None:
                 session = getattr(self.segment_log, "session", session)
@@ -427,6 +432,9 @@ class Daemon:
             self._osc_transport.close()
         if self.device is not None:
             self.device.kill()
+            if self.device.proc is not None:
+                with contextlib.suppress(Exception):
+                    self.device.proc.wait(2)
         if self.engine is not None:
             self.engine.close()
         if self.ring is not None:
@@ -448,9 +456,13 @@ def event_loop_runner() -> tuple[str, Callable[..., Any]]:
     return "uvloop", uvloop.run
 
 
-def run_daemon(config: Config, segment_log: Any = None) -> int:
+def run_daemon(
+    config: Config,
+    segment_log: Any = None,
+    device: tuple[SharedRing, SharedPlayer, DeviceProcess] | None = None,
+) -> int:
     name, runner = event_loop_runner()
     log.info("event_loop", implementation=name)
-    daemon = Daemon(config, segment_log=segment_log)
+    daemon = Daemon(config, segment_log=segment_log, device=device)
     result: int = runner(daemon.run())
     return result

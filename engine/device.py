@@ -8,6 +8,9 @@ struct that Python reads for status and the watchdog.
 
 Arguments are validated and the device resolved before the stream starts; a
 missing device is one clear line naming the available ones.
+
+sounddevice is imported inside the functions: importing it initialises
+PortAudio (and opens a JACK client), which only the device process should do.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
-
-import sounddevice as sd
 
 from bassd.engine._rtcore import ffi, lib
 from bassd.engine.ring import SharedRing
@@ -35,6 +36,8 @@ class OutputDevice:
 
 
 def list_output_devices() -> list[OutputDevice]:
+    import sounddevice as sd
+
     hostapis = sd.query_hostapis()
     out = []
     for i, d in enumerate(sd.query_devices()):
@@ -71,17 +74,13 @@ def resolve_output_device(name: str | None, channels: int = 2) -> OutputDevice:
     jack = [d for d in devs if "JACK" in d.hostapi]
     if jack:
         return jack[0]
+    import sounddevice as sd
+
     default = sd.default.device[1]
     for d in devs:
         if d.index == default:
             return d
     return devs[0]
-
-
-def reinitialise_portaudio() -> None:
-    """Re-scan devices (after a sound server restart). Only with no stream open."""
-    sd._terminate()
-    sd._initialize()
 
 
 class DeviceStream:
@@ -118,6 +117,8 @@ class DeviceStream:
     # --------------------------------------------------------------- control
     def open(self) -> OutputDevice:
         """Resolve the device, open and start the stream."""
+        import sounddevice as sd
+
         self.device = resolve_output_device(self.device_name, self.ring.channels)
         try:
             stream = sd._StreamBase(

@@ -1,4 +1,10 @@
-"""Daemon-side handle of the device process (engine/device_host.py)."""
+"""Daemon-side handle of the device process (engine/device_host.py).
+
+``spawn()`` is synchronous, so ``bassd run`` can start the process before it
+imports the rest of the daemon: PortAudio's start-up in the child overlaps the
+parent's. The few handshake lines are read in a worker thread; nothing here
+runs while audio plays except ``alive`` and the counters in shared memory.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 from typing import Any
@@ -32,12 +39,12 @@ class DeviceProcess:
         self.block_size = block_size
         self.fade_frames = fade_frames
         self.device_name = device
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self.opened_at = 0.0
 
-    async def spawn(self) -> None:
-        """Start the process (it imports PortAudio and waits for ``open``)."""
+    def spawn(self) -> None:
+        """Start the process (it imports PortAudio, then waits for ``start``)."""
         args = [
             sys.executable, "-m", "bassd.engine.device_host",
             "--ring", self.ring.name, "--player", self.player.name,
@@ -48,38 +55,41 @@ class DeviceProcess:
             args += ["--device", self.device_name]
         # never let libjack start a sound server of its own behind the user's back
         env = dict(os.environ, JACK_NO_START_SERVER="1")
-        self.proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
         )
 
-    async def _next_event(self, timeout: float) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdout is not None
+    def _read_event(self) -> dict[str, Any]:
+        proc = self.proc
+        assert proc is not None and proc.stdout is not None
         while True:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            line = proc.stdout.readline()
             if not line:
-                code = await self.proc.wait()
-                raise DeviceError(f"the device process exited ({code}) before opening the device")
+                code = proc.wait()
+                return {"event": "exit", "code": code}
             with contextlib.suppress(json.JSONDecodeError):
                 msg: dict[str, Any] = json.loads(line)
                 return msg
 
+    async def _next_event(self, timeout: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(None, self._read_event), timeout)
+
     async def open(self, timeout: float = 15.0) -> dict[str, Any]:
         """Tell the spawned process to open the stream; DeviceError if it cannot."""
         if self.proc is None:
-            await self.spawn()
-        assert self.proc is not None and self.proc.stdin is not None
+            self.spawn()
+        proc = self.proc
+        assert proc is not None and proc.stdin is not None
         try:
             msg = await self._next_event(timeout)
             if msg.get("event") == "ready":
-                self.proc.stdin.write(b"start\n")
-                await self.proc.stdin.drain()
+                proc.stdin.write(b"start\n")
+                proc.stdin.flush()
                 msg = await self._next_event(timeout)
-        except TimeoutError:
+        except (TimeoutError, BrokenPipeError):
             self.kill()
+            self.proc = None
             raise DeviceError(
                 f"the device process did not open the device within {timeout:g} s"
             ) from None
@@ -87,20 +97,22 @@ class DeviceProcess:
             self.info = msg
             self.opened_at = time.monotonic()
             return msg
-        await self.proc.wait()
+        self.kill()
         self.proc = None
+        if msg.get("event") == "exit":
+            raise DeviceError(f"the device process exited ({msg.get('code')}) before opening")
         raise DeviceError(
             str(msg.get("message", f"unexpected reply from the device process: {msg}"))
         )
 
     async def start(self, timeout: float = 15.0) -> dict[str, Any]:
         """Spawn and open in one go."""
-        await self.spawn()
+        self.spawn()
         return await self.open(timeout)
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
+        return self.proc is not None and self.proc.poll() is None
 
     def seconds_since_callback(self) -> float:
         last_ns = int(self.player.p.last_callback_ns)
@@ -121,13 +133,32 @@ class DeviceProcess:
         proc = self.proc
         if proc is None:
             return
-        if proc.returncode is None and proc.stdin is not None:
-            with contextlib.suppress(Exception):
+        if proc.poll() is None and proc.stdin is not None:
+            with contextlib.suppress(OSError):
                 proc.stdin.write(b"stop\n")
-                await proc.stdin.drain()
+                proc.stdin.flush()
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            await asyncio.wait_for(loop.run_in_executor(None, proc.wait), timeout)
         except TimeoutError:
             self.kill()
-            await proc.wait()
+            await loop.run_in_executor(None, proc.wait)
         self.proc = None
+
+
+def start_device_early(
+    *, ring_frames: int, sample_rate: int, block_size: int, fade_frames: int, device: str | None
+) -> tuple[SharedRing, SharedPlayer, DeviceProcess]:
+    """Create the ring and the player state and spawn the device process now."""
+    ring = SharedRing(ring_frames, 2)
+    player = SharedPlayer()
+    proc = DeviceProcess(
+        ring,
+        player,
+        sample_rate=sample_rate,
+        block_size=block_size,
+        fade_frames=fade_frames,
+        device=device,
+    )
+    proc.spawn()
+    return ring, player, proc

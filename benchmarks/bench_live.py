@@ -15,7 +15,6 @@ import json
 import multiprocessing as mp
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.daemon import DaemonProcess
 from tests.jack import JackServer
-from tests.osc_client import free_udp_port
+from tests.osc_client import free_udp_port, status_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -49,20 +49,6 @@ def _flood(port: int, stop_at: float) -> None:
         time.sleep(0.005)  # ~20k datagrams/s
 
 
-def _status(osc_port: int, reply_port: int) -> dict:
-    from pythonosc.osc_message import OscMessage
-    from pythonosc.osc_message_builder import OscMessageBuilder
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", reply_port))
-        s.settimeout(5)
-        s.sendto(OscMessageBuilder("/status").build().dgram, ("127.0.0.1", osc_port))
-        while True:
-            msg = OscMessage(s.recvfrom(65536)[0])
-            if msg.address == "/status/json":
-                return json.loads(msg.params[0])
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600.0)
@@ -77,30 +63,14 @@ def main() -> int:
     jack.start()
     osc_port, reply_port = free_udp_port(), free_udp_port()
     work = Path(tempfile.mkdtemp(prefix="bassd-live-"))
-    env = dict(os.environ, JACK_DEFAULT_SERVER=jack.name)
-    daemon = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bassd",
-            "run",
-            "--set",
-            f"osc.port={osc_port}",
-            "--set",
-            f"osc.reply_port={reply_port}",
-            "--set",
-            "logging.format=json",
-            *[x for o in args.overrides for x in ("--set", o)],
-        ],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "daemon.log").open("wb"),
+    daemon = DaemonProcess(
+        work, jack, osc_port, reply_port, [x for o in args.overrides for x in ("--set", o)]
     )
+    daemon.wait_for_log("osc_listening")
     procs: list[mp.Process] = []
     try:
         time.sleep(2.0)
-        before = _status(osc_port, reply_port)
+        before = status_json(osc_port, reply_port)
         stop_at = time.monotonic() + args.seconds
         procs = [mp.Process(target=_busy, args=(stop_at,)) for _ in range(args.busy)]
         if args.flood:
@@ -109,10 +79,9 @@ def main() -> int:
             p.start()
         for p in procs:
             p.join()
-        after = _status(osc_port, reply_port)
+        after = status_json(osc_port, reply_port)
     finally:
-        daemon.terminate()
-        daemon.wait(10)
+        daemon.stop()
         jack.stop()
 
     period_us = 256 / 48000 * 1e6

@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.daemon import DaemonProcess
 from tests.jack import JackServer
-from tests.osc_client import free_udp_port
+from tests.osc_client import free_udp_port, status_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -67,19 +66,6 @@ def _flood(port: int, seconds: float, rate: int, sent: mp.Value) -> None:  # typ
     sent.value = n
 
 
-def _status(osc_port: int, reply_port: int) -> dict:
-    from bassd.control.osc_codec import Message, encode_message, parse_packet
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", reply_port))
-        s.settimeout(5)
-        s.sendto(encode_message("/status"), ("127.0.0.1", osc_port))
-        while True:
-            msg = parse_packet(s.recvfrom(65536)[0])
-            if isinstance(msg, Message) and msg.address == "/status/json":
-                return json.loads(msg.args[0])
-
-
 def _pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
@@ -97,33 +83,20 @@ def main() -> int:
     jack.start()
     osc_port, reply_port = free_udp_port(), free_udp_port()
     work = Path(tempfile.mkdtemp(prefix="bassd-osc-"))
-    env = dict(os.environ, JACK_DEFAULT_SERVER=jack.name)
-    sets = [x for o in args.overrides for x in ("--set", o)]
-    daemon = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bassd",
-            "run",
-            "--set",
-            f"osc.port={osc_port}",
-            "--set",
-            f"osc.reply_port={reply_port}",
-            "--set",
-            "logging.level=warning",
-            *sets,
-        ],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "daemon.log").open("wb"),
+    daemon = DaemonProcess(
+        work,
+        jack,
+        osc_port,
+        reply_port,
+        [x for o in args.overrides for x in ("--set", o)],
     )
+    daemon.wait_for_log("osc_listening")
     rows = []
     latencies: list[float] = []  # /fx/drive: through the engine and the ring
     fader: list[float] = []  # /master/gain: the output fader in the audio callback
     try:
         time.sleep(2.5)
-        base = _status(osc_port, reply_port)
+        base = status_json(osc_port, reply_port)
         # --- control latency
         from bassd.control.osc_codec import encode_message
 
@@ -131,17 +104,17 @@ def main() -> int:
             for i in range(args.latency_samples):
                 s.sendto(encode_message("/master/gain", -1.0 - (i % 2)), ("127.0.0.1", osc_port))
                 time.sleep(0.03)
-                lat = _status(osc_port, reply_port).get("fader_latency_ms")
+                lat = status_json(osc_port, reply_port).get("fader_latency_ms")
                 if lat is not None:
                     fader.append(lat)
                 s.sendto(encode_message("/fx/drive", 1.5 + (i % 2) / 10), ("127.0.0.1", osc_port))
                 time.sleep(0.06)
-                lat = _status(osc_port, reply_port).get("control_latency_ms")
+                lat = status_json(osc_port, reply_port).get("control_latency_ms")
                 if lat is not None:
                     latencies.append(lat)
         # --- throughput: unpaced, then paced at 20k/s
         for rate in (0, 20_000, 40_000):
-            before = _status(osc_port, reply_port)
+            before = status_json(osc_port, reply_port)
             sent = mp.Value("q", 0)
             p = mp.Process(target=_flood, args=(osc_port, args.seconds, rate, sent))
             t0 = time.perf_counter()
@@ -149,7 +122,7 @@ def main() -> int:
             p.join()
             time.sleep(0.5)
             wall = time.perf_counter() - t0 - 0.5
-            after = _status(osc_port, reply_port)
+            after = status_json(osc_port, reply_port)
             handled = after["osc_handled"] - before["osc_handled"]
             received = after["osc_received"] - before["osc_received"] - 1  # minus one /status
             rows.append(
@@ -163,10 +136,9 @@ def main() -> int:
                     "dry_callbacks": after["dry_callbacks"] - before["dry_callbacks"],
                 }
             )
-        final = _status(osc_port, reply_port)
+        final = status_json(osc_port, reply_port)
     finally:
-        daemon.terminate()
-        daemon.wait(10)
+        daemon.stop()
         jack.stop()
     fad = {
         "samples": len(fader),

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from bassd.control.addresses import BY_PATH, TABLE, Address
+from bassd.control.addresses import TABLE, Address
 from bassd.control.osc_codec import (
     Bundle,
     Message,
@@ -96,6 +96,25 @@ class OscSettings:
     max_scheduled: int = 1024
     max_schedule_ahead_seconds: float = 60.0
     debug: bool = False
+
+    @classmethod
+    def from_config(cls, osc: Any, *, debug: bool = False, **overrides: Any) -> OscSettings:
+        """From the ``osc`` config section (``OscConfig``); keywords override fields."""
+        settings = cls(
+            reply_port=osc.reply_port,
+            allow=tuple(osc.allow),
+            rate_limit=osc.rate_limit,
+            rate_burst=osc.rate_burst,
+            secret=osc.secret,
+            max_datagram=osc.max_datagram,
+            max_bundle_depth=osc.max_bundle_depth,
+            max_scheduled=osc.max_scheduled,
+            max_schedule_ahead_seconds=osc.max_schedule_ahead_seconds,
+            debug=debug,
+        )
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        return settings
 
 
 class _Buckets:
@@ -336,15 +355,3 @@ async def start_osc_server(
         lambda: OscServer(surface, settings, schedule), sock=sock
     )
     return transport, protocol
-
-
-__all__ = [
-    "BY_PATH",
-    "OscCounters",
-    "OscServer",
-    "OscSettings",
-    "Request",
-    "Surface",
-    "encode_message",
-    "start_osc_server",
-]

@@ -172,7 +172,7 @@ class Engine:
             raise ValueError(f"unknown renderer parameter {name!r}")
         self.params[name] = value
         if name in LIVE_PARAMS:
-            for job in (self.controller.current, self.controller._outgoing):
+            for job in (self.controller.current, self.controller.outgoing):
                 if isinstance(job, StreamingJob):
                     getattr(job.bank, f"set_{name}")(value)
             self.controller.replan()
@@ -193,7 +193,7 @@ class Engine:
 
     def prepare_next(self) -> bool:
         """Idle-time work: build one planned segment's renderer state ahead of its start."""
-        for job in self.controller._pending:
+        for job in self.controller.pending:
             prepare = getattr(job, "prepare", None)
             if prepare is not None and not getattr(job, "prepared", True):
                 prepare()

@@ -77,7 +77,6 @@ class Daemon:
         self.player: SharedPlayer | None = None
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
-        self.first_sound_at: float | None = None
         self.controller: Controller | None = None
         self.events: SessionEvents | None = None
         self.scheduler = FrameScheduler(config.osc.max_scheduled)
@@ -180,6 +179,8 @@ class Daemon:
             "fallbacks": eng.fallbacks if eng else 0,
             "ring_fill": self.ring.fill() if self.ring else 0,
             "stream_restarts": self.counters.stream_restarts,
+            "stream_failures": self.counters.stream_failures,
+            "segment_log_errors": self.counters.segment_log_errors,
             "device": self.device.info.get("device") if self.device else None,
             "osc_scheduled_waiting": len(self.scheduler),
             "control_latency_ms": self.control_latency_ms(),
@@ -223,8 +224,6 @@ class Daemon:
             self._top_up()
             if self.engine is not None:
                 self.engine.prepare_next()  # the ring is full: time for work ahead
-            if self.first_sound_at is None and self.player and self.player.p.frames_out:
-                self.first_sound_at = time.monotonic()
             await asyncio.sleep(period / 2)
 
     def _schedule(self, when: float, action: Callable[[], None]) -> bool:
@@ -314,7 +313,7 @@ class Daemon:
         except (OSError, AttributeError) as exc:
             log.warning("realtime_priority_unavailable", priority=prio, error=str(exc))
 
-    async def run(self, ready: Callable[[Daemon], None] | None = None) -> int:
+    async def run(self) -> int:
         cfg = self.config
         a = cfg.audio
         loop = asyncio.get_running_loop()
@@ -374,18 +373,7 @@ class Daemon:
                 renderer=self.engine.renderer.name,
             )
             o = cfg.osc
-            settings = OscSettings(
-                reply_port=o.reply_port,
-                allow=tuple(o.allow),
-                rate_limit=o.rate_limit,
-                rate_burst=o.rate_burst,
-                secret=o.secret,
-                max_datagram=o.max_datagram,
-                max_bundle_depth=o.max_bundle_depth,
-                max_scheduled=o.max_scheduled,
-                max_schedule_ahead_seconds=o.max_schedule_ahead_seconds,
-                debug=cfg.debug.fault_injection,
-            )
+            settings = OscSettings.from_config(o, debug=cfg.debug.fault_injection)
             self._osc_transport, self.osc = await start_osc_server(
                 o.host, o.port, self.controller, settings, self._schedule, o.receive_buffer_bytes
             )
@@ -397,8 +385,6 @@ class Daemon:
             self._spawn(self._watchdog(), "watchdog")
             self._spawn(self._heartbeat(), "heartbeat")
             self._spawn(self._push(), "push")
-            if ready is not None:
-                ready(self)
             await self._stop.wait()
             await self._shutdown()
         finally:

@@ -15,7 +15,6 @@ PortAudio (and opens a JACK client), which only the device process should do.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +111,6 @@ class DeviceStream:
         self.player.muted = 1  # start with a fade-in
         self._stream: Any = None
         self.device: OutputDevice | None = None
-        self.opened_at = 0.0
 
     # --------------------------------------------------------------- control
     def open(self) -> OutputDevice:
@@ -140,7 +138,6 @@ class DeviceStream:
             ) from None
         self.player.gain = 0.0
         self.player.muted = 1
-        self.opened_at = time.monotonic()
         stream.start()
         self._stream = stream
         return self.device
@@ -155,42 +152,5 @@ class DeviceStream:
             stream.close(ignore_errors=True)
 
     @property
-    def is_open(self) -> bool:
-        return self._stream is not None
-
-    @property
-    def active(self) -> bool:
-        return self._stream is not None and bool(self._stream.active)
-
-    @property
     def latency(self) -> float:
         return float(self._stream.latency) if self._stream is not None else 0.0
-
-    def seconds_since_callback(self) -> float:
-        """Seconds since the callback last ran (or since the stream opened)."""
-        last_ns = int(self.player.last_callback_ns)
-        now = time.monotonic()
-        if last_ns == 0:
-            return now - self.opened_at
-        since = now - last_ns / 1e9
-        return min(since, now - self.opened_at)
-
-    def inject_failure(self) -> None:
-        """Make the next callback abort the stream (watchdog tests)."""
-        self.player.fail_once = 1
-
-    # ----------------------------------------------------------------- stats
-    def stats(self) -> dict[str, int]:
-        p = self.player
-        return {
-            "callbacks": int(p.callbacks),
-            "frames_out": int(p.frames_out),
-            "dry_callbacks": int(p.dry_callbacks),
-            "underrun_events": int(p.underrun_events),
-            "pa_output_underflows": int(p.pa_output_underflows),
-            "underruns": int(p.dry_callbacks) + int(p.pa_output_underflows),
-        }
-
-    def callback_durations_us(self) -> tuple[list[int], int]:
-        """The callback duration histogram (1 µs bins, last bin overflow) and max (ns)."""
-        return list(self.player.dur_hist), int(self.player.dur_max_ns)

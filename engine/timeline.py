@@ -137,6 +137,16 @@ class SegmentController:
     def current(self) -> RenderJob | None:
         return self._current
 
+    @property
+    def outgoing(self) -> RenderJob | None:
+        """The segment fading out during a crossfade."""
+        return self._outgoing
+
+    @property
+    def pending(self) -> tuple[RenderJob, ...]:
+        """The segments planned ahead, oldest first."""
+        return tuple(self._pending)
+
     def skip(self, fade_frames: int | None = None) -> None:
         """Start the next segment at the next rendered frame (crossfade, default length)."""
         if fade_frames is not None:

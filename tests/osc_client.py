@@ -104,3 +104,18 @@ def query_status(osc_port: int, reply_port: int, timeout: float = 5.0) -> dict[s
     assert text.startswith('"') and text.endswith('"'), text
     result: dict[str, Any] = json.loads(text[1:-1])
     return result
+
+
+def status_json(osc_port: int, reply_port: int, timeout: float = 5.0) -> dict[str, Any]:
+    """/status → /status/json over a plain socket (no liblo: for loops in benchmarks)."""
+    from bassd.control.osc_codec import Message, encode_message, parse_packet
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", reply_port))
+        s.settimeout(timeout)
+        s.sendto(encode_message("/status"), ("127.0.0.1", osc_port))
+        while True:
+            msg = parse_packet(s.recvfrom(65536)[0])
+            if isinstance(msg, Message) and msg.address == "/status/json":
+                result: dict[str, Any] = json.loads(msg.args[0])
+                return result

@@ -66,21 +66,12 @@ class Harness:
         return frame >= self.engine.frame and self.scheduler.at(frame, action)
 
     async def start(self, **settings: Any) -> None:
-        o = self.config.osc
-        s = OscSettings(
-            reply_port=self.replies_sock.getsockname()[1],
-            allow=tuple(o.allow),
-            rate_limit=o.rate_limit,
-            rate_burst=o.rate_burst,
-            secret=o.secret,
-            max_datagram=o.max_datagram,
-            max_bundle_depth=o.max_bundle_depth,
-            max_scheduled=o.max_scheduled,
-            max_schedule_ahead_seconds=o.max_schedule_ahead_seconds,
+        s = OscSettings.from_config(
+            self.config.osc,
             debug=True,
+            reply_port=self.replies_sock.getsockname()[1],
+            **settings,
         )
-        for k, v in settings.items():
-            setattr(s, k, v)
         self.transport, self.server = await start_osc_server(
             "127.0.0.1", 0, self.controller, s, self._schedule
         )

@@ -154,7 +154,8 @@ def fuzz_daemon(tmp_path_factory):
     shared server make JACK report xruns to every client)."""
     import uuid
 
-    from tests.conftest import DaemonProcess, _need_jack
+    from tests.conftest import _need_jack
+    from tests.daemon import DaemonProcess
     from tests.jack import JackServer
     from tests.osc_client import free_udp_port
 

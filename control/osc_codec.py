@@ -73,6 +73,13 @@ _FIXED = {"i": ">i", "f": ">f", "h": ">q", "d": ">d", "t": ">Q", "c": ">I", "r":
 _NO_DATA = {"T": True, "F": False, "N": None, "I": float("inf")}
 
 
+def _char(code: int) -> str:
+    """A ``c`` argument: one Unicode scalar value (no surrogates), else OscError."""
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise OscError(f"char argument {code:#x} is not a Unicode scalar value")
+    return chr(code)
+
+
 @lru_cache(maxsize=512)
 def _fixed_struct(tags: str) -> struct.Struct | None:
     """One Struct for a tag string made only of fixed-size types (the common case)."""
@@ -90,7 +97,7 @@ def _parse_args(data: bytes, pos: int, tags: str) -> tuple[Any, ...]:
             )
         values = fixed.unpack_from(data, pos)
         if "c" in tags:
-            values = tuple(chr(v) if t == "c" else v for t, v in zip(tags, values, strict=True))
+            values = tuple(_char(v) if t == "c" else v for t, v in zip(tags, values, strict=True))
         return tuple(values)
     out: list[Any] = []
     for t in tags:
@@ -113,7 +120,7 @@ def _parse_args(data: bytes, pos: int, tags: str) -> tuple[Any, ...]:
             if pos + size > len(data):
                 raise OscError(f"argument '{t}' runs past the end")
             (v,) = struct.unpack_from(fmt, data, pos)
-            out.append(chr(v) if t == "c" else v)
+            out.append(_char(v) if t == "c" else v)
             pos += size
         elif t in "[]":
             raise OscError("arrays are not accepted")

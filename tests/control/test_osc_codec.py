@@ -99,3 +99,33 @@ def test_truncated_valid_messages_are_refused(payload: bytes, cut: int) -> None:
     except OscError:
         return
     assert isinstance(msg, Message) and msg.address == "/hr/bpm" and msg.args == ()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4),
+    st.sampled_from(["", "s", "i"]),
+)
+def test_char_arguments_of_any_code_raise_only_osc_errors(codes: list[int], extra: str) -> None:
+    """A crafted 'c' argument (any 32-bit value) parses to one character or is an OscError."""
+    tags = "c" * len(codes) + extra
+    payload = b"".join(struct.pack(">I", c) for c in codes)
+    payload += {"": b"", "s": b"ab\x00\x00", "i": struct.pack(">i", 7)}[extra]
+    tagstring = ("," + tags).encode()
+    data = b"/a\x00\x00" + tagstring + b"\x00" * (4 - len(tagstring) % 4) + payload
+    try:
+        msg = parse_packet(data)
+    except OscError:
+        assert any(c > 0x10FFFF or 0xD800 <= c <= 0xDFFF for c in codes)
+        return
+    assert isinstance(msg, Message)
+    assert [ord(a) for a in msg.args[: len(codes)]] == codes
+
+
+@pytest.mark.parametrize("code", [0x110000, 0xD800, 0xFFFFFFFF])
+def test_char_outside_unicode_is_refused_with_a_reason(code: int) -> None:
+    """'c' values past U+10FFFF or in the surrogate range are OscErrors that say so."""
+    for tags in (",c\x00\x00", ",cT\x00"):  # the fixed-struct path and the general one
+        data = b"/a\x00\x00" + tags.encode() + struct.pack(">I", code)
+        with pytest.raises(OscError, match="not a Unicode scalar value"):
+            parse_packet(data)

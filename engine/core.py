@@ -99,7 +99,7 @@ class Engine:
             fallback=self.fallback,
             params=params_provider or (lambda k: (dict(self.params), {})),
             fallback_params=lambda k: (dict(self.fallback_params), {"fallback": True}),
-            on_segment=self._events.append,
+            on_segment=self._segment_started,
         )
         fx = config.fx
         self.postfx = PostFX(
@@ -164,7 +164,8 @@ class Engine:
     def set_renderer_param(self, name: str, value: Any, *, crossfade_seconds: float = 2.0) -> str:
         """Change a renderer parameter; returns how it took effect ("live" or "new bank").
 
-        Coupling, brightness and width act on the playing bank from the next block.
+        Coupling, brightness and width act on the playing banks from the next block,
+        and on the segments planned ahead, whose banks (built or not) are kept.
         Key, mode, density and tempo need a new bank: the segments planned ahead are
         replanned and the new bank fades in over ``crossfade_seconds``.
         """
@@ -172,14 +173,22 @@ class Engine:
             raise ValueError(f"unknown renderer parameter {name!r}")
         self.params[name] = value
         if name in LIVE_PARAMS:
-            for job in (self.controller.current, self.controller.outgoing):
+            pending = self.controller.pending
+            for job in (*self.controller.playing, *pending):
                 if isinstance(job, StreamingJob):
-                    getattr(job.bank, f"set_{name}")(value)
-            self.controller.replan()
+                    job.set_live(name, value)  # the banks prepared ahead are kept
+            if not all(isinstance(job, StreamingJob) for job in pending):
+                self.controller.replan()  # a clip rendered ahead cannot change: render it again
             return "live"
         self.controller.replan()
         self.controller.skip(round(crossfade_seconds * self.sample_rate))
         return "new bank"
+
+    def _segment_started(self, ev: SegmentStart) -> None:
+        if self._events and self._events[-1].frame == ev.frame:
+            self._events[-1] = ev  # replaced in the same block, before it was heard
+        else:
+            self._events.append(ev)
 
     def set_segment_seconds(self, seconds: float) -> None:
         self.controller.set_segment_frames(round(seconds * self.sample_rate))

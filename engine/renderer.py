@@ -19,7 +19,7 @@ import contextlib
 import multiprocessing as mp
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import resource_tracker, shared_memory
 from typing import Any, Protocol
 
@@ -77,7 +77,10 @@ class StreamingJob:
     """
 
     def __init__(
-        self, request: RenderRequest, renderer: str, factory: Callable[[], KuramotoBank]
+        self,
+        request: RenderRequest,
+        renderer: str,
+        factory: Callable[[RenderRequest], KuramotoBank],
     ) -> None:
         self.request = request
         self.renderer = renderer
@@ -95,7 +98,7 @@ class StreamingJob:
     def prepare(self) -> KuramotoBank:
         if self._bank is None:
             t0 = time.perf_counter()
-            self._bank = self._factory()
+            self._bank = self._factory(self.request)
             self._seconds += time.perf_counter() - t0
         return self._bank
 
@@ -122,6 +125,16 @@ class StreamingJob:
         """The live oscillator bank (for controls that change the playing segment)."""
         return self.prepare()
 
+    def set_live(self, name: str, value: Any) -> None:
+        """Change a live parameter (coupling, brightness, width) of this job, bank kept.
+
+        A built bank takes it from its next control step; a bank not built yet is
+        built with it. The request records it either way.
+        """
+        self.request = replace(self.request, params={**self.request.params, name: value})
+        if self._bank is not None:
+            getattr(self._bank, f"set_{name}")(value)
+
 
 class KuramotoRenderer:
     """The embedded default: a Kuramoto-coupled oscillator bank (pure DSP)."""
@@ -132,11 +145,14 @@ class KuramotoRenderer:
         self.control_frames = control_frames
 
     def submit(self, request: RenderRequest) -> StreamingJob:
-        params = BankParams(**request.params)  # validated now, built later
+        BankParams(**request.params)  # validated now, built later
 
-        def build() -> KuramotoBank:
+        def build(req: RenderRequest) -> KuramotoBank:  # the request as it stands then
             return KuramotoBank(
-                params, request.sample_rate, seed=request.seed, control_frames=self.control_frames
+                BankParams(**req.params),
+                req.sample_rate,
+                seed=req.seed,
+                control_frames=self.control_frames,
             )
 
         return StreamingJob(request, self.name, build)

@@ -10,6 +10,13 @@ the music never stops: a neutral fallback (the embedded DSP renderer, always
 ready) fades in instead, the event is logged and counted, and the late job stays
 at the head of the queue for the next boundary.
 
+A skip never cuts audio. A skip before the segment that the last one started
+has been heard (two structural changes in one block) replaces that segment:
+the fade already begun keeps going, towards the newer one. A skip during a
+running crossfade fades the playing segment out from the gain it has reached,
+while the older ones finish their own fades; at most ``MAX_FADING`` segments
+fade out at once, and a skip beyond that waits for the oldest fade to end.
+
 Everything here is pure and frame-based: no clocks, no threads, no I/O. The live
 daemon and the offline renderer drive the same object.
 """
@@ -39,6 +46,30 @@ class SegmentStart:
 
 
 ParamsProvider = Callable[[int], tuple[dict[str, Any], dict[str, Any]]]  # (params, meta)
+
+MAX_FADING = 2  # segments fading out at once (each costs a renderer voice)
+
+
+@dataclass
+class _Fading:
+    """A segment fading out: its own fade-in (maybe still running) times its fade-out."""
+
+    job: RenderJob
+    in_start: int
+    in_len: int  # 0: no fade-in
+    out_start: int
+    out_len: int
+
+    @property
+    def end(self) -> int:
+        return self.out_start + self.out_len
+
+    def gains(self, frame: int, n: int) -> np.ndarray:
+        g_out, _ = equal_power_gains(fade_positions(frame - self.out_start, n, self.out_len))
+        if self.in_len and frame < self.in_start + self.in_len:
+            _, g_in = equal_power_gains(fade_positions(frame - self.in_start, n, self.in_len))
+            g_out = g_out * g_in
+        return g_out
 
 
 class SegmentController:
@@ -74,11 +105,13 @@ class SegmentController:
         self._next_request = 0
         self._pending: deque[RenderJob] = deque()
         self._current: RenderJob | None = None
-        self._outgoing: RenderJob | None = None
-        self._fade_start = 0  # frame the current crossfade started
-        self._fade_len = crossfade_frames  # length of the current crossfade
+        self._fading: list[_Fading] = []  # oldest first
+        self._in_start = 0  # frame the current segment's fade-in started
+        self._in_len = 0  # length of that fade-in (0: none)
         self._segment_start = 0
         self._boundary = 0  # frame the next segment starts
+        self._deferred = False  # a skip waits for a fade to end (MAX_FADING reached)
+        self._deferred_fade: int | None = None
         self._fill_queue()
 
     # ------------------------------------------------------------------ jobs
@@ -99,7 +132,20 @@ class SegmentController:
             self._next_request += 1
             self._pending.append(self.renderer.submit(self._request(k, self._params)))
 
-    def _start_next_segment(self, fade_frames: int | None = None) -> None:
+    def _start_next_segment(self, fade_frames: int | None = None, *, skip: bool = False) -> None:
+        fade = self.crossfade_frames if fade_frames is None else fade_frames
+        heard = self._current is not None and self.frame > self._segment_start
+        if skip and fade > 0 and heard and len(self._fading) >= MAX_FADING:
+            self._deferred, self._deferred_fade = True, fade_frames  # wait for a fade to end
+            return
+        self._deferred = False
+        if self._current is not None and not heard and self.segment_index >= 0:
+            # started in this very block and never heard: the newer segment takes its place
+            self._current.close()
+            self._current = None
+            for v in self._fading:
+                if v.out_start == self.frame:
+                    v.out_len = fade
         index = self.segment_index + 1
         head = self._pending[0] if self._pending else None
         failed = getattr(head, "failed", False)
@@ -113,15 +159,19 @@ class SegmentController:
             job = self.fallback.submit(self._request(index, self._fallback_params))
             self.fallbacks += 1
             event = SegmentStart(index, self.frame, job, fallback=True, reason=reason)
-        if self._outgoing is not None:  # a crossfade still running: cut it short
-            self._outgoing.close()
-        self._outgoing = self._current
-        self._fade_len = self.crossfade_frames if fade_frames is None else fade_frames
-        if self._fade_len == 0 and self._outgoing is not None:
-            self._outgoing.close()
-            self._outgoing = None
+        if fade == 0:  # a cut, as asked for
+            for v in self._fading:
+                v.job.close()
+            self._fading.clear()
+            if self._current is not None:
+                self._current.close()
+        elif self._current is not None:
+            self._fading.append(
+                _Fading(self._current, self._in_start, self._in_len, self.frame, fade)
+            )
         self._current = job
-        self._fade_start = self.frame
+        self._in_start = self.frame
+        self._in_len = fade if self._fading else 0
         self._segment_start = self.frame
         self._boundary = self.frame + self.segment_frames
         self.segment_index = index
@@ -139,8 +189,14 @@ class SegmentController:
 
     @property
     def outgoing(self) -> RenderJob | None:
-        """The segment fading out during a crossfade."""
-        return self._outgoing
+        """The segment fading out during a crossfade (the newest, if several)."""
+        return self._fading[-1].job if self._fading else None
+
+    @property
+    def playing(self) -> tuple[RenderJob, ...]:
+        """Every segment heard now: the current one and those fading out."""
+        jobs = tuple(v.job for v in self._fading)
+        return jobs + ((self._current,) if self._current is not None else ())
 
     @property
     def pending(self) -> tuple[RenderJob, ...]:
@@ -151,7 +207,7 @@ class SegmentController:
         """Start the next segment at the next rendered frame (crossfade, default length)."""
         if fade_frames is not None:
             fade_frames = max(0, min(fade_frames, self.segment_frames // 2))
-        self._start_next_segment(fade_frames)
+        self._start_next_segment(fade_frames, skip=True)
 
     def replan(self) -> None:
         """Drop the segments rendered ahead and ask for them again (the plan changed)."""
@@ -186,32 +242,33 @@ class SegmentController:
         out = np.empty((frames, 2), dtype=np.float32)
         done = 0
         while done < frames:
+            for v in [v for v in self._fading if self.frame >= v.end]:
+                v.job.close()
+                self._fading.remove(v)
+            if self._deferred and len(self._fading) < MAX_FADING:
+                self._start_next_segment(self._deferred_fade, skip=True)
             if self.frame >= self.next_boundary():
                 self._start_next_segment()
             n = min(frames - done, self.next_boundary() - self.frame)
-            if self._outgoing is not None:
-                left = self._fade_start + self._fade_len - self.frame
-                if left <= 0:
-                    self._outgoing.close()
-                    self._outgoing = None
-                else:
-                    n = min(n, left)
+            for v in self._fading:
+                n = min(n, v.end - self.frame)
             assert self._current is not None
             block = self._current.read(n)
-            if self._outgoing is not None:
-                pos = fade_positions(self.frame - self._fade_start, n, self._fade_len)
-                g_out, g_in = equal_power_gains(pos)
-                old = self._outgoing.read(n)
-                block = block * g_in[:, None].astype(np.float32) + old * g_out[:, None].astype(
-                    np.float32
-                )
+            if self._in_len and self.frame < self._in_start + self._in_len:
+                pos = fade_positions(self.frame - self._in_start, n, self._in_len)
+                _, g_in = equal_power_gains(pos)
+                block = block * g_in[:, None].astype(np.float32)
+            for v in self._fading:
+                g = v.gains(self.frame, n)
+                block = block + v.job.read(n) * g[:, None].astype(np.float32)
             out[done : done + n] = block
             done += n
             self.frame += n
         return out
 
     def close(self) -> None:
-        for job in (self._current, self._outgoing, *self._pending):
-            if job is not None:
-                job.close()
+        for job in (*self.playing, *self._pending):
+            job.close()
+        self._fading.clear()
+        self._current = None
         self._pending.clear()

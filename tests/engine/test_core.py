@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bassd.app.config import load_config
 from bassd.engine._rtcore import ffi, lib
-from bassd.engine.config import load_config
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.ring import SharedRing
 
@@ -131,4 +131,43 @@ def test_live_and_structural_renderer_changes() -> None:
     win = SR // 20
     rms = np.sqrt(np.mean(c[: len(c) // win * win, 0].reshape(-1, win) ** 2, axis=1))
     assert rms.min() > 1e-3  # no gap through the crossfade
+    engine.close()
+
+
+def test_two_structural_changes_in_one_block_report_one_segment() -> None:
+    """Key and mode in one block: one fade to one new segment, heard and reported once."""
+    started: list[int] = []
+    engine = Engine(
+        load_config(overrides=["timeline.segment_seconds=30"]),
+        on_segment_start=lambda ev: started.append(ev.index),
+    )
+    y = [engine.render(SR)]
+    engine.set_renderer_param("key", "F#", crossfade_seconds=0.5)
+    engine.set_renderer_param("mode", "lydian", crossfade_seconds=0.5)
+    y.append(engine.render(SR))
+    cur = engine.controller.current
+    assert cur is not None and cur.request.params["key"] == "F#"
+    assert cur.request.params["mode"] == "lydian"
+    assert started == [0, 2]  # segment 1 was replaced before a frame of it played
+    out = np.concatenate(y)
+    assert np.abs(np.diff(out[SR - 256 : SR + 256], axis=0)).max() < 0.1
+    engine.close()
+
+
+def test_live_parameters_keep_the_banks_prepared_ahead() -> None:
+    """A live change reaches the pending jobs (built or not) instead of replanning them."""
+    engine = Engine(load_config(overrides=["timeline.segment_seconds=30"]))
+    engine.render(256)
+    assert engine.prepare_next()  # one bank built ahead, the next one not yet
+    pending = engine.controller.pending
+    banks = [job.bank if job.prepared else None for job in pending]  # type: ignore[attr-defined]
+    assert banks[0] is not None and banks[1] is None
+    engine.set_renderer_param("brightness", 0.9)
+    engine.set_renderer_param("coupling", 2.0)
+    assert all(a is b for a, b in zip(engine.controller.pending, pending, strict=True))
+    for job in pending:
+        assert job.request.params["brightness"] == 0.9 and job.request.params["coupling"] == 2.0
+    assert pending[0].bank is banks[0]  # type: ignore[attr-defined]  # not rebuilt
+    assert pending[0].bank.params.brightness == 0.9  # type: ignore[attr-defined]
+    assert pending[1].bank.params.coupling == 2.0  # type: ignore[attr-defined]  # built with it
     engine.close()

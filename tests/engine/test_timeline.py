@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from bassd.engine.config import load_config
+from bassd.app.config import load_config
 from bassd.engine.core import Engine
 from bassd.engine.renderer import KuramotoRenderer, ProcessRenderer
 from bassd.engine.timeline import SegmentController, SegmentStart
@@ -134,3 +134,68 @@ def test_failed_render_falls_back() -> None:
     y = ctl.render(2500)
     assert all(e.fallback and e.reason == "render failed" for e in events)
     assert np.all(y[:, 0] > 0)
+
+
+def _bank_controller() -> SegmentController:
+    return SegmentController(
+        sample_rate=SR,
+        segment_frames=4 * SR,
+        crossfade_frames=SR // 2,
+        lookahead=2,
+        seed=0,
+        renderer=KuramotoRenderer(),
+        fallback=KuramotoRenderer(),
+        params=lambda k: ({}, {}),
+        fallback_params=lambda k: ({}, {}),
+    )
+
+
+def _play(script: list[tuple[str, int]]) -> np.ndarray:
+    """Render a script of ("render", frames) and ("skip", fade frames) steps."""
+    ctl = _bank_controller()
+    out = [ctl.render(arg) if kind == "render" else ctl.skip(arg) for kind, arg in script]
+    ctl.close()
+    return np.concatenate([y for y in out if y is not None])
+
+
+def _max_jump(y: np.ndarray) -> float:
+    return float(np.abs(np.diff(y, axis=0)).max())
+
+
+def test_two_skips_in_one_block_never_cut_the_audio() -> None:
+    """Two structural changes in one block fade once, to the newer segment: no jump."""
+    clean = _play([("render", SR), ("skip", SR // 2), ("render", 2 * SR)])
+    twice = _play([("render", SR), ("skip", SR // 2), ("skip", SR // 2), ("render", 2 * SR)])
+    assert _max_jump(twice) <= 1.5 * _max_jump(clean)
+
+
+def test_a_skip_during_a_running_crossfade_never_cuts_the_audio() -> None:
+    """A skip half-way through a fade fades from the gains reached: no jump, no dip."""
+    clean = _play([("render", SR), ("skip", SR // 2), ("render", 2 * SR)])
+    half = SR // 2
+    y = _play([("render", SR), ("skip", half), ("render", SR // 4), ("skip", half), ("render", SR)])
+    assert _max_jump(y) <= 1.5 * _max_jump(clean)
+
+    def quietest(z: np.ndarray) -> float:  # 20 ms RMS, over the second with the fades
+        win = SR // 50
+        mono = z[SR : 2 * SR].mean(axis=1).reshape(-1, win)
+        return float(np.sqrt(np.mean(mono**2, axis=1)).min())
+
+    assert quietest(y) > 0.7 * quietest(clean)
+
+
+def test_skips_beyond_the_fading_limit_wait_for_a_fade_to_end() -> None:
+    """At most MAX_FADING segments fade out at once; one more skip starts when a fade ends."""
+    from bassd.engine.timeline import MAX_FADING
+
+    ctl = _controller(seg=1000, xfade=100)
+    ctl.render(500)
+    for _ in range(MAX_FADING):
+        ctl.skip(100)
+        ctl.render(10)
+    assert len(ctl.playing) == MAX_FADING + 1
+    index = ctl.segment_index
+    ctl.skip(100)
+    assert ctl.segment_index == index  # deferred
+    ctl.render(100)  # the oldest fade (started 20 frames ago) ends after 80
+    assert ctl.segment_index == index + 1 and len(ctl.playing) <= MAX_FADING + 1

@@ -3,7 +3,16 @@
 ``spawn()`` is synchronous, so ``bassd run`` can start the process before it
 imports the rest of the daemon: PortAudio's start-up in the child overlaps the
 parent's. The few handshake lines are read in a worker thread; nothing here
-runs while audio plays except ``alive`` and the counters in shared memory.
+runs while audio plays except ``alive`` and the counters in shared memory (and
+a daemon thread that logs whatever the process writes to stderr as
+``device_stderr``).
+
+The process is started with ``-P``, so the current directory can never shadow
+the installed package. After the first successful open the handle remembers
+the device and its host API (``remembered``); every later spawn asks for
+exactly that device, so a respawn after a sound-server restart fails (and the
+supervisor retries) until that server is back, instead of opening another
+host API's default.
 """
 
 from __future__ import annotations
@@ -14,12 +23,26 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from typing import Any
+from typing import IO, Any
+
+import structlog
 
 from bassd.engine.device import DeviceError
 from bassd.engine.player import SharedPlayer
 from bassd.engine.ring import SharedRing
+
+log = structlog.get_logger("bassd.device")
+
+
+def forward_stderr(pipe: IO[bytes], pid: int) -> None:
+    """Log each line of ``pipe`` as ``device_stderr`` until it closes (run in a thread)."""
+    with pipe:
+        for raw in pipe:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                log.info("device_stderr", pid=pid, line=line)
 
 
 class DeviceProcess:
@@ -42,22 +65,35 @@ class DeviceProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self.opened_at = 0.0
+        #: (device name, host API) of the first successful open, asked for exactly after it
+        self.remembered: tuple[str, str] | None = None
+        self.stderr_thread: threading.Thread | None = None
 
     def spawn(self) -> None:
         """Start the process (it imports PortAudio, then waits for ``start``)."""
         args = [
-            sys.executable, "-m", "bassd.engine.device_host",
+            sys.executable, "-P", "-m", "bassd.engine.device_host",
             "--ring", self.ring.name, "--player", self.player.name,
             "--sample-rate", str(self.sample_rate), "--block-size", str(self.block_size),
             "--fade-frames", str(self.fade_frames),
         ]  # fmt: skip
-        if self.device_name:
+        if self.remembered is not None:
+            args += ["--device", self.remembered[0], "--hostapi", self.remembered[1]]
+        elif self.device_name:
             args += ["--device", self.device_name]
         # never let libjack start a sound server of its own behind the user's back
         env = dict(os.environ, JACK_NO_START_SERVER="1")
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        proc = self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
+        assert proc.stderr is not None
+        self.stderr_thread = threading.Thread(
+            target=forward_stderr,
+            args=(proc.stderr, proc.pid),
+            name=f"device-stderr-{proc.pid}",
+            daemon=True,
+        )
+        self.stderr_thread.start()
 
     def _read_event(self) -> dict[str, Any]:
         proc = self.proc
@@ -96,6 +132,8 @@ class DeviceProcess:
         if msg.get("event") == "opened":
             self.info = msg
             self.opened_at = time.monotonic()
+            if self.remembered is None:
+                self.remembered = (str(msg["device"]), str(msg["hostapi"]))
             return msg
         self.kill()
         self.proc = None
@@ -128,11 +166,12 @@ class DeviceProcess:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
 
-    async def stop(self, timeout: float = 3.0) -> None:
-        """Ask the process to close the stream; kill it if it does not in time."""
+    async def stop(self, timeout: float = 3.0) -> int | None:
+        """Ask the process to stop the stream once what is buffered has played (the
+        fade-out) and exit; kill it if it does not in time. Returns its exit code."""
         proc = self.proc
         if proc is None:
-            return
+            return None
         if proc.poll() is None and proc.stdin is not None:
             with contextlib.suppress(OSError):
                 proc.stdin.write(b"stop\n")
@@ -143,7 +182,12 @@ class DeviceProcess:
         except TimeoutError:
             self.kill()
             await loop.run_in_executor(None, proc.wait)
+        for pipe in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
         self.proc = None
+        return proc.returncode
 
 
 def start_device_early(

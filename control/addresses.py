@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bassd.control.osc_codec import OscError
+from bassd.control.osc_reasons import Reason
 from bassd.dsp.scales import KEYS, MODES
 
 STATES = ("neutral", "stress", "underaroused")
@@ -49,27 +50,37 @@ class Arg:
     def convert(self, tag: str, value: Any, address: str) -> Any:
         if self.type == "f":
             if tag not in "ifhd":
-                raise OscError(f"{self.name}: expected a number, got type '{tag}'")
+                raise OscError(f"{self.name}: expected a number, got type '{tag}'", Reason.BAD_TYPE)
             v = float(value)
             if not math.isfinite(v):
-                raise OscError(f"{self.name}: not a finite number")
+                raise OscError(f"{self.name}: not a finite number", Reason.OUT_OF_RANGE)
         elif self.type == "i":
             integral = tag in "fd" and math.isfinite(value) and float(value).is_integer()
             if tag in "ih" or integral:
                 v = int(value)
             else:
-                raise OscError(f"{self.name}: expected an integer, got type '{tag}'")
+                raise OscError(
+                    f"{self.name}: expected an integer, got type '{tag}'", Reason.BAD_TYPE
+                )
         else:
             if tag not in "sS":
-                raise OscError(f"{self.name}: expected a string, got type '{tag}'")
+                raise OscError(f"{self.name}: expected a string, got type '{tag}'", Reason.BAD_TYPE)
             if len(value) > self.max_len:
-                raise OscError(f"{self.name}: longer than {self.max_len} characters")
+                raise OscError(
+                    f"{self.name}: longer than {self.max_len} characters", Reason.TOO_LONG
+                )
             if self.choices and value not in self.choices:
-                raise OscError(f"{self.name}: {value!r} is not one of {'|'.join(self.choices)}")
+                raise OscError(
+                    f"{self.name}: {value!r} is not one of {'|'.join(self.choices)}",
+                    Reason.BAD_CHOICE,
+                )
             return value
         if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
             unit = f" {self.unit}" if self.unit else ""
-            raise OscError(f"{self.name}: {v:g} out of range {self.lo:g}..{self.hi:g}{unit}")
+            raise OscError(
+                f"{self.name}: {v:g} out of range {self.lo:g}..{self.hi:g}{unit}",
+                Reason.OUT_OF_RANGE,
+            )
         return v
 
 
@@ -104,7 +115,7 @@ class Address:
                 if self.min_args == self.max_args
                 else f"{self.min_args}..{self.max_args}"
             )
-            raise OscError(f"takes {want} argument(s), got {n}")
+            raise OscError(f"takes {want} argument(s), got {n}", Reason.BAD_ARITY)
         out = []
         specs = list(self.args)
         for i, (tag, value) in enumerate(zip(tags, args, strict=True)):

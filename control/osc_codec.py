@@ -18,13 +18,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from bassd.control.osc_reasons import Reason
+
 BUNDLE_TAG = b"#bundle\x00"
 IMMEDIATELY = 1  # NTP timetag meaning "now"
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 
 
 class OscError(ValueError):
-    """A datagram or message that is not valid OSC (the message is the reason)."""
+    """A datagram or message that is not valid OSC, or values an address refuses.
+
+    The message is the detail (for the log and the ``/error`` reply); ``reason``
+    is one of the fixed codes the server counts rejections by.
+    """
+
+    def __init__(self, detail: str, reason: Reason = Reason.MALFORMED) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,25 @@ counts it (by reason), logs it with its peer (rate-limited) and, where the
 peer may be answered, replies ``/error s s`` (address, reason):
 
 1. source address in ``osc.allow`` (CIDR) — else dropped silently (no reply);
-2. per-source token bucket (``osc.rate_limit``) — else dropped silently;
+2. per-source token bucket (``osc.rate_limit``), one token per message: the
+   datagram pays for its first, each further message of a bundle for itself —
+   else dropped silently;
 3. size ≤ ``osc.max_datagram``;
 4. strict parse (``control/osc_codec.py``): UTF-8, padding, sizes, bundle depth;
 5. each message: address (or OSC pattern, matched in bounded time) in the
    table; shared secret on state-changing addresses when configured; arity,
    types and ranges; then the handler.
+
+Rejections are counted by a fixed code (``control/osc_reasons.py``), so the
+counters stay bounded; the detail, which may quote the client, goes only to
+the log and the ``/error`` reply. One datagram may cause at most
+``max_replies`` replies (``/error`` included): past that, queries are rejected
+(``reply_budget``) and a handler's further replies are withheld and counted.
+A reply larger than ``max_reply`` bytes is never sent silently short: it is
+counted (``reply_too_large``), logged, and the peer gets an ``/error`` instead.
+An unexpected exception while handling a datagram is logged with the peer and
+counted (``internal_error``); it never reaches the transport, which would
+close the socket.
 
 python-osc's ``AsyncIOOSCUDPServer`` and dispatcher are not used: the
 dispatcher swallows parse errors, lets non-UTF-8 strings escape as a
@@ -46,12 +59,13 @@ from bassd.control.osc_codec import (
     parse_packet,
 )
 from bassd.control.osc_pattern import PatternError, is_pattern, matches
-from bassd.engine.logging_setup import RateLimitedLog
+from bassd.control.osc_reasons import Reason
 
 log = structlog.get_logger("bassd.osc")
 
 MAX_ADDRESS = 256
 MAX_PATTERN_TARGETS = 8  # a pattern may fan out to at most this many addresses
+MAX_UDP_PAYLOAD = 65507  # the largest IPv4 UDP datagram
 
 
 @dataclass
@@ -62,6 +76,7 @@ class OscCounters:
     dropped: int = 0  # messages (or datagrams that never became messages) rejected
     scheduled: int = 0
     late: int = 0
+    #: by code (``Reason``): rejected messages, and replies withheld or not sent
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -88,13 +103,15 @@ Scheduler = Callable[[float, Callable[[], None]], bool]  # (unix time, action) -
 class OscSettings:
     reply_port: int = 9000
     allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
-    rate_limit: float = 100_000.0
+    rate_limit: float = 100_000.0  # messages per second per source
     rate_burst: float = 20_000.0
     secret: str | None = None
     max_datagram: int = 8192
     max_bundle_depth: int = 4
     max_scheduled: int = 1024
     max_schedule_ahead_seconds: float = 60.0
+    max_replies: int = 64  # replies one datagram may cause (/status: 14, /help: one per address)
+    max_reply: int = MAX_UDP_PAYLOAD  # bytes of one reply
     debug: bool = False
 
     @classmethod
@@ -134,6 +151,41 @@ class _Buckets:
         return ok
 
 
+class _ReasonLog:
+    """Logs each reason code at most once per ``interval`` seconds, with the count held back.
+
+    Keyed by the fixed codes, so a flood of one kind never hides another kind.
+    """
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._next: dict[Reason, float] = {}
+        self._held: Counter[Reason] = Counter()
+
+    def __call__(self, level: str, event: str, reason: Reason, **kw: object) -> None:
+        now = time.monotonic()
+        if now < self._next.get(reason, float("-inf")):
+            self._held[reason] += 1
+            return
+        self._next[reason] = now + self.interval
+        suppressed = self._held.pop(reason, 0)
+        getattr(log, level)(event, reason=reason.value, suppressed=suppressed, **kw)
+
+
+@dataclass
+class _Datagram:
+    """One datagram being handled: its peer, whether its first message is paid, its replies."""
+
+    peer: tuple[str, int]
+    replies_left: int
+    paid: bool = True  # the datagram's token pays for its first message
+    withheld: int = 0  # replies not sent because the budget ran out
+
+    @property
+    def peer_text(self) -> str:
+        return f"{self.peer[0]}:{self.peer[1]}"
+
+
 class OscServer(asyncio.DatagramProtocol):
     def __init__(
         self,
@@ -151,7 +203,7 @@ class OscServer(asyncio.DatagramProtocol):
         self._networks = [ipaddress.ip_network(n, strict=False) for n in settings.allow]
         self._allowed: dict[str, bool] = {}
         self._buckets = _Buckets(settings.rate_limit, settings.rate_burst)
-        self._warn = RateLimitedLog(log)
+        self._log = _ReasonLog()
         self._table = [a for a in TABLE if settings.debug or not a.debug]
         self._by_path = {a.path: a for a in self._table}
         self.waiting = 0  # scheduled messages not yet run
@@ -160,34 +212,70 @@ class OscServer(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
 
+    def error_received(self, exc: Exception) -> None:
+        """The socket refused a send (the transport reports it here, not to the sender)."""
+        self.counters.reasons[Reason.SEND_FAILED] += 1
+        self._log("warning", "osc_send_failed", Reason.SEND_FAILED, error=str(exc))
+
     def send_to(self, dest: tuple[str, int], address: str, *args: Any) -> None:
+        """Send one message (a push or a reply); one too large is counted and logged."""
+        self._send(dest, address, *args)
+
+    def _send(self, dest: tuple[str, int], address: str, *args: Any) -> bool:
+        """Send one message; False (counted and logged) if it is too large to send."""
+        data = encode_message(address, *args)
+        if len(data) > self.settings.max_reply:
+            self.counters.reasons[Reason.REPLY_TOO_LARGE] += 1
+            self._log(
+                "warning",
+                "osc_reply_too_large",
+                Reason.REPLY_TOO_LARGE,
+                dest=f"{dest[0]}:{dest[1]}",
+                address=address,
+                size=len(data),
+                limit=self.settings.max_reply,
+            )
+            return False
         if self.transport is not None:
             with contextlib.suppress(OSError):
-                self.transport.sendto(encode_message(address, *args), dest)
+                self.transport.sendto(data, dest)
+        return True
 
-    def _reply_fn(self, peer: tuple[str, int]) -> Callable[..., None]:
-        dest = (peer[0], self.settings.reply_port)
+    def _reply_fn(self, dg: _Datagram, origin: str) -> Callable[..., None]:
+        """Replies to the peer for a message to ``origin``, within the datagram's budget."""
+        dest = (dg.peer[0], self.settings.reply_port)
 
         def reply(address: str, *args: Any) -> None:
-            self.send_to(dest, address, *args)
+            if dg.replies_left <= 0:
+                dg.withheld += 1
+                return
+            dg.replies_left -= 1
+            if not self._send(dest, address, *args) and dg.replies_left > 0:
+                dg.replies_left -= 1
+                size = len(encode_message(address, *args))
+                limit = self.settings.max_reply
+                detail = f"reply {address} of {size} bytes is larger than {limit}"
+                self._send(dest, "/error", origin, detail)
 
         return reply
 
     # -------------------------------------------------------------- drops
     def _drop(
-        self, peer: tuple[str, int], reason: str, address: str = "", *, answer: bool = True
+        self, dg: _Datagram, reason: Reason, detail: str, address: str = "", *, answer: bool = True
     ) -> None:
+        """Count a rejected message by its code; log the detail; answer ``/error``."""
         self.counters.dropped += 1
-        self.counters.reasons[reason.split(":")[0]] += 1
-        self._warn.warning(
+        self.counters.reasons[reason] += 1
+        self._log(
+            "warning",
             "osc_rejected",
-            time.monotonic(),
-            peer=f"{peer[0]}:{peer[1]}",
-            reason=reason,
+            reason,
+            peer=dg.peer_text,
+            detail=detail,
             address=address or None,
         )
         if answer:
-            self.send_to((peer[0], self.settings.reply_port), "/error", address, reason)
+            self._reply_fn(dg, address)("/error", address, detail)
 
     def _source_allowed(self, host: str) -> bool:
         ok = self._allowed.get(host)
@@ -204,70 +292,92 @@ class OscServer(asyncio.DatagramProtocol):
     # ------------------------------------------------------------ datagrams
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.counters.received += 1
-        peer = (addr[0], addr[1])
+        peer = (str(addr[0]), int(addr[1]))
+        try:
+            self._datagram(data, peer)
+        except Exception as exc:  # last resort: the transport would close the socket
+            self.counters.dropped += 1
+            self.counters.reasons[Reason.INTERNAL_ERROR] += 1
+            with contextlib.suppress(Exception):
+                self._log(
+                    "error",
+                    "osc_internal_error",
+                    Reason.INTERNAL_ERROR,
+                    peer=f"{peer[0]}:{peer[1]}",
+                    error=repr(exc),
+                )
+
+    def _datagram(self, data: bytes, peer: tuple[str, int]) -> None:
+        dg = _Datagram(peer, self.settings.max_replies)
         if not self._source_allowed(peer[0]):
-            self._drop(peer, "source not allowed", answer=False)
+            self._drop(dg, Reason.NOT_ALLOWED, "source not allowed", answer=False)
             return
         if not self._buckets.take(peer[0], time.monotonic()):
-            self._drop(peer, "rate limit", answer=False)
+            self._drop(dg, Reason.RATE_LIMITED, "rate limit", answer=False)
             return
         if len(data) > self.settings.max_datagram:
-            self._drop(peer, f"oversized packet: {len(data)} > {self.settings.max_datagram} bytes")
+            detail = f"oversized packet: {len(data)} > {self.settings.max_datagram} bytes"
+            self._drop(dg, Reason.OVERSIZED, detail)
             return
         try:
             packet = parse_packet(data, self.settings.max_bundle_depth)
         except OscError as exc:
-            self._drop(peer, f"malformed packet: {exc}")
-            return
-        except Exception as exc:  # the parser must never take the daemon down
-            self._drop(peer, f"malformed packet: {type(exc).__name__}")
+            self._drop(dg, Reason.MALFORMED, f"malformed packet: {exc}")
             return
         if isinstance(packet, Message):
-            self._message(packet, peer, None)
+            self._message(packet, dg, None)
         else:
-            self._bundle(packet, peer, self.clock())
+            self._bundle(packet, dg, self.clock())
 
-    def _bundle(self, bundle: Bundle, peer: tuple[str, int], now: float) -> None:
+    def _bundle(self, bundle: Bundle, dg: _Datagram, now: float) -> None:
         when = None if bundle.immediate else ntp_to_unix(bundle.timetag)
         if when is not None and when <= now:
             when = None  # due or late: now
         if when is not None and when - now > self.settings.max_schedule_ahead_seconds:
             limit = self.settings.max_schedule_ahead_seconds
-            self._drop(peer, f"timetag more than {limit:g} s ahead")
+            self._drop(dg, Reason.TOO_FAR_AHEAD, f"timetag more than {limit:g} s ahead")
             return
         for el in bundle.elements:
             if isinstance(el, Message):
-                self._message(el, peer, when)
+                self._message(el, dg, when)
             else:
-                self._bundle(el, peer, now)
+                self._bundle(el, dg, now)
 
-    def _targets(self, msg: Message, peer: tuple[str, int]) -> list[Address] | None:
+    def _targets(self, msg: Message, dg: _Datagram) -> list[Address] | None:
         address = msg.address
         if len(address) > MAX_ADDRESS:
-            self._drop(peer, f"address longer than {MAX_ADDRESS} bytes")
+            self._drop(dg, Reason.BAD_PATTERN, f"address longer than {MAX_ADDRESS} bytes")
             return None
         entry = self._by_path.get(address)
         if entry is not None:
             return [entry]
         if not is_pattern(address):
-            self._drop(peer, "unknown address", address)
+            self._drop(dg, Reason.UNKNOWN_ADDRESS, "unknown address", address)
             return None
         try:
             found = [a for a in self._table if matches(address, a.path)]
         except PatternError as exc:
-            self._drop(peer, f"bad address pattern: {exc}", address)
+            self._drop(dg, Reason.BAD_PATTERN, f"bad address pattern: {exc}", address)
             return None
         if not found:
-            self._drop(peer, "no address matches the pattern", address)
+            self._drop(dg, Reason.UNKNOWN_ADDRESS, "no address matches the pattern", address)
             return None
         if len(found) > MAX_PATTERN_TARGETS:
-            self._drop(peer, f"pattern matches more than {MAX_PATTERN_TARGETS} addresses", address)
+            detail = f"pattern matches more than {MAX_PATTERN_TARGETS} addresses"
+            self._drop(dg, Reason.BAD_PATTERN, detail, address)
             return None
         return found
 
-    def _message(self, msg: Message, peer: tuple[str, int], when: float | None) -> None:
+    def _message(self, msg: Message, dg: _Datagram, when: float | None) -> None:
         self.counters.messages += 1
-        targets = self._targets(msg, peer)
+        if dg.paid:
+            dg.paid = False  # the first message rides on the datagram's token
+        elif not self._buckets.take(dg.peer[0], time.monotonic()):
+            self._drop(
+                dg, Reason.RATE_LIMITED, "rate limit", msg.address[:MAX_ADDRESS], answer=False
+            )
+            return
+        targets = self._targets(msg, dg)
         if targets is None:
             return
         for entry in targets:
@@ -276,56 +386,78 @@ class OscServer(asyncio.DatagramProtocol):
                 if not (args and tags[-1:] in ("s", "S")) or not hmac.compare_digest(
                     str(args[-1]).encode(), self.settings.secret.encode()
                 ):
-                    self._drop(peer, "missing or wrong secret", entry.path)
+                    self._drop(dg, Reason.BAD_SECRET, "missing or wrong secret", entry.path)
                     continue
                 tags, args = tags[:-1], args[:-1]
             try:
                 values = entry.validate(tags, args)
             except OscError as exc:
-                self._drop(peer, str(exc), entry.path)
+                self._drop(dg, exc.reason, str(exc), entry.path)
                 continue
-            request = Request(entry.path, peer, self._reply_fn(peer), self.send_to)
+            if not entry.changes_state and dg.replies_left <= 0:
+                detail = f"more than {self.settings.max_replies} replies to one datagram"
+                self._drop(dg, Reason.REPLY_BUDGET, detail, entry.path, answer=False)
+                continue
+            request = Request(entry.path, dg.peer, self._reply_fn(dg, entry.path), self.send_to)
             if when is None:
-                self._run(entry, values, request)
+                self._run(entry, values, request, dg)
             else:
-                self._schedule(entry, values, request, when)
+                self._schedule(entry, values, request, dg, when)
 
     def _schedule(
-        self, entry: Address, values: tuple[Any, ...], request: Request, when: float
+        self,
+        entry: Address,
+        values: tuple[Any, ...],
+        request: Request,
+        dg: _Datagram,
+        when: float,
     ) -> None:
         if self.schedule is None:
-            self._run(entry, values, request)
+            self._run(entry, values, request, dg)
             return
         if self.waiting >= self.settings.max_scheduled:
-            self._drop(
-                request.peer,
-                f"more than {self.settings.max_scheduled} scheduled messages",
-                entry.path,
-            )
+            detail = f"more than {self.settings.max_scheduled} scheduled messages"
+            self._drop(dg, Reason.SCHEDULE_FULL, detail, entry.path)
             return
 
         def action() -> None:
             self.waiting -= 1
-            self._run(entry, values, request)
+            self._run(entry, values, request, dg)
 
         if self.schedule(when, action):
             self.waiting += 1
             self.counters.scheduled += 1
         else:
             self.counters.late += 1
-            self._run(entry, values, request)
+            self._run(entry, values, request, dg)
 
-    def _run(self, entry: Address, values: tuple[Any, ...], request: Request) -> None:
+    def _run(
+        self, entry: Address, values: tuple[Any, ...], request: Request, dg: _Datagram
+    ) -> None:
+        withheld = dg.withheld
         try:
             self.surface.dispatch(entry, values, request)
-        except (ValueError, KeyError, LookupError) as exc:
-            reason = exc.args[0] if exc.args else type(exc).__name__
-            self._drop(request.peer, str(reason), entry.path)
+        except (ValueError, LookupError) as exc:  # the handler refused the values
+            detail = exc.args[0] if exc.args else type(exc).__name__
+            self._drop(dg, Reason.HANDLER_ERROR, str(detail), entry.path)
             return
         except Exception as exc:  # a handler bug must not stop the daemon
-            log.error("osc_handler_failed", address=entry.path, error=repr(exc))
-            self._drop(request.peer, f"internal error: {type(exc).__name__}", entry.path)
+            self._drop(
+                dg, Reason.INTERNAL_ERROR, f"internal error: {type(exc).__name__}", entry.path
+            )
+            log.error("osc_handler_failed", address=entry.path, peer=dg.peer_text, error=repr(exc))
             return
+        finally:
+            if dg.withheld > withheld:  # the handler's replies ran past the budget
+                self.counters.reasons[Reason.REPLY_BUDGET] += 1
+                self._log(
+                    "warning",
+                    "osc_replies_withheld",
+                    Reason.REPLY_BUDGET,
+                    peer=dg.peer_text,
+                    address=entry.path,
+                    withheld=dg.withheld - withheld,
+                )
         self.counters.handled += 1
 
 

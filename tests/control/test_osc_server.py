@@ -130,7 +130,7 @@ def test_allowlist_drops_foreign_sources_silently(harness: Harness) -> None:
         await harness.settle()
         assert harness.replies() == []
         assert harness.server is not None
-        assert harness.server.counters.reasons["source not allowed"] == 1
+        assert harness.server.counters.reasons["not_allowed"] == 1
 
     run(go())
 
@@ -145,7 +145,7 @@ def test_rate_limit_per_source(harness: Harness) -> None:
         await harness.settle()
         assert harness.server is not None
         c = harness.server.counters
-        assert c.handled == 5 and c.reasons["rate limit"] == 15
+        assert c.handled == 5 and c.reasons["rate_limited"] == 15
 
     run(go())
 
@@ -263,5 +263,128 @@ def test_state_force_steers_the_next_segments(harness: Harness) -> None:
         cur = harness.engine.controller.current
         assert cur is not None and cur.request.meta["category"] == "calm"
         assert harness.engine.segment_index == 1  # the early crossfade started segment 1
+
+    run(go())
+
+
+def test_rate_limit_counts_the_messages_of_a_bundle(harness: Harness) -> None:
+    """A bundle of N messages costs N tokens: past the burst its messages are dropped."""
+
+    async def go() -> None:
+        await harness.start(rate_limit=1.0, rate_burst=5.0)
+        harness.send(encode_bundle(1, *[encode_message("/fx/drive", 1.5)] * 20))
+        await harness.settle()
+        assert harness.server is not None
+        c = harness.server.counters
+        assert c.handled == 5 and c.reasons["rate_limited"] == 15
+
+    run(go())
+
+
+def test_replies_to_one_datagram_are_bounded(harness: Harness) -> None:
+    """A bundle of /status and /help queries gets at most max_replies replies; the rest counted."""
+
+    async def go() -> None:
+        await harness.start()
+        assert harness.server is not None
+        budget = harness.server.settings.max_replies
+        harness.send(encode_bundle(1, *[encode_message("/status")] * 40, encode_message("/help")))
+        await harness.settle(0.2)
+        assert len(harness.replies()) == budget
+        c = harness.server.counters
+        served = c.handled
+        assert served < 41 and c.reasons["reply_budget"] >= 41 - served
+        harness.send(encode_message("/help"))  # the next datagram has its own budget
+        await harness.settle(0.2)
+        assert len([m for m in harness.replies() if m.address == "/help/address"]) > 30
+
+    run(go())
+
+
+def test_rejections_are_counted_by_a_fixed_set_of_codes(harness: Harness) -> None:
+    """Client text (bad ids, paths) stays out of the counter keys; /status/json still fits."""
+    from bassd.control.osc_reasons import REASONS
+
+    async def go() -> None:
+        await harness.start()
+        for k in range(0, 3000, 100):
+            ids = [encode_message("/prompt/set", f"no-such-prompt-{k + j:04d}") for j in range(100)]
+            harness.send(encode_bundle(1, *ids))
+        for k in range(50):
+            harness.send(encode_message(f"/no/such/address/{k}"))
+        harness.send(encode_message("/fx/drive", "loud"))
+        harness.send(encode_message("/fx/drive", 99.0))
+        harness.send(encode_message("/fx/drive"))
+        harness.send(encode_message("/state/force", "sleepy"))
+        await harness.settle(0.3)
+        harness.replies()
+        assert harness.server is not None
+        reasons = harness.server.counters.reasons
+        assert set(reasons) <= set(REASONS)
+        assert reasons["handler_error"] == 3000 and reasons["unknown_address"] == 50
+        assert reasons["bad_type"] == reasons["out_of_range"] == 1
+        assert reasons["bad_arity"] == reasons["bad_choice"] == 1
+        harness.send(encode_message("/status"))
+        await harness.settle()
+        replies = {m.address: m for m in harness.replies()}
+        st = json.loads(replies["/status/json"].args[0])
+        assert st["osc_rejections"]["handler_error"] == 3000
+
+    run(go())
+
+
+def test_a_reply_too_large_to_send_is_counted_and_answered(harness: Harness) -> None:
+    """A reply over max_reply bytes is not sent short: it is counted and the peer gets /error."""
+
+    async def go() -> None:
+        await harness.start(max_reply=256)
+        harness.send(encode_message("/status"))
+        await harness.settle()
+        replies = harness.replies()
+        assert "/status/json" not in {m.address for m in replies}
+        errors = [m.args for m in replies if m.address == "/error"]
+        assert len(errors) == 1 and errors[0][0] == "/status"
+        assert errors[0][1].startswith("reply /status/json of ")
+        assert harness.server is not None
+        assert harness.server.counters.reasons["reply_too_large"] == 1
+
+    run(go())
+
+
+def test_unexpected_exceptions_are_counted_and_the_server_keeps_serving(
+    harness: Harness,
+) -> None:
+    """A handler raising RuntimeError or KeyError, or a failing scheduler, is counted; the
+    next datagram is still served."""
+    from bassd.control.addresses import Address
+    from bassd.control.osc_server import Request
+
+    real = harness.controller.dispatch
+
+    def dispatch(entry: Address, values: tuple, request: Request) -> None:  # type: ignore[type-arg]
+        if entry.path == "/fx/hpf":
+            raise RuntimeError("handler bug")
+        if entry.path == "/fx/lpf":
+            raise KeyError("lpf")
+        real(entry, values, request)
+
+    def schedule(when: float, action: object) -> bool:
+        raise RuntimeError("scheduler bug")
+
+    harness.controller.dispatch = dispatch  # type: ignore[method-assign]
+    harness._schedule = schedule  # type: ignore[method-assign]
+
+    async def go() -> None:
+        await harness.start()
+        harness.send(encode_message("/fx/hpf", 100.0))
+        harness.send(encode_message("/fx/lpf", 5000.0))
+        later = unix_to_ntp(time.time() + 5)
+        harness.send(encode_bundle(later, encode_message("/fx/drive", 3.0)))
+        harness.send(encode_message("/fx/drive", 2.0))
+        await harness.settle()
+        assert harness.server is not None
+        reasons = harness.server.counters.reasons
+        assert reasons["internal_error"] == 2 and reasons["handler_error"] == 1
+        assert harness.engine.postfx.settings["drive"] == 2.0
 
     run(go())

@@ -28,14 +28,21 @@ identical however the caller slices it.
 
 Amplitudes are pure functions of absolute time (chord progression, slow LFOs,
 a gentle pulse at the tempo), which keeps the bank deterministic per seed.
+
+The control-rate work of a step (mean field, amplitudes, coefficients) is one C
+call (``dsp/bank.c``) over buffers allocated here at construction; the product
+with the tables is one BLAS call per chunk. A chunk thus costs a handful of
+calls whatever the size of the bank.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
+from bassd.dsp._dspcore import ffi, lib
 from bassd.dsp.scales import midi_to_hz, pitch_class, scale_midi_notes, scale_pitch_classes
 
 TWO_PI = 2.0 * np.pi
@@ -49,10 +56,10 @@ PROGRESSIONS: tuple[tuple[int, ...], ...] = (
 )
 
 
-def _wrap(x: np.ndarray) -> np.ndarray:
-    """x reduced to [0, 2π) (a SIMD-friendly ``np.mod(x, 2π)``)."""
-    wrapped: np.ndarray = x - TWO_PI * np.floor(x * (1.0 / TWO_PI))
-    return wrapped
+def _ptr(array: np.ndarray) -> Any:
+    """A C pointer into a C-contiguous float64 array (the array must outlive it)."""
+    assert array.dtype == np.float64 and array.flags.c_contiguous
+    return ffi.cast("double *", ffi.from_buffer(array))
 
 
 @dataclass(frozen=True)
@@ -111,16 +118,17 @@ class KuramotoBank:
         n = len(lay.omega)
         # live parameters glide to their targets with this time constant
         self._glide = float(np.exp(-control_frames / (sample_rate * 0.03)))
+        # every buffer the C kernel reads or updates, allocated once here
         self._base = self._base_for(params.brightness)
-        self._base_target = self._base
-        self._pans = self._pans_for(params.width)
-        self._pans_target = self._pans
+        self._base_target = self._base.copy()
+        self._pans = np.ascontiguousarray(self._pans_for(params.width))
+        self._pans_target = self._pans.copy()
         # phases: θ (full phase, rad) and φ (detune phase, rad)
         self._theta = rng.uniform(0.0, TWO_PI, n)
         self._phi = rng.uniform(0.0, TWO_PI, n)
         sigma = float(np.std(lay.detune)) if n > 1 else 1.0
         self.critical_coupling = 2.0 * sigma * np.sqrt(2.0 * np.pi) / np.pi  # 2/(π g(0)), Gaussian
-        self.K = params.coupling * self.critical_coupling
+        self._advance = lay.omega * self.L
         self._lfo_cycles = lay.lfo_phase / TWO_PI
         # tables (4N, L): [C0; S0; C1; S1]
         steps = np.arange(self.L, dtype=np.float64)
@@ -132,10 +140,56 @@ class KuramotoBank:
         self._members = np.array(
             [[1.0 if pc in chord else 0.12 for pc in pcs_of] for chord in lay.chord_pcs]
         )  # (chords, N): chord weight of every partial
+        self._amp_prev = np.empty(n)  # amplitude at the start of the next step
+        self._scratch = np.empty((2, n))
+        self._coef = np.empty((self.chunk_steps * 2, 4 * n), dtype=np.float32)
+        self._product = np.empty((self.chunk_steps * 2, self.L), dtype=np.float32)
+        self._chunk = np.empty((self.chunk_steps * self.L, 2), dtype=np.float32)
+        self._chunk_pos = len(self._chunk)  # frames of the chunk already delivered
+        self._state = self._c_state(params)
+        self.K = params.coupling * self.critical_coupling
         self.frame = 0  # frames delivered
-        self._step_frame = 0  # first frame of the next control step to synthesise
-        self._pending = np.zeros((0, 2), dtype=np.float32)
-        self._amp_prev = self._amplitudes(np.array([0.0]))[0]  # (N,)
+        lib.bassd_bank_amplitudes(self._state, 0.0, _ptr(self._amp_prev))
+
+    def _c_state(self, p: BankParams) -> Any:
+        st = ffi.new("bassd_bank *")
+        beat = 60.0 / p.tempo_bpm
+        period = beat * p.chord_beats
+        st.n, st.L, st.chords = len(self._phi), self.L, len(self._members)
+        st.base_gliding = st.pans_gliding = 0
+        st.step_frame = 0
+        st.sample_rate = float(self.sample_rate)
+        st.beat, st.period = beat, period
+        st.chord_glide = min(2.0 * beat, 0.5 * period)
+        st.pulse_depth = p.pulse_depth
+        st.glide = self._glide
+        lay = self._layout
+        for name, array in (
+            ("phi", self._phi),
+            ("theta", self._theta),
+            ("detune", lay.detune),
+            ("advance", self._advance),
+            ("members", self._members),
+            ("base", self._base),
+            ("base_target", self._base_target),
+            ("pans", self._pans),
+            ("pans_target", self._pans_target),
+            ("lfo_hz", lay.lfo_hz),
+            ("lfo_cycles", self._lfo_cycles),
+            ("amp_prev", self._amp_prev),
+            ("scratch", self._scratch),
+        ):
+            setattr(st, name, _ptr(array))
+        return st
+
+    @property
+    def K(self) -> float:
+        """The coupling, rad/s."""
+        return float(self._state.K)
+
+    @K.setter
+    def K(self, value: float) -> None:
+        self._state.K = value
 
     # ------------------------------------------------------------------ layout
     def _build_layout(self, p: BankParams, rng: np.random.Generator) -> _Layout:
@@ -194,19 +248,14 @@ class KuramotoBank:
     def set_brightness(self, brightness: float) -> None:
         """Spectral tilt; glides over ~30 ms from the next control step."""
         self.params = replace(self.params, brightness=brightness)
-        self._base_target = self._base_for(brightness)
+        self._base_target[:] = self._base_for(brightness)
+        self._state.base_gliding = 1
 
     def set_width(self, width: float) -> None:
         """Stereo width; glides over ~30 ms from the next control step."""
         self.params = replace(self.params, width=width)
-        self._pans_target = self._pans_for(width)
-
-    def _glide_steps(self, current: np.ndarray, target: np.ndarray, steps: int) -> np.ndarray:
-        """Values at the end of each of ``steps`` steps gliding from current to target."""
-        k = self._glide ** np.arange(1, steps + 1)
-        shape = (steps,) + (1,) * current.ndim
-        out: np.ndarray = target + (current - target) * k.reshape(shape)
-        return out
+        self._pans_target[:] = self._pans_for(width)
+        self._state.pans_gliding = 1
 
     @property
     def partial_hz(self) -> np.ndarray:
@@ -217,130 +266,37 @@ class KuramotoBank:
         """Kuramoto order parameter r ∈ [0, 1] of the detune phases now."""
         return float(np.abs(np.mean(np.exp(1j * self._phi))))
 
-    # -------------------------------------------------------------- amplitudes
-    def _amplitudes(self, t: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
-        """Amplitude of every partial at times t (seconds): (len(t), N)."""
-        p, lay = self.params, self._layout
-        beat = 60.0 / p.tempo_bpm
-        period = beat * p.chord_beats
-        glide = min(2.0 * beat, 0.5 * period)
-        members = self._members
-        k = np.floor(t / period).astype(np.int64)
-        cur = members[k % len(members)]
-        prev = members[(k - 1) % len(members)]
-        x = np.clip((t - k * period) / glide, 0.0, 1.0)
-        x = x * x * (3.0 - 2.0 * x)  # smoothstep
-        chord_w = prev + (cur - prev) * x[:, None]
-        chord_w = np.where((t < period)[:, None], cur, chord_w)  # no glide into the first chord
-        # LFO phase reduced to one cycle in float64, so float32 sin() (SIMD, ~25× faster than
-        # float64 here) stays accurate however long the bank runs
-        cycles = lay.lfo_hz[None, :] * t[:, None] + self._lfo_cycles
-        cycles -= np.floor(cycles)
-        lfo = 0.65 + 0.35 * np.sin((TWO_PI * cycles).astype(np.float32)).astype(np.float64)
-        pulse = 1.0 + p.pulse_depth * np.cos(TWO_PI * t / beat)
-        if base is None:
-            base = self._base[None, :]
-        amps: np.ndarray = base * chord_w * lfo * pulse[:, None]
-        return amps
-
     # --------------------------------------------------------------- synthesis
-    def _kuramoto(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Advance φ and θ by ``steps`` control steps.
-
-        Returns the coupled detune deviation δ of every step (rad/s) and the
-        phase θ at the start of every step, reduced to [0, 2π). The state stays
-        float64; the trigonometry of the mean field is float32 (its error, ~1e-7
-        of the coupling term, is far below anything audible).
-        """
-        lay, L = self._layout, self.L
-        dt = L / self.sample_rate
-        n = len(lay.omega)
-        delta = np.empty((steps, n))
-        theta = np.empty((steps, n))
-        phi32 = np.empty(n, dtype=np.float32)
-        cphi = np.empty(n, dtype=np.float32)
-        sphi = np.empty(n, dtype=np.float32)
-        tmp = np.empty(n)
-        advance = lay.omega * L
-        phi, th, K, inv_n = self._phi, self._theta, self.K, 1.0 / max(n, 1)
-        for j in range(steps):
-            phi32[:] = phi
-            np.cos(phi32, out=cphi)
-            np.sin(phi32, out=sphi)
-            # d = Δω + K·(⟨sin φ⟩·cos φ − ⟨cos φ⟩·sin φ), accumulated in float64
-            k_s = np.float64(K * inv_n) * np.add.reduce(sphi, dtype=np.float64)
-            k_c = np.float64(K * inv_n) * np.add.reduce(cphi, dtype=np.float64)
-            d = delta[j]
-            np.multiply(cphi, k_s, out=d)
-            d -= np.multiply(sphi, k_c, out=tmp)
-            d += lay.detune
-            theta[j] = th
-            step = d * dt
-            phi = phi + step
-            th = th + advance + step
-        self._phi = _wrap(phi)
-        self._theta = _wrap(th)
-        return delta, _wrap(theta)
-
-    def _synthesise(self, steps: int) -> np.ndarray:
-        lay, L, sr = self._layout, self.L, self.sample_rate
-        dt = L / sr
-        n = len(lay.omega)
-        delta, theta = self._kuramoto(steps)
-
-        t = (self._step_frame + L * np.arange(1, steps + 1)) / sr
-        base = None
-        if self._base is not self._base_target:
-            base = self._glide_steps(self._base, self._base_target, steps)
-            self._base = base[-1]
-            if np.allclose(self._base, self._base_target, rtol=1e-5, atol=0.0):
-                self._base = self._base_target
-        pans = self._pans
-        if self._pans is not self._pans_target:
-            glided = self._glide_steps(self._pans, self._pans_target, steps)  # (steps, 2, N)
-            pans = glided.transpose(1, 0, 2)
-            self._pans = glided[-1]
-            if np.allclose(self._pans, self._pans_target, rtol=1e-5, atol=1e-9):
-                self._pans = self._pans_target
-        pan32 = pans.astype(np.float32)
-        amp_next = self._amplitudes(t, base)  # (steps, N): amplitude at the end of each step
-        amp64 = np.concatenate([self._amp_prev[None, :], amp_next[:-1]])
-        self._amp_prev = amp_next[-1]
-        amp = amp64.astype(np.float32)
-        da = (amp_next - amp64).astype(np.float32)
-        theta32 = theta.astype(np.float32)  # in [0, 2π): float32 sin/cos is accurate
-        s, c = np.sin(theta32), np.cos(theta32)
-        dphase = (delta * dt).astype(np.float32)
-        # per step and channel: coefficients for [C0, S0, C1, S1], all float32 in place
-        coef = np.empty((steps, 2, 4, n), dtype=np.float32)
-        a = np.empty((steps, n), dtype=np.float32)
-        a_d = np.empty_like(a)
-        tmp = np.empty_like(a)
-        for ch, pan in enumerate(pan32):
-            np.multiply(amp, pan, out=a)
-            np.multiply(da, pan, out=a_d)
-            np.multiply(a, s, out=coef[:, ch, 0])
-            np.multiply(a, c, out=coef[:, ch, 1])
-            a *= dphase  # a·δL from here on
-            np.multiply(a_d, s, out=coef[:, ch, 2])
-            coef[:, ch, 2] += np.multiply(a, c, out=tmp)
-            np.multiply(a_d, c, out=coef[:, ch, 3])
-            coef[:, ch, 3] -= np.multiply(a, s, out=tmp)
-        out = coef.reshape(steps * 2, 4 * n) @ self._tables  # (steps*2, L)
-        self._step_frame += steps * L
-        return np.ascontiguousarray(out.reshape(steps, 2, L).transpose(0, 2, 1).reshape(-1, 2))
+    def _synthesise(self) -> None:
+        """The next chunk of control steps into ``self._chunk``."""
+        steps, L, st = self.chunk_steps, self.L, self._state
+        lib.bassd_bank_coefs(st, steps, ffi.cast("float *", ffi.from_buffer(self._coef)))
+        np.matmul(self._coef, self._tables, out=self._product)  # (steps·2, L)
+        np.copyto(
+            self._chunk.reshape(steps, L, 2),
+            self._product.reshape(steps, 2, L).transpose(0, 2, 1),
+        )
+        # a glide ends when it is within rounding of its target
+        if st.base_gliding and np.allclose(self._base, self._base_target, rtol=1e-5, atol=0.0):
+            self._base[:] = self._base_target
+            st.base_gliding = 0
+        if st.pans_gliding and np.allclose(self._pans, self._pans_target, rtol=1e-5, atol=1e-9):
+            self._pans[:] = self._pans_target
+            st.pans_gliding = 0
+        self._chunk_pos = 0
 
     def render(self, frames: int) -> np.ndarray:
         """The next ``frames`` frames, (frames, 2) float32."""
-        parts = [self._pending]
-        have = len(self._pending)
-        while have < frames:
+        out = np.empty((frames, 2), dtype=np.float32)
+        chunk, done = self._chunk, 0
+        while done < frames:
             # always the same chunk shape, so the floating-point work (and the
             # output) does not depend on how the caller slices time
-            block = self._synthesise(self.chunk_steps)
-            parts.append(block)
-            have += len(block)
-        buf = np.concatenate(parts) if len(parts) > 1 else self._pending
-        self._pending = buf[frames:]
+            if self._chunk_pos == len(chunk):
+                self._synthesise()
+            n = min(frames - done, len(chunk) - self._chunk_pos)
+            out[done : done + n] = chunk[self._chunk_pos : self._chunk_pos + n]
+            self._chunk_pos += n
+            done += n
         self.frame += frames
-        return buf[:frames]
+        return out

@@ -229,7 +229,7 @@ def test_subscribe_pushes_until_unsubscribe(harness: Harness) -> None:
         assert harness.controller.push(harness.server.send_to) == 1
         await harness.settle()
         got = {m.address for m in harness.replies()}
-        assert {"/status/state", "/status/bpm", "/status/underruns"} <= got
+        assert {"/status/state", "/status/bpm", "/status/dry_callbacks"} <= got
         harness.send(encode_message("/unsubscribe", port))
         await harness.settle()
         assert harness.controller.push(harness.server.send_to) == 0

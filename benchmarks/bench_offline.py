@@ -1,8 +1,12 @@
 """Offline render speed of ``bassd render`` and start-up time of ``bassd run``.
 
-1. ``render_offline(load_config(), 120 s, ...)`` with the shipped defaults,
-   with the segment log (per-segment metrics row + clip WAV, as ``bassd
-   render`` does) and without it. Speed in × real time; target ≥ 20×.
+1. What the user runs: the real ``bassd render --seconds 120 --out ...``
+   command (a fresh ``python -m bassd`` in a temporary folder, shipped
+   defaults: the prompt bank steers the parameters, the segment log writes a
+   metrics row and a clip WAV per segment). Its own "x real time" figure and
+   the whole process's wall time (imports included). Target ≥ 20×.
+   Side by side, in one run, its anchor: ``render_offline(load_config(), ...)``
+   in-process, with the segment log and without it (the breakdown).
 2. Start-up: the import cost of what ``bassd run`` loads, the heaviest
    imports, and spawn → ``daemon_started`` of a real ``bassd run`` on a JACK
    server (``$JACK_DEFAULT_SERVER``, else ``bt1``, else a dummy ``jackd``
@@ -19,6 +23,9 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the bassd CLI sets it
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import re
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -28,9 +35,14 @@ from typing import Any
 import _startup as st
 from _common import table, write_results
 
-from bassd.engine.config import load_config
-from bassd.engine.logging_setup import configure_logging
-from bassd.engine.offline import render_offline
+try:  # the composition root moved to bassd.app
+    from bassd.app.config import load_config
+    from bassd.app.logging_setup import configure_logging
+    from bassd.app.offline import render_offline
+except ImportError:  # pragma: no cover - before the move
+    from bassd.engine.config import load_config  # type: ignore[no-redef]
+    from bassd.engine.logging_setup import configure_logging  # type: ignore[no-redef]
+    from bassd.engine.offline import render_offline  # type: ignore[no-redef]
 from bassd.engine.segment_log import SegmentLog
 
 RENDER_TARGET_X = 20.0
@@ -60,8 +72,36 @@ def render_once(seconds: float, with_log: bool) -> dict[str, Any]:
     }
 
 
+_PRINTED = re.compile(r"in ([0-9.]+) s \(([0-9.]+)x real time, (\d+) segments, (\d+) fallbacks")
+
+
+def cli_once(seconds: float) -> dict[str, Any]:
+    """One real ``bassd render`` in a fresh folder (its outputs/ land there)."""
+    with tempfile.TemporaryDirectory(prefix="bench_cli_render_") as tmp:
+        cmd = [sys.executable, "-m", "bassd", "render", "--seconds", f"{seconds:g}"]
+        cmd += ["--out", str(Path(tmp) / "render.wav")]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        m = _PRINTED.search(proc.stdout)
+        if proc.returncode != 0 or m is None:
+            raise RuntimeError(f"bassd render failed (rc {proc.returncode}): {proc.stderr[-800:]}")
+        clips = len(list((Path(tmp) / "outputs" / "audio").glob("*.wav")))
+    return {
+        "speed_x": float(m.group(2)),  # as `bassd render` prints it (render loop + segment log)
+        "speed_x_incl_startup": seconds / wall,  # the whole process: imports, set-up, exit
+        "wall_s": float(m.group(1)),
+        "process_wall_s": wall,
+        "segments": int(m.group(3)),
+        "segment_clips": clips,
+        "fallbacks": int(m.group(4)),
+        "command": " ".join(["python", *cmd[1:]]),
+    }
+
+
 def bench_render(seconds: float, repeats: int) -> dict[str, dict[str, Any]]:
-    out = {}
+    runs = [cli_once(seconds) for _ in range(repeats)]
+    out = {"bassd_render_cli": max(runs, key=lambda r: r["speed_x"])}
     for with_log in (True, False):
         runs = [render_once(seconds, with_log) for _ in range(repeats)]
         out["with_segment_log" if with_log else "without_segment_log"] = max(
@@ -146,16 +186,24 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging("warning", "console")  # the per-segment info lines would bury the table
     render = bench_render(seconds, repeats)
+    labels = {
+        "bassd_render_cli": "bassd render (CLI process)",
+        "with_segment_log": "  anchor: render_offline + log",
+        "without_segment_log": "  anchor: render_offline, no log",
+    }
     rows = [
-        [name.replace("_", " "), r["speed_x"], r["speed_x_incl_setup"], r["wall_s"], r["segments"]]
+        [
+            labels[name],
+            r["speed_x"],
+            r.get("speed_x_incl_startup", r.get("speed_x_incl_setup")),
+            r["wall_s"],
+            r["segments"],
+        ]
         for name, r in render.items()
     ]
-    print(
-        table(
-            [f"offline render, {seconds:g} s", "x real time", "incl. setup", "wall s", "segs"], rows
-        )
-    )
-    met = min(r["speed_x"] for r in render.values()) >= RENDER_TARGET_X
+    head = [f"offline render, {seconds:g} s", "x real time", "incl. start-up", "wall s", "segs"]
+    print(table(head, rows))
+    met = render["bassd_render_cli"]["speed_x"] >= RENDER_TARGET_X
     print(f"target: >= {RENDER_TARGET_X:g}x real time: {'PASS' if met else 'FAIL'}")
     print()
 
@@ -175,8 +223,12 @@ def main(argv: list[str] | None = None) -> int:
             "startup": startup,
             "startup_target_s": STARTUP_TARGET_S,
             "notes": (
-                "speed_x is the render loop only (as `bassd render` prints it); "
-                "speed_x_incl_setup adds Engine construction. Start-up: daemon_started is "
+                "bassd_render_cli runs the real `python -m bassd render` in a temp folder; "
+                "its speed_x is what it prints (render loop with the segment log), "
+                "speed_x_incl_startup divides by the whole process's wall time. The anchors "
+                "run render_offline in-process: speed_x is the render loop only, "
+                "speed_x_incl_setup adds Engine construction. The target applies to the CLI. "
+                "Machine shared with other engineers: best of `repeats`. Start-up: daemon_started is "
                 "logged after the ring is pre-filled and the device process reports the "
                 "stream open, an upper-ish bound of time to the first audible block."
             ),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bassd.engine.config import Config
+    from bassd.app.config import Config
     from bassd.engine.segment_log import SegmentLog
 
 # one BLAS thread: the engine's matrix products are small and the audio
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    from bassd.engine.config import ConfigError, load_config
+    from bassd.app.config import ConfigError, load_config
 
     overrides = list(args.overrides)
     if getattr(args, "seed", None) is not None:
@@ -90,8 +90,11 @@ def _segment_log(cfg: Config, session: str | None = None) -> SegmentLog:
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args)
     from bassd.engine.device_process import start_device_early
+    from bassd.engine.shm_names import claim_ownership, remove_stale_blocks
 
     a = cfg.audio
+    claim_ownership()  # the shared memory this daemon and its children create is its own
+    stale = remove_stale_blocks()  # ... and what dead daemons left behind is removed
     # the device process boots (PortAudio, the sound server's client) while this
     # process imports the rest of the daemon
     device = start_device_early(
@@ -101,20 +104,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         fade_frames=a.fade_frames,
         device=a.device,
     )
-    from bassd.control.prompt_bank import PromptBankError
-    from bassd.engine.daemon import run_daemon
+    from bassd.app.daemon import run_daemon
+    from bassd.app.logging_setup import configure_logging
+    from bassd.control.prompt_schema import PromptBankError
     from bassd.engine.device import DeviceError
-    from bassd.engine.logging_setup import configure_logging
 
     configure_logging(cfg.logging.level, cfg.logging.format)
+    if stale:
+        import structlog
+
+        structlog.get_logger("bassd").info("stale_shared_memory_removed", blocks=stale)
     try:
-        return run_daemon(cfg, segment_log=_segment_log(cfg), device=device)
+        return run_daemon(cfg, device=device, segment_log=_segment_log(cfg))
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
     except (DeviceError, OSError) as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 3
+    finally:
+        ring, player, proc = device
+        proc.kill()
+        ring.close()
+        player.close()
 
 
 def scenario_path(name: str) -> Path:
@@ -132,9 +144,9 @@ def scenario_path(name: str) -> Path:
 
 def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
     cfg = _load(args)
+    from bassd.app.logging_setup import configure_logging
+    from bassd.app.offline import render_offline
     from bassd.control.hr import read_hr_trace
-    from bassd.engine.logging_setup import configure_logging
-    from bassd.engine.offline import render_offline
 
     configure_logging(cfg.logging.level, cfg.logging.format)
     trace = None
@@ -150,7 +162,7 @@ def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
     if seconds <= 0:
         print("bassd: --seconds must be positive", file=sys.stderr)
         return 2
-    from bassd.control.prompt_bank import PromptBankError
+    from bassd.control.prompt_schema import PromptBankError
 
     try:
         result = render_offline(
@@ -204,12 +216,11 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Ask a running daemon for /status and print its JSON (exit 1 if none answers)."""
     cfg = _load(args)
-    from pythonosc.osc_message import OscMessage
+    from bassd.control.osc_codec import Message, OscError, encode_message, parse_packet
 
-    from bassd.control.osc_server import build_message
-
-    host = "127.0.0.1" if cfg.osc.host in ("0.0.0.0", "") else cfg.osc.host
+    host = "127.0.0.1" if cfg.osc.host in ("0.0.0.0", "", "::") else cfg.osc.host
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.bind((host, cfg.osc.reply_port))
@@ -220,15 +231,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         return 1
     sock.settimeout(args.timeout)
-    sock.sendto(build_message("/status", []), (host, cfg.osc.port))
     try:
+        sock.sendto(encode_message("/status"), (host, cfg.osc.port))
         while True:
             data, _ = sock.recvfrom(65536)
-            msg = OscMessage(data)
-            if msg.address == "/status/json":
-                print(json.dumps(json.loads(msg.params[0]), indent=2))
+            try:
+                msg = parse_packet(data)
+            except OscError:
+                continue
+            if isinstance(msg, Message) and msg.address == "/status/json" and msg.args:
+                print(json.dumps(json.loads(msg.args[0]), indent=2))
                 return 0
-    except TimeoutError:
+    except (TimeoutError, ConnectionRefusedError):
         print(
             f"bassd: no answer from {host}:{cfg.osc.port} within {args.timeout:g} s "
             "(is the daemon running?)",

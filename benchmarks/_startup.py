@@ -29,10 +29,10 @@ from typing import Any
 #: what ``bassd run`` imports before it opens the device (cli.cmd_run's imports)
 RUN_IMPORTS = (
     "bassd.cli",
-    "bassd.engine.config",
-    "bassd.engine.daemon",
+    "bassd.app.config",
+    "bassd.app.daemon",
     "bassd.engine.segment_log",
-    "bassd.engine.logging_setup",
+    "bassd.app.logging_setup",
 )
 #: third-party packages whose import cost is measured one by one (on top of numpy)
 PACKAGES = (

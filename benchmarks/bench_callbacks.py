@@ -56,8 +56,8 @@ def _flood(port: int, seconds: float, rate: int) -> None:
 async def _run(mode: str, seconds: float, rate: int) -> dict[str, Any]:
     import numpy as np
 
+    from bassd.app.config import load_config
     from bassd.control.osc_server import OscSettings, start_osc_server
-    from bassd.engine.config import load_config
     from bassd.engine.core import Engine
     from bassd.engine.player import SharedPlayer
     from bassd.engine.ring import SharedRing

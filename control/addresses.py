@@ -245,7 +245,17 @@ def render_markdown() -> str:
         "| `/help/address` | address, argument signature, help text |",
         "| `/error` | address, reason |",
         "",
+        "## status fields",
+        "",
+        "`/status/json` carries every field; *pushed* fields also come one message each as "
+        "`/status/<field>` (and to `/subscribe`rs). Health: `dry_callbacks` and `late_pumps` "
+        "are the engine's own failures (0 on a healthy daemon); `server_xruns` are the sound "
+        "server's (JACK's dummy driver overruns on its own on a busy machine).",
+        "",
     ]
+    from bassd.control.status import docs_table
+
+    lines += [*docs_table(), ""]
     return "\n".join(lines)
 
 

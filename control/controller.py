@@ -1,14 +1,14 @@
 """The controller: what every OSC address does, and how heart rate steers the music.
 
-One object serves the live daemon and the offline renderer. It owns the
-heart-rate monitor, the prompt bank, the session's ``events.csv`` and the
-subscriptions, and it tells the engine which prompt each segment plays.
+One object serves the live daemon and the offline renderer. It receives its
+collaborators in its constructor: the engine (through ``EnginePort``, what
+control may do to it), the heart-rate monitor, the segment planner (prompt ->
+parameters per segment), the session's ``events.csv``, the session clock and
+the figures of the other layers for ``/status``.
 
-Heart rate → music: the monitor's state (neutral / stress / under-aroused)
-picks a prompt category (``prompts.state_categories``); each planned segment
-draws a prompt from it and the DSP renderer derives its parameters from the
-prompt's structured fields. A state change replans the segments ahead and,
-with ``control.state_change: early_crossfade``, fades to the new music now.
+Heart rate -> music: the monitor's state (neutral / stress / under-aroused)
+picks a prompt category; a state change replans the segments ahead and, with
+``control.state_change: early_crossfade``, fades to the new music now.
 """
 
 from __future__ import annotations
@@ -16,39 +16,43 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
 from bassd.control.addresses import TABLE, Address
+from bassd.control.clock import SessionClock
+from bassd.control.config import ControlSections
+from bassd.control.engine_port import EnginePort
 from bassd.control.free_text import prompt_from_text
 from bassd.control.hr import HeartRateMonitor, HrEvent
 from bassd.control.osc_server import Request
-from bassd.control.prompt_bank import Prompt, PromptBank, load_prompt_bank, renderer_params
-from bassd.engine.config import Config
-from bassd.engine.core import Engine
+from bassd.control.planner import SegmentPlanner
+from bassd.control.prompt_loading import load_prompt_bank
+from bassd.control.prompt_selection import PromptBank
+from bassd.control.status import Status, field_messages
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.timeline import SegmentStart
 
 log = structlog.get_logger("bassd.control")
 
-#: the per-field status messages (/status/<field>) and their OSC types
-STATUS_FIELDS: tuple[tuple[str, str], ...] = (
-    ("state", "s"),
-    ("bpm", "f"),
-    ("baseline_bpm", "f"),
-    ("renderer", "s"),
-    ("segment_index", "i"),
-    ("prompt", "s"),
-    ("underruns", "i"),
-    ("callbacks", "i"),
-    ("uptime_s", "f"),
-    ("sample_rate", "i"),
-    ("block_size", "i"),
-    ("osc_dropped", "i"),
-    ("transport", "s"),
-)
+T = TypeVar("T")
+#: run ``work`` off the loop, then ``done(result)`` or ``failed(exc)`` on it
+Offload = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[Exception], None]], None]
+
+
+def run_inline(
+    work: Callable[[], T], done: Callable[[T], None], failed: Callable[[Exception], None]
+) -> None:
+    """The offline (and default) offload: do it now."""
+    try:
+        result = work()
+    except Exception as exc:
+        failed(exc)
+        return
+    done(result)
 
 
 def resolve_inside(folder: Path, name: str) -> Path:
@@ -62,51 +66,59 @@ def resolve_inside(folder: Path, name: str) -> Path:
     return path
 
 
+def shipped_prompts_dir() -> Path:
+    return Path(str(files("bassd.prompts")))
+
+
 class Controller:
     def __init__(
         self,
-        config: Config,
+        config: ControlSections,
         *,
-        bank: PromptBank,
+        engine: EnginePort,
+        monitor: HeartRateMonitor,
+        planner: SegmentPlanner,
+        clock: SessionClock,
         events: SessionEvents | None = None,
-        status: Callable[[], dict[str, Any]] | None = None,
+        figures: Callable[[], dict[str, Any]] | None = None,
+        set_fader: Callable[[float], None] | None = None,
+        on_control: Callable[[], None] | None = None,
         fault: Callable[[], None] | None = None,
-        prompts_dir: Path | None = None,
+        offload: Offload = run_inline,
     ) -> None:
         self.config = config
-        self.bank = bank
+        self.engine = engine
+        self.hr = monitor
+        self.planner = planner
+        self.clock = clock
         self.events = events
-        self._status = status
+        self._figures = figures  # the device's, engine's and OSC server's figures
+        self._set_fader = set_fader  # live: the audio callback's fader; else the engine's
+        self._on_control = on_control  # after each applied state change (latency probe)
         self._fault = fault
-        self.prompts_dir = prompts_dir
-        self.engine: Engine | None = None
-        self.osc: Any = None  # the OscServer, for its counters in /status
-        self.on_control: Callable[[], None] | None = None  # after each applied state change
-        # the output fader: the daemon routes it to the audio callback; else the engine's
-        self.set_fader: Callable[[float], None] | None = None
+        self._offload = offload
+        self.prompts_dir = config.control.prompts_dir or shipped_prompts_dir()
         self.fader_db = 0.0
-        self.hr = HeartRateMonitor(config.hr, on_event=self._hr_event)
-        self.overrides: dict[str, Any] = {}  # renderer settings the performer set by hand
-        self._next_prompt: Prompt | None = None  # /prompt/set or /prompt/text: next segment
-        self.current_prompt: dict[str, Any] = {}
         self.subscribers: dict[tuple[str, int], float] = {}  # (host, port) -> expiry
         self.handlers: dict[str, Callable[[tuple[Any, ...], Request], None]] = {
             a.path: getattr(self, f"on_{a.handler}") for a in TABLE
         }
+        monitor.subscribe(self._hr_event)
+        engine.add_segment_listener(self.on_segment_start)
 
-    # ------------------------------------------------------------------ wiring
-    def attach(self, engine: Engine) -> None:
-        self.engine = engine
+    @property
+    def bank(self) -> PromptBank:
+        return self.planner.bank
 
     def now(self) -> float:
-        """Seconds on the engine's clock since the session started."""
-        return self.engine.seconds if self.engine is not None else 0.0
+        """Seconds on the session clock."""
+        return self.clock.now()
 
     def record(self, kind: str, value: object, detail: str = "", t: float | None = None) -> None:
         if self.events is not None:
             try:
                 self.events.write(self.now() if t is None else t, kind, value, detail)
-            except OSError as exc:  # the disk, not the music, failed
+            except (OSError, ValueError) as exc:  # the disk, not the music, failed
                 log.error("events_write_failed", error=str(exc))
 
     def start_session(self) -> None:
@@ -117,54 +129,27 @@ class Controller:
         self.hr.tick(self.now())
 
     # ------------------------------------------------------------ segments
-    def _category(self) -> str:
-        return self.config.prompts.state_categories[self.hr.state]
-
-    def segment_params(self, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Parameters and metadata of planned segment ``index`` (called when it is planned)."""
-        base = self.config.renderer.params.model_dump()
-        if self._next_prompt is not None:
-            prompt, source = self._next_prompt, "chosen"
-        else:
-            prompt, source = self.bank.select(self._category()), "state"
-        params = renderer_params(prompt, base)
-        params.update(self.overrides)
-        meta = {
-            "prompt": prompt.id,
-            "category": prompt.category,
-            "state": self.hr.state,
-            "source": source,
-            "text": prompt.text,
-        }
-        return params, meta
-
     def on_segment_start(self, ev: SegmentStart) -> None:
         meta = dict(ev.job.request.meta)
-        chosen = self._next_prompt
-        played = meta.get("prompt")
-        if meta.get("source") == "chosen" and chosen is not None and chosen.id == played:
-            self._next_prompt = None  # a chosen prompt plays once
-        self.current_prompt = meta
+        self.planner.started(meta)
         detail = json.dumps(
             {
                 "renderer": ev.job.renderer,
                 "fallback": ev.fallback,
                 "reason": ev.reason,
+                "frame": ev.frame,
                 **{k: v for k, v in meta.items() if k != "text"},
                 "params": ev.job.request.params,
             },
             sort_keys=True,
         )
-        t = self.engine.event_seconds if self.engine is not None else None
-        self.record("segment", ev.index, detail, t=t)
+        self.record(
+            "segment", ev.index, detail, t=self.clock.segment_time(self.engine.event_seconds)
+        )
 
     # ------------------------------------------------------------ heart rate
     def _hr_event(self, ev: HrEvent) -> None:
-        if self.events is not None:
-            try:
-                self.events.write(ev.t, ev.kind, ev.value, ev.detail)
-            except OSError as exc:
-                log.error("events_write_failed", error=str(exc))
+        self.record(ev.kind, ev.value, ev.detail, t=ev.t)
         if ev.kind == "state":
             log.info("state_change", state=ev.value, detail=ev.detail, t=round(ev.t, 3))
             self._state_changed()
@@ -172,8 +157,6 @@ class Controller:
             log.debug("hr_rejected", value=ev.value, reason=ev.detail)
 
     def _state_changed(self) -> None:
-        if self.engine is None:
-            return
         self.engine.replan()
         if self.config.control.state_change == "early_crossfade":
             self.engine.skip(self.config.control.early_crossfade_seconds)
@@ -185,14 +168,9 @@ class Controller:
     def dispatch(self, entry: Address, values: tuple[Any, ...], request: Request) -> None:
         self.handlers[entry.path](values, request)
         if entry.changes_state:
-            if self.on_control is not None and entry.handler != "master_gain":
-                self.on_control()  # (the fader has its own probe in the callback)
+            if self._on_control is not None and entry.handler != "master_gain":
+                self._on_control()  # (the fader has its own probe in the callback)
             self.record("osc", entry.path, " ".join(str(v) for v in values))
-
-    def _eng(self) -> Engine:
-        if self.engine is None:
-            raise RuntimeError("no engine attached")
-        return self.engine
 
     # heart rate
     def on_hr_bpm(self, v: tuple[Any, ...], r: Request) -> None:
@@ -226,71 +204,91 @@ class Controller:
     # prompts
     def on_prompt_set(self, v: tuple[Any, ...], r: Request) -> None:
         try:
-            self._next_prompt = self.bank.by_id(v[0])
+            self.planner.next_prompt = self.bank.by_id(v[0])
         except KeyError as exc:
             raise ValueError(exc.args[0] if exc.args else f"unknown prompt {v[0]!r}") from None
-        self._eng().replan()
+        self.engine.replan()
 
     def on_prompt_next(self, v: tuple[Any, ...], r: Request) -> None:
-        self._next_prompt = self.bank.select(self._category())
-        eng = self._eng()
-        eng.replan()
-        eng.skip()
+        self.planner.next_prompt = self.bank.select(self.planner.category())
+        self.engine.replan()
+        self.engine.skip()
 
     def on_prompt_text(self, v: tuple[Any, ...], r: Request) -> None:
-        p = self._eng().params
-        self._next_prompt = prompt_from_text(
-            v[0], self._category(), float(p["tempo_bpm"]), str(p["key"]), str(p["mode"])
+        p = self.engine.params
+        self.planner.next_prompt = prompt_from_text(
+            v[0], self.planner.category(), float(p["tempo_bpm"]), str(p["key"]), str(p["mode"])
         )
-        self._eng().replan()
+        self.engine.replan()
 
     def on_prompt_bank(self, v: tuple[Any, ...], r: Request) -> None:
-        if self.prompts_dir is None:
-            raise ValueError("no prompts folder is configured (control.prompts_dir)")
+        """Load a bank from ``control.prompts_dir`` off the loop; switch to it when valid."""
         path = resolve_inside(self.prompts_dir, v[0])
+        limit = self.config.control.max_bank_bytes
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ValueError(f"{path.name}: {exc.strerror or exc}") from None
+        if size > limit:
+            raise ValueError(
+                f"{path.name}: {size} bytes, more than control.max_bank_bytes ({limit})"
+            )
         cfg = self.config.prompts
-        bank = load_prompt_bank(path, policy=cfg.policy, avoid_last=cfg.avoid_last)
-        missing = [c for c in cfg.state_categories.values() if c not in bank.categories]
-        if missing:
-            raise ValueError(f"{path.name}: no prompts in categor(ies) {', '.join(missing)}")
-        self.bank = bank
-        self._eng().replan()
-        log.info("prompt_bank_loaded", path=str(path), prompts=len(bank))
+
+        def load() -> PromptBank:
+            bank = load_prompt_bank(path, policy=cfg.policy, avoid_last=cfg.avoid_last)
+            missing = [c for c in cfg.state_categories.values() if c not in bank.categories]
+            if missing:
+                raise ValueError(f"{path.name}: no prompts in categor(ies) {', '.join(missing)}")
+            return bank
+
+        def use(bank: PromptBank) -> None:
+            self.planner.bank = bank
+            self.engine.replan()
+            self.record("prompt_bank", path.name, f"{len(bank)} prompts")
+            log.info("prompt_bank_loaded", path=str(path), prompts=len(bank))
+
+        def failed(exc: Exception) -> None:
+            log.warning("prompt_bank_rejected", path=str(path), error=str(exc))
+            self.record("prompt_bank_rejected", path.name, str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        self._offload(load, use, failed)
 
     # mix and FX
     def on_master_gain(self, v: tuple[Any, ...], r: Request) -> None:
-        if self.set_fader is not None:
-            self.set_fader(v[0])
+        if self._set_fader is not None:
+            self._set_fader(v[0])
         else:
-            self._eng().set_output_gain_db(v[0])
+            self.engine.set_output_gain_db(v[0])
         self.fader_db = float(v[0])
 
     def on_fx_hpf(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_fx(hpf_hz=v[0])
+        self.engine.set_fx(hpf_hz=v[0])
 
     def on_fx_lpf(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_fx(lpf_hz=v[0])
+        self.engine.set_fx(lpf_hz=v[0])
 
     def on_fx_drive(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_fx(drive=v[0])
+        self.engine.set_fx(drive=v[0])
 
     def on_fx_peak(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_fx(peak=v[0])
+        self.engine.set_fx(peak=v[0])
 
     # timeline
     def on_segment_length(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_segment_seconds(v[0])
+        self.engine.set_segment_seconds(v[0])
 
     def on_crossfade(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().set_crossfade_seconds(v[0])
+        self.engine.set_crossfade_seconds(v[0])
 
     def on_segment_skip(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().skip()
+        self.engine.skip()
 
     # renderer
     def _renderer(self, name: str, value: Any) -> None:
-        self.overrides[name] = value
-        self._eng().set_renderer_param(
+        self.planner.overrides[name] = value
+        self.engine.set_renderer_param(
             name, value, crossfade_seconds=self.config.control.structural_crossfade_seconds
         )
 
@@ -317,67 +315,43 @@ class Controller:
 
     # transport
     def on_transport_start(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().transport_start(v[0] if v else 0.5)
+        self.engine.transport_start(v[0] if v else 0.5)
 
     def on_transport_stop(self, v: tuple[Any, ...], r: Request) -> None:
-        self._eng().transport_stop(v[0] if v else 0.5)
+        self.engine.transport_stop(v[0] if v else 0.5)
 
     # queries
-    def status(self) -> dict[str, Any]:
-        out = dict(self._status()) if self._status is not None else {}
+    def status_figures(self) -> dict[str, Any]:
+        """The controller's own figures (state, heart rate, prompt, transport, settings)."""
         eng = self.engine
-        out.update(
-            state=self.hr.state,
-            state_forced=self.hr.forced,
-            calibrating=self.hr.calibrating,
-            bpm=self.hr.last_bpm,
-            baseline_bpm=self.hr.baseline,
-            hr_accepted=self.hr.accepted,
-            hr_rejected=self.hr.rejected,
-            prompt=self.current_prompt.get("prompt", ""),
-            category=self.current_prompt.get("category", ""),
-            transport="stopped" if eng is not None and eng.paused else "playing",
-            session_t=round(self.now(), 3),
-            master_gain_db=self.fader_db,
-            sample_rate=self.config.audio.sample_rate,
-            block_size=self.config.audio.block_size,
-        )
-        if self.osc is not None:
-            c = self.osc.counters
-            out.update(
-                osc_received=c.received,
-                osc_handled=c.handled,
-                osc_dropped=c.dropped,
-                osc_scheduled=c.scheduled,
-                osc_rejections=dict(c.reasons),
-            )
-        if eng is not None:
-            out.update(
-                renderer=eng.renderer.name,
-                segment_index=eng.segment_index,
-                fx=eng.postfx.settings,
-                renderer_params={**eng.params, **self.overrides},
-            )
-        return out
+        return {
+            "state": self.hr.state,
+            "state_forced": self.hr.forced,
+            "calibrating": self.hr.calibrating,
+            "bpm": self.hr.last_bpm,
+            "baseline_bpm": self.hr.baseline,
+            "hr_accepted": self.hr.accepted,
+            "hr_rejected": self.hr.rejected,
+            "prompt": self.planner.current.get("prompt", ""),
+            "category": self.planner.current.get("category", ""),
+            "transport": "stopped" if eng.paused else "playing",
+            "session_t": round(self.now(), 3),
+            "master_gain_db": self.fader_db,
+            "renderer": eng.renderer_name,
+            "segment_index": eng.segment_index,
+            "fx": eng.fx_settings,
+            "renderer_params": {**eng.params, **self.planner.overrides},
+        }
 
-    @staticmethod
-    def field_messages(status: dict[str, Any]) -> list[tuple[str, Any]]:
-        """(address, value) per status field, typed for a TouchOSC label or a Max [route]."""
-        out: list[tuple[str, Any]] = []
-        for name, kind in STATUS_FIELDS:
-            value = status.get(name)
-            if kind == "s":
-                out.append((f"/status/{name}", "" if value is None else str(value)))
-            elif kind == "f":
-                out.append((f"/status/{name}", 0.0 if value is None else float(value)))
-            else:
-                out.append((f"/status/{name}", 0 if value is None else int(value)))
-        return out
+    def status(self) -> Status:
+        """Everything /status reports."""
+        outer = self._figures() if self._figures is not None else {}
+        return Status.from_parts(outer, self.status_figures())
 
     def on_status(self, v: tuple[Any, ...], r: Request) -> None:
         st = self.status()
-        r.reply("/status/json", json.dumps(st, separators=(",", ":"), default=str))
-        for address, value in self.field_messages(st):
+        r.reply("/status/json", json.dumps(st.as_dict(), separators=(",", ":"), default=str))
+        for address, value in field_messages(st):
             r.reply(address, value)
 
     def on_help(self, v: tuple[Any, ...], r: Request) -> None:
@@ -409,7 +383,7 @@ class Controller:
             log.info("subscription_expired", host=key[0], port=key[1])
         if not self.subscribers:
             return 0
-        messages = self.field_messages(self.status())
+        messages = field_messages(self.status())
         for dest in self.subscribers:
             for address, value in messages:
                 send_to(dest, address, value)

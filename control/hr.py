@@ -112,7 +112,7 @@ def _as_float(x: object) -> float | None:
 class HeartRateMonitor:
     def __init__(self, cfg: HrConfig, on_event: Callable[[HrEvent], None] | None = None) -> None:
         self.cfg = cfg
-        self._on_event = on_event
+        self._listeners: list[Callable[[HrEvent], None]] = [on_event] if on_event else []
         self._auto: State = "neutral"
         self._forced: State | None = None
         self._baseline: float | None = None
@@ -126,6 +126,10 @@ class HeartRateMonitor:
         self.rejected = 0
         self._high, self._low = _Run(), _Run()
         self._below_stress_exit, self._above_under_exit = _Run(), _Run()
+
+    def subscribe(self, listener: Callable[[HrEvent], None]) -> None:
+        """Call ``listener`` with every event (sample verdicts, state changes, calibration)."""
+        self._listeners.append(listener)
 
     # -- read-only view -------------------------------------------------------
     @property
@@ -205,8 +209,8 @@ class HeartRateMonitor:
     # -- internals ------------------------------------------------------------
     def _emit(self, t: float, kind: str, value: str, detail: str = "") -> HrEvent:
         ev = HrEvent(t, kind, value, detail)
-        if self._on_event is not None:
-            self._on_event(ev)
+        for listener in self._listeners:
+            listener(ev)
         return ev
 
     def _set_auto(self, t: float, new: State, detail: str) -> None:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from bassd.control.addresses import TABLE, Address
-from bassd.control.controller import STATUS_FIELDS
+from bassd.control.status import STATUS_FIELDS
 
 #: example values a performer would start from
 EXAMPLES: dict[str, str] = {

@@ -14,6 +14,8 @@ from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
 
+from bassd.engine.shm_names import new_name
+
 CHUNK_FRAMES = 480_000  # 10 s at 48 kHz
 
 
@@ -70,7 +72,9 @@ class CaptureBuffer:
         self._fill = 0  # frames in the last chunk
 
     def _new_chunk(self) -> None:
-        shm = shared_memory.SharedMemory(create=True, size=self.chunk_frames * self.channels * 4)
+        shm = shared_memory.SharedMemory(
+            name=new_name("capture"), create=True, size=self.chunk_frames * self.channels * 4
+        )
         _untrack(shm)
         view = np.ndarray((self.chunk_frames, self.channels), dtype=np.float32, buffer=shm.buf)
         self._chunks.append((shm, view))

@@ -16,7 +16,7 @@ import numpy as np
 
 from bassd.dsp.postfx import PostFX
 from bassd.engine.capture import CaptureBuffer, CapturedAudio
-from bassd.engine.config import Config
+from bassd.engine.config import EngineConfig
 from bassd.engine.renderer import KuramotoRenderer, Renderer, StreamingJob
 from bassd.engine.timeline import ParamsProvider, SegmentController, SegmentStart
 
@@ -70,7 +70,7 @@ class SegmentRecord:
 class Engine:
     def __init__(
         self,
-        config: Config,
+        config: EngineConfig,
         *,
         renderer: Renderer | None = None,
         fallback: Renderer | None = None,
@@ -84,7 +84,9 @@ class Engine:
         self.sample_rate = a.sample_rate
         self.renderer = renderer or KuramotoRenderer()
         self.fallback = fallback or KuramotoRenderer()
-        self._on_start = on_segment_start
+        self._listeners: list[Callable[[SegmentStart], None]] = (
+            [on_segment_start] if on_segment_start is not None else []
+        )
         self._on_done = on_segment_done
         self._events: list[SegmentStart] = []
         self.params: dict[str, Any] = config.renderer.params.model_dump()
@@ -123,6 +125,18 @@ class Engine:
         self.paused = False  # transport stopped: the timeline waits, the output is silence
         self.event_seconds = 0.0  # master-clock time of the segment start being reported
         self._stopping = False
+
+    def add_segment_listener(self, listener: Callable[[SegmentStart], None]) -> None:
+        """Call ``listener`` as each segment starts (when its first frame is rendered)."""
+        self._listeners.append(listener)
+
+    @property
+    def renderer_name(self) -> str:
+        return self.renderer.name
+
+    @property
+    def fx_settings(self) -> dict[str, float]:
+        return dict(self.postfx.settings)
 
     # ------------------------------------------------------------- transport
     def fade_out(self, seconds: float = 0.1) -> None:
@@ -277,8 +291,8 @@ class Engine:
                 pos = cut
             self._finish_segment()
             self._capturing = ev
-            if self._on_start is not None:
-                self._on_start(ev)
+            for listener in self._listeners:
+                listener(ev)
         self._events.clear()
         if pos < len(out):
             self._capture.append(out[pos:])

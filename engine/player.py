@@ -14,13 +14,18 @@ from typing import Any
 import numpy as np
 
 from bassd.engine._rtcore import ffi
+from bassd.engine.shm_names import new_name
 
 SIZE = ffi.sizeof("bassd_player")
 
 
 class SharedPlayer:
     def __init__(self, name: str | None = None, *, create: bool = True) -> None:
-        self._shm = shared_memory.SharedMemory(name=name, create=create, size=SIZE if create else 0)
+        self._shm = shared_memory.SharedMemory(
+            name=name or (new_name("player") if create else None),
+            create=create,
+            size=SIZE if create else 0,
+        )
         self._owner = create
         if not create:
             with contextlib.suppress(Exception):

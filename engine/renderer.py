@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from bassd.dsp.oscillators import BankParams, KuramotoBank
+from bassd.engine.shm_names import new_name
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def _render_clip_to_shm(fn: ClipFunction, request: RenderRequest) -> tuple[str, 
     clip = np.ascontiguousarray(fn(request), dtype=np.float32)
     if clip.ndim != 2 or clip.shape[1] != 2 or len(clip) == 0:
         raise ValueError(f"renderer returned shape {clip.shape}, expected (frames, 2)")
-    shm = shared_memory.SharedMemory(create=True, size=clip.nbytes)
+    shm = shared_memory.SharedMemory(name=new_name("clip"), create=True, size=clip.nbytes)
     np.ndarray(clip.shape, dtype=np.float32, buffer=shm.buf)[:] = clip
     # the parent takes ownership: this process must not unlink it at exit
     with contextlib.suppress(Exception):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bassd.engine._rtcore import ffi, lib
+from bassd.engine.shm_names import new_name
 
 HEADER_BYTES = 256
 MAGIC = 0x62617373
@@ -33,7 +34,9 @@ class SharedRing:
         if not 1 <= channels <= 8:
             raise ValueError(f"ring channels must be 1..8, got {channels}")
         size = HEADER_BYTES + capacity * channels * 4
-        self._shm = shared_memory.SharedMemory(name=name, create=True, size=size)
+        self._shm = shared_memory.SharedMemory(
+            name=name or new_name("ring"), create=True, size=size
+        )
         self._owner = True
         self._setup()
         header = np.ndarray((3,), dtype=np.uint32, buffer=self._shm.buf, offset=128)

@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/state /status/bpm /status/baseline_bpm /status/renderer /status/segment_index /status/prompt /status/underruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/osc_dropped /status/transport /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,9 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 15,
+     "numoutlets": 16,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -102,7 +103,7 @@
     "box": {
      "id": "obj-11",
      "maxclass": "comment",
-     "text": "state",
+     "text": "dry_callbacks",
      "patching_rect": [
       620.0,
       120.0,
@@ -135,7 +136,7 @@
     "box": {
      "id": "obj-13",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "server_xruns",
      "patching_rect": [
       620.0,
       150.0,
@@ -168,7 +169,7 @@
     "box": {
      "id": "obj-15",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "callbacks",
      "patching_rect": [
       620.0,
       180.0,
@@ -201,7 +202,7 @@
     "box": {
      "id": "obj-17",
      "maxclass": "comment",
-     "text": "renderer",
+     "text": "uptime_s",
      "patching_rect": [
       620.0,
       210.0,
@@ -234,7 +235,7 @@
     "box": {
      "id": "obj-19",
      "maxclass": "comment",
-     "text": "segment_index",
+     "text": "sample_rate",
      "patching_rect": [
       620.0,
       240.0,
@@ -267,7 +268,7 @@
     "box": {
      "id": "obj-21",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "block_size",
      "patching_rect": [
       620.0,
       270.0,
@@ -300,7 +301,7 @@
     "box": {
      "id": "obj-23",
      "maxclass": "comment",
-     "text": "underruns",
+     "text": "renderer",
      "patching_rect": [
       620.0,
       300.0,
@@ -333,7 +334,7 @@
     "box": {
      "id": "obj-25",
      "maxclass": "comment",
-     "text": "callbacks",
+     "text": "segment_index",
      "patching_rect": [
       620.0,
       330.0,
@@ -366,7 +367,7 @@
     "box": {
      "id": "obj-27",
      "maxclass": "comment",
-     "text": "uptime_s",
+     "text": "transport",
      "patching_rect": [
       620.0,
       360.0,
@@ -399,7 +400,7 @@
     "box": {
      "id": "obj-29",
      "maxclass": "comment",
-     "text": "sample_rate",
+     "text": "state",
      "patching_rect": [
       620.0,
       390.0,
@@ -432,7 +433,7 @@
     "box": {
      "id": "obj-31",
      "maxclass": "comment",
-     "text": "block_size",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       420.0,
@@ -465,7 +466,7 @@
     "box": {
      "id": "obj-33",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       450.0,
@@ -498,7 +499,7 @@
     "box": {
      "id": "obj-35",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "prompt",
      "patching_rect": [
       620.0,
       480.0,
@@ -512,6 +513,39 @@
    {
     "box": {
      "id": "obj-36",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      510.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-37",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      510.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-38",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -526,7 +560,7 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-39",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -544,7 +578,7 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-40",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -559,7 +593,7 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-41",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -577,7 +611,7 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-42",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -592,7 +626,7 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-43",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -610,7 +644,7 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-44",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -625,7 +659,7 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-45",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -643,7 +677,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-46",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -658,7 +692,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-47",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -676,7 +710,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-48",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -691,7 +725,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-49",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -709,7 +743,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-50",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -724,7 +758,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-51",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -739,7 +773,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-52",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -757,7 +791,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-53",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -772,7 +806,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-54",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -790,7 +824,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-55",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -805,7 +839,7 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-56",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -823,7 +857,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-57",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -838,7 +872,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-58",
      "maxclass": "message",
      "text": "/prompt/bank bank.json",
      "patching_rect": [
@@ -856,7 +890,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-59",
      "maxclass": "comment",
      "text": "file (s)",
      "patching_rect": [
@@ -871,7 +905,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-60",
      "maxclass": "comment",
      "text": "mix and FX",
      "patching_rect": [
@@ -886,7 +920,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-61",
      "maxclass": "message",
      "text": "/master/gain -6.",
      "patching_rect": [
@@ -904,7 +938,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-62",
      "maxclass": "comment",
      "text": "gain (f: -60..0 dB)",
      "patching_rect": [
@@ -919,7 +953,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-63",
      "maxclass": "message",
      "text": "/fx/hpf 120.",
      "patching_rect": [
@@ -937,7 +971,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
@@ -952,7 +986,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-65",
      "maxclass": "message",
      "text": "/fx/lpf 10000.",
      "patching_rect": [
@@ -970,7 +1004,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-66",
      "maxclass": "comment",
      "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
@@ -985,7 +1019,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-67",
      "maxclass": "message",
      "text": "/fx/drive 1.6",
      "patching_rect": [
@@ -1003,7 +1037,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-68",
      "maxclass": "comment",
      "text": "drive (f: 0.1..10)",
      "patching_rect": [
@@ -1018,7 +1052,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-69",
      "maxclass": "message",
      "text": "/fx/peak 0.9",
      "patching_rect": [
@@ -1036,7 +1070,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
@@ -1051,7 +1085,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-71",
      "maxclass": "comment",
      "text": "timeline",
      "patching_rect": [
@@ -1066,7 +1100,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-72",
      "maxclass": "message",
      "text": "/segment/length 24.",
      "patching_rect": [
@@ -1084,7 +1118,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-73",
      "maxclass": "comment",
      "text": "seconds (f: 2..600 s)",
      "patching_rect": [
@@ -1099,7 +1133,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-74",
      "maxclass": "message",
      "text": "/crossfade 1.5",
      "patching_rect": [
@@ -1117,7 +1151,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-75",
      "maxclass": "comment",
      "text": "seconds (f: 0..30 s)",
      "patching_rect": [
@@ -1132,7 +1166,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-76",
      "maxclass": "message",
      "text": "/segment/skip",
      "patching_rect": [
@@ -1150,7 +1184,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-77",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1165,7 +1199,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "renderer",
      "patching_rect": [
@@ -1180,7 +1214,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-79",
      "maxclass": "message",
      "text": "/renderer/coupling 0.6",
      "patching_rect": [
@@ -1198,7 +1232,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-80",
      "maxclass": "comment",
      "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
@@ -1213,7 +1247,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-81",
      "maxclass": "message",
      "text": "/renderer/brightness 0.5",
      "patching_rect": [
@@ -1231,7 +1265,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "brightness (f: 0..1)",
      "patching_rect": [
@@ -1246,7 +1280,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-83",
      "maxclass": "message",
      "text": "/renderer/width 0.7",
      "patching_rect": [
@@ -1264,7 +1298,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-84",
      "maxclass": "comment",
      "text": "width (f: 0..1)",
      "patching_rect": [
@@ -1279,7 +1313,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-85",
      "maxclass": "message",
      "text": "/renderer/density 96",
      "patching_rect": [
@@ -1297,7 +1331,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-86",
      "maxclass": "comment",
      "text": "partials (i: 4..4096)",
      "patching_rect": [
@@ -1312,7 +1346,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-87",
      "maxclass": "message",
      "text": "/renderer/key C",
      "patching_rect": [
@@ -1330,7 +1364,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-88",
      "maxclass": "comment",
      "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
@@ -1345,7 +1379,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-89",
      "maxclass": "message",
      "text": "/renderer/mode ionian",
      "patching_rect": [
@@ -1363,7 +1397,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-90",
      "maxclass": "comment",
      "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
@@ -1378,7 +1412,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-91",
      "maxclass": "message",
      "text": "/renderer/tempo 64.",
      "patching_rect": [
@@ -1396,7 +1430,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-92",
      "maxclass": "comment",
      "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
@@ -1411,7 +1445,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-93",
      "maxclass": "comment",
      "text": "transport",
      "patching_rect": [
@@ -1426,7 +1460,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-94",
      "maxclass": "message",
      "text": "/transport/start",
      "patching_rect": [
@@ -1444,7 +1478,7 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-95",
      "maxclass": "comment",
      "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
@@ -1459,7 +1493,7 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-96",
      "maxclass": "message",
      "text": "/transport/stop",
      "patching_rect": [
@@ -1477,7 +1511,7 @@
    },
    {
     "box": {
-     "id": "obj-95",
+     "id": "obj-97",
      "maxclass": "comment",
      "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
@@ -1492,7 +1526,7 @@
    },
    {
     "box": {
-     "id": "obj-96",
+     "id": "obj-98",
      "maxclass": "comment",
      "text": "queries",
      "patching_rect": [
@@ -1507,7 +1541,7 @@
    },
    {
     "box": {
-     "id": "obj-97",
+     "id": "obj-99",
      "maxclass": "message",
      "text": "/status",
      "patching_rect": [
@@ -1525,7 +1559,7 @@
    },
    {
     "box": {
-     "id": "obj-98",
+     "id": "obj-100",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1540,7 +1574,7 @@
    },
    {
     "box": {
-     "id": "obj-99",
+     "id": "obj-101",
      "maxclass": "message",
      "text": "/help",
      "patching_rect": [
@@ -1558,7 +1592,7 @@
    },
    {
     "box": {
-     "id": "obj-100",
+     "id": "obj-102",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1573,7 +1607,7 @@
    },
    {
     "box": {
-     "id": "obj-101",
+     "id": "obj-103",
      "maxclass": "message",
      "text": "/subscribe",
      "patching_rect": [
@@ -1591,7 +1625,7 @@
    },
    {
     "box": {
-     "id": "obj-102",
+     "id": "obj-104",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
@@ -1606,7 +1640,7 @@
    },
    {
     "box": {
-     "id": "obj-103",
+     "id": "obj-105",
      "maxclass": "message",
      "text": "/unsubscribe",
      "patching_rect": [
@@ -1624,7 +1658,7 @@
    },
    {
     "box": {
-     "id": "obj-104",
+     "id": "obj-106",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
@@ -1810,12 +1844,12 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
-      0
+      "obj-3",
+      13
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-36",
+      1
      ]
     }
    },
@@ -1882,7 +1916,7 @@
    {
     "patchline": {
      "source": [
-      "obj-50",
+      "obj-49",
       0
      ],
      "destination": [
@@ -1930,7 +1964,7 @@
    {
     "patchline": {
      "source": [
-      "obj-59",
+      "obj-58",
       0
      ],
      "destination": [
@@ -1990,7 +2024,7 @@
    {
     "patchline": {
      "source": [
-      "obj-70",
+      "obj-69",
       0
      ],
      "destination": [
@@ -2026,7 +2060,7 @@
    {
     "patchline": {
      "source": [
-      "obj-77",
+      "obj-76",
       0
      ],
      "destination": [
@@ -2110,7 +2144,7 @@
    {
     "patchline": {
      "source": [
-      "obj-92",
+      "obj-91",
       0
      ],
      "destination": [
@@ -2134,7 +2168,7 @@
    {
     "patchline": {
      "source": [
-      "obj-97",
+      "obj-96",
       0
      ],
      "destination": [
@@ -2171,6 +2205,18 @@
     "patchline": {
      "source": [
       "obj-103",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-105",
       0
      ],
      "destination": [

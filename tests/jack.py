@@ -1,11 +1,28 @@
-"""A JACK server on the dummy backend, owned by a test fixture."""
+"""A JACK server on the dummy backend, owned by a test fixture, and what its log says.
+
+JACK's dummy driver on these VMs overruns on its own (``JackTimedDriver::Process
+XRun``, with no client at all), so a test never asserts that the server never
+overran. What the server's log tells apart is a *client* that was too slow:
+``JackEngine::XRun: client = NAME was not finished, state = Running`` (its
+process callback started and did not finish in the cycle). ``state =
+Triggered`` means the client's thread had not even started (it was not
+scheduled in time: a loaded VM, a softirq storm under a UDP flood), which is
+the machine's, not the callback's. bassd's stream is the client PortAudio
+registers (``PortAudio``); the tests assert that its callback is never late
+and that the engine never ran dry (``dry_callbacks == 0``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
+import tempfile
 import time
+from pathlib import Path
+
+_LATE = re.compile(r"client = (.+?) was not finished, state = (\w+)")
 
 
 class JackServer:
@@ -14,11 +31,39 @@ class JackServer:
         self.rate = rate
         self.period = period
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.gettempdir()) / f"jackd-{name}.log"
+
+    # ------------------------------------------------------------- the log
+    def log_text(self, since: int = 0) -> str:
+        """What jackd has printed (from byte offset ``since``)."""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def mark(self) -> int:
+        """A position in the log: pass it to the queries below to see only what follows."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def xruns(self, since: int = 0) -> int:
+        """Server xruns logged (the driver's own overruns and late clients alike)."""
+        return self.log_text(since).count("XRun")
+
+    def late_clients(self, since: int = 0, state: str = "Running") -> list[str]:
+        """Names of the clients the server found not finished at a cycle's deadline in
+        ``state`` (Running: the callback ran too long; Triggered: it never got to run)."""
+        return [name for name, st in _LATE.findall(self.log_text(since)) if st == state]
 
     def start(self, timeout: float = 10.0) -> None:
         # -R: real-time scheduling (allowed as root here); it is what keeps the
         # process thread on time while other processes load the cores.
         realtime = ["-R", "-P", "70"] if os.geteuid() == 0 else []
+        self._log = self.log_path.open("ab")  # a restart appends
         self.proc = subprocess.Popen(
             [
                 "jackd",
@@ -32,8 +77,8 @@ class JackServer:
                 "-p",
                 str(self.period),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         env = dict(os.environ, JACK_DEFAULT_SERVER=self.name, JACK_NO_START_SERVER="1")
@@ -65,6 +110,8 @@ class JackServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        with contextlib.suppress(Exception):
+            self._log.close()
         # a killed server leaves its clients' semaphores behind
         import glob
 

@@ -9,13 +9,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from bassd.control.controller import Controller
+from bassd.app.config import Config, load_config
+from bassd.app.session import build_session
 from bassd.control.osc_codec import Message, parse_packet
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
-from bassd.control.prompt_bank import load_configured_bank
-from bassd.engine.config import Config, load_config
-from bassd.engine.core import Engine
-from bassd.engine.events_log import SessionEvents
 from bassd.engine.scheduler import FrameScheduler
 
 
@@ -32,20 +29,13 @@ class Harness:
             ]
         )
         self.faults = 0
-        self.events = SessionEvents(tmp / "sessions", "test")
-        self.controller = Controller(
-            self.config,
-            bank=load_configured_bank(self.config.prompts),
-            events=self.events,
-            fault=self._fault,
-            prompts_dir=self.config.control.prompts_dir,
+        self.server: OscServer | None = None
+        self.session = build_session(
+            self.config, session="test", fault=self._fault, figures=self._figures
         )
-        self.engine = Engine(
-            self.config,
-            params_provider=self.controller.segment_params,
-            on_segment_start=self.controller.on_segment_start,
-        )
-        self.controller.attach(self.engine)
+        self.events = self.session.events
+        self.controller = self.session.controller
+        self.engine = self.session.engine
         self.scheduler = FrameScheduler()
         self.client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.client.bind(("127.0.0.1", 0))
@@ -53,8 +43,19 @@ class Harness:
         self.replies_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.replies_sock.bind(("127.0.0.1", 0))
         self.replies_sock.setblocking(False)
-        self.server: OscServer | None = None
         self.transport: Any = None
+
+    def _figures(self) -> dict[str, Any]:
+        if self.server is None:
+            return {}
+        c = self.server.counters
+        return {
+            "osc_received": c.received,
+            "osc_handled": c.handled,
+            "osc_dropped": c.dropped,
+            "osc_scheduled": c.scheduled,
+            "osc_rejections": dict(c.reasons),
+        }
 
     def _fault(self) -> None:
         self.faults += 1
@@ -76,7 +77,6 @@ class Harness:
             "127.0.0.1", 0, self.controller, s, self._schedule
         )
         self.port = self.transport.get_extra_info("sockname")[1]
-        self.controller.osc = self.server
 
     def send(self, data: bytes) -> None:
         self.client.sendto(data, ("127.0.0.1", self.port))
@@ -110,5 +110,4 @@ class Harness:
                 self.transport.close()
         self.client.close()
         self.replies_sock.close()
-        self.engine.close()
-        self.events.close()
+        self.session.close()

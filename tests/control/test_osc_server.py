@@ -316,9 +316,12 @@ def test_rejections_are_counted_by_a_fixed_set_of_codes(harness: Harness) -> Non
         harness.send(encode_message("/fx/drive", 99.0))
         harness.send(encode_message("/fx/drive"))
         harness.send(encode_message("/state/force", "sleepy"))
-        await harness.settle(0.3)
-        harness.replies()
         assert harness.server is not None
+        for _ in range(100):  # until all 84 datagrams are in (a loaded machine is slow)
+            await harness.settle(0.05)
+            if harness.server.counters.received >= 84:
+                break
+        harness.replies()
         reasons = harness.server.counters.reasons
         assert set(reasons) <= set(REASONS)
         assert reasons["handler_error"] == 3000 and reasons["unknown_address"] == 50

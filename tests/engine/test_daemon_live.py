@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.health import assert_engine_healthy
 from tests.osc_client import have_liblo, oscsend, query_status
 
 pytestmark = pytest.mark.live
@@ -23,14 +24,16 @@ def _need_liblo() -> None:
 
 
 def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
-    """≥ 10 s on the JACK dummy device: 0 underruns, and one callback per 256-frame period."""
+    """≥ 10 s on the JACK dummy device: no dry callback, bassd's client never late,
+    and one callback per 256-frame period."""
+    mark = jack_server.mark()
     d = start_daemon(jack_server)
     first = query_status(d.osc_port, d.reply_port)
     t0 = time.monotonic()
     time.sleep(10.0)
     last = query_status(d.osc_port, d.reply_port)
     wall = time.monotonic() - t0
-    assert last["underruns"] == 0 and last["dry_callbacks"] == 0
+    assert_engine_healthy(last, jack_server, mark)
     assert last["stream"] == "playing" and last["renderer"] == "kuramoto"
     assert (last["sample_rate"], last["block_size"]) == (48000, 256)
     expected = wall * 48000 / 256
@@ -42,6 +45,7 @@ def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
 
 def test_sigterm_fades_out_flushes_and_exits_zero(jack_server, start_daemon) -> None:
     """SIGTERM: a ~100 ms fade-out, the playing segment's metrics row written, exit code 0."""
+    mark = jack_server.mark()
     d = start_daemon(
         jack_server,
         "--set",
@@ -55,7 +59,7 @@ def test_sigterm_fades_out_flushes_and_exits_zero(jack_server, start_daemon) -> 
     names = [e["event"] for e in d.events()]
     assert names.index("daemon_stopping") < names.index("daemon_stopped")
     stopped = next(e for e in d.events() if e["event"] == "daemon_stopped")
-    assert stopped["status"]["underruns"] == 0
+    assert_engine_healthy(stopped["status"], jack_server, mark)
     rows = list(csv.DictReader((d.workdir / "outputs" / "metrics.csv").open()))
     assert [int(r["segment_index"]) for r in rows] == [0, 1]  # segment 1 was still playing
 
@@ -110,6 +114,7 @@ def test_status_answers_malformed_input_with_a_count(jack_server, start_daemon) 
     """Garbage datagrams and unknown addresses are counted as dropped; the daemon plays on."""
     import socket
 
+    mark = jack_server.mark()
     d = start_daemon(jack_server)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for payload in (b"\x00\x01garbage", b"/status\x00,i\x00\x00", b"#bundle\x00\xff"):
@@ -117,7 +122,8 @@ def test_status_answers_malformed_input_with_a_count(jack_server, start_daemon) 
     oscsend(d.osc_port, "/no/such/address", "f", 1.0)
     time.sleep(0.3)
     st = query_status(d.osc_port, d.reply_port)
-    assert st["osc_dropped"] == 4 and st["underruns"] == 0 and st["stream"] == "playing"
+    assert st["osc_dropped"] == 4 and st["stream"] == "playing"
+    assert_engine_healthy(st, jack_server, mark)
     assert any(
         e["event"] == "osc_rejected" and e.get("peer", "").startswith("127.0.0.1:")
         for e in d.events()

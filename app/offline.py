@@ -1,7 +1,8 @@
-"""Offline rendering: the live engine on a simulated clock, into a 24-bit WAV.
+"""Offline rendering: the live session on a simulated clock, into a 24-bit WAV.
 
-The clock advances one block per step as fast as the CPU allows; the engine,
-the renderers and the post-FX are the live ones.
+The clock advances one block per step as fast as the CPU allows; the session
+(engine, renderers, post-FX, controller, heart-rate rules) is built by the
+same ``build_session`` as the live daemon's.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from pathlib import Path
 
 import structlog
 
-from bassd.control.controller import Controller
-from bassd.control.prompt_bank import load_configured_bank
-from bassd.engine.config import Config
-from bassd.engine.core import Engine, SegmentRecord
-from bassd.engine.events_log import SessionEvents
+from bassd.app.config import Config
+from bassd.app.session import build_session
 from bassd.engine.renderer import Renderer
 from bassd.engine.segment_log import SegmentLog
 from bassd.engine.timeline import SegmentStart
@@ -61,17 +59,15 @@ def render_offline(
     sr, block = config.audio.sample_rate, config.audio.block_size
     total = round(seconds * sr)
     session = session or (segment_log.session if segment_log is not None else None)
-    events = (
-        SessionEvents(config.outputs.sessions_dir, session or time.strftime("%Y%m%dT%H%M%S"))
-        if record_events
-        else None
-    )
-    controller = Controller(
+    built = build_session(
         config,
-        bank=load_configured_bank(config.prompts, seed=config.timeline.seed),
-        events=events,
-        prompts_dir=config.control.prompts_dir,
+        session=session,
+        record_events=record_events,
+        renderer=renderer,
+        fallback=fallback,
+        on_segment_done=segment_log.write if segment_log is not None else None,
     )
+    engine, controller, events = built.engine, built.controller, built.events
 
     def started(ev: SegmentStart) -> None:
         log.info(
@@ -83,21 +79,8 @@ def render_offline(
             reason=ev.reason or None,
             prompt=ev.job.request.meta.get("prompt"),
         )
-        controller.on_segment_start(ev)
 
-    def done(rec: SegmentRecord) -> None:
-        if segment_log is not None:
-            segment_log.write(rec)
-
-    engine = Engine(
-        config,
-        renderer=renderer,
-        fallback=fallback,
-        on_segment_start=started,
-        on_segment_done=done,
-        params_provider=controller.segment_params,
-    )
-    controller.attach(engine)
+    engine.add_segment_listener(started)
     controller.start_session()
     states: list[tuple[float, str]] = [(0.0, controller.hr.state)]
     trace = sorted(hr_trace or [], key=lambda s: s[0])
@@ -120,9 +103,7 @@ def render_offline(
                 wav.write(engine.render(n))
         engine.flush()
     finally:
-        engine.close()
-        if events is not None:
-            events.close()
+        built.close()
     wall = time.perf_counter() - t0
     return RenderResult(
         path=Path(out),

@@ -39,22 +39,15 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
     )
 
 
-class RateLimitedLog:
-    """Logs an event at most once per ``interval`` seconds, with the count suppressed."""
+def worker_init(level: str = "info") -> None:
+    """Initializer of the daemon's worker processes.
 
-    def __init__(
-        self, logger: structlog.typing.FilteringBoundLogger, interval: float = 1.0
-    ) -> None:
-        self._log = logger
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
+    Ctrl-C and ``systemctl stop`` signal the whole process group; a worker
+    leaves its lifetime to the daemon, so it ignores both. It logs JSON lines
+    to stderr, like the daemon, never console text to stdout.
+    """
+    import signal
 
-    def warning(self, event: str, now: float, **kw: object) -> None:
-        last = self._last.get(event, -1e18)
-        if now - last >= self._interval:
-            suppressed = self._suppressed.pop(event, 0)
-            self._last[event] = now
-            self._log.warning(event, suppressed=suppressed, **kw)
-        else:
-            self._suppressed[event] = self._suppressed.get(event, 0) + 1
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    configure_logging(level, "json")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bassd.engine.config import ConfigError, load_config
+from bassd.app.config import ConfigError, load_config
 
 
 def test_defaults_ship_with_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,360 @@
+"""The live daemon: wires a session to the audio device and OSC, and supervises its tasks.
+
+Threads and processes (docs/architecture.md has the whole picture):
+
+* the device process (engine/device_host.py) owns PortAudio; its real-time
+  thread runs the C callback, which only reads the shared ring;
+* this process's asyncio loop (uvloop where installed) runs the pump
+  (engine -> ring), the device supervisor (watchdog), the heart-rate tick, the
+  subscription push and the OSC server;
+* the metrics sink's worker process measures finished segments.
+
+Signals: the first SIGINT/SIGTERM fades out over 100 ms, lets the fade play,
+stops the device, records the last segment and exits 0. A second one forces
+a quick exit (130) that still removes the shared memory. Every child ignores
+both signals (they reach the whole process group) and leaves its lifetime to
+this process. A task that fails stops the daemon with exit code 1, so a
+supervisor (systemd) restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from bassd.app.config import Config
+from bassd.app.logging_setup import worker_init
+from bassd.app.session import Session, build_session
+from bassd.control.clock import WallClock
+from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
+from bassd.engine.device_process import DeviceProcess
+from bassd.engine.device_supervisor import DeviceSupervisor
+from bassd.engine.metrics_sink import MetricsSink, SegmentWriter
+from bassd.engine.player import SharedPlayer
+from bassd.engine.pump import Pump
+from bassd.engine.renderer import Renderer
+from bassd.engine.ring import SharedRing
+from bassd.engine.scheduler import FrameScheduler
+from bassd.engine.timeline import SegmentStart
+
+log = structlog.get_logger("bassd.daemon")
+
+EXIT_OK, EXIT_TASK_FAILED, EXIT_FORCED = 0, 1, 130
+DeviceParts = tuple[SharedRing, SharedPlayer, DeviceProcess]
+
+
+def _log_segment(ev: SegmentStart) -> None:
+    log.info("segment_start", segment=ev.index, frame=ev.frame, renderer=ev.job.renderer,
+             fallback=ev.fallback, reason=ev.reason or None,
+             prompt=ev.job.request.meta.get("prompt"))  # fmt: skip
+    if ev.fallback:
+        log.warning("segment_fallback", segment=ev.index, reason=ev.reason)
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        device: DeviceParts,
+        segment_log: SegmentWriter | None = None,
+        renderer: Renderer | None = None,
+        session_name: str | None = None,
+    ) -> None:
+        self.config = config
+        self.ring, self.player, device_process = device
+        self.supervisor = DeviceSupervisor(
+            device_process, config.watchdog, frame=lambda: self.engine_frame
+        )
+        self.sink = (
+            MetricsSink(segment_log, initializer=worker_init, initargs=(config.logging.level,))
+            if segment_log is not None
+            else None
+        )
+        self._renderer = renderer
+        self._session_name = session_name
+        self.scheduler = FrameScheduler(config.osc.max_scheduled)
+        self.started_at = time.monotonic()
+        self.session: Session | None = None
+        self.pump: Pump | None = None
+        self.osc: OscServer | None = None
+        self._osc_transport: asyncio.DatagramTransport | None = None
+        self._stop = asyncio.Event()
+        self._signals = 0
+        self._exit_code = EXIT_OK
+        self._tasks: set[asyncio.Task[Any]] = set()  # strong references
+        self._control_ns = 0  # arrival of the last applied control (latency probe)
+        self._fader_ns = 0
+
+    # ------------------------------------------------------------- figures
+    @property
+    def engine_frame(self) -> int:
+        return self.session.engine.frame if self.session is not None else 0
+
+    def _latency_ms(self, since_ns: int, done_ns: int) -> float | None:
+        if not since_ns or done_ns < since_ns:
+            return None
+        return (done_ns - since_ns) / 1e6
+
+    def figures(self) -> dict[str, Any]:
+        """The device's, the engine's, the pump's and the OSC server's status figures."""
+        p = self.player.p
+        stats = self.player.stats()
+        eng = self.session.engine if self.session is not None else None
+        info = self.supervisor.info
+        out: dict[str, Any] = {
+            "stream": self.supervisor.state,
+            "dry_callbacks": stats["dry_callbacks"],
+            "late_pumps": self.pump.late_pumps if self.pump is not None else 0,
+            "server_xruns": stats["pa_output_underflows"],
+            "underrun_events": stats["underrun_events"],
+            "callbacks": stats["callbacks"],
+            "frames_out": stats["frames_out"],
+            "ring_fill": self.ring.fill(),
+            "stream_restarts": self.supervisor.restarts,
+            "stream_failures": self.supervisor.failures,
+            "device": info.get("device"),
+            "hostapi": info.get("hostapi"),
+            "uptime_s": round(time.monotonic() - self.started_at, 3),
+            "sample_rate": self.config.audio.sample_rate,
+            "block_size": self.config.audio.block_size,
+            "engine_frame": eng.frame if eng is not None else 0,
+            "fallbacks": eng.fallbacks if eng is not None else 0,
+            "control_latency_ms": self._latency_ms(self._control_ns, int(p.mark_ns)),
+            "fader_latency_ms": self._latency_ms(self._fader_ns, int(p.fader_mark_ns)),
+            "output_fader": round(float(p.fader), 6),
+            "session": self.session.name if self.session is not None else None,
+            "segment_log_errors": self.sink.errors if self.sink is not None else 0,
+            "metrics_pool_restarts": self.sink.pool_restarts if self.sink is not None else 0,
+            "osc_scheduled_waiting": len(self.scheduler),
+        }
+        for name, value in self.player.callback_durations().items():
+            out[name] = int(value) if name == "callback_count" else round(value, 1)
+        if self.osc is not None:
+            c = self.osc.counters
+            out.update(
+                osc_received=c.received,
+                osc_handled=c.handled,
+                osc_dropped=c.dropped,
+                osc_scheduled=c.scheduled,
+                osc_rejections=dict(c.reasons),
+            )
+        return out
+
+    def _mark_control(self) -> None:
+        """Latency probe: the next rendered frame is the first that reflects this control;
+        the C callback notes when it hands that frame to the device."""
+        self._control_ns = time.monotonic_ns()
+        self.player.p.mark_ns = 0
+        self.player.p.mark_frame = max(1, self.engine_frame)
+
+    def _set_fader(self, db: float) -> None:
+        """/master/gain: the C callback ramps to it at its next period."""
+        self._fader_ns = time.monotonic_ns()
+        self.player.p.fader_target = 10.0 ** (db / 20.0)
+
+    # --------------------------------------------------------------- tasks
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("task_failed", task=task.get_name(), error=repr(exc))
+            self._exit_code = EXIT_TASK_FAILED
+            self._stop.set()
+
+    def _offload(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[Exception], None],
+    ) -> None:
+        """Slow work (file loading) in a thread at normal priority; results on the loop."""
+
+        def job() -> Any:
+            with contextlib.suppress(OSError, AttributeError):
+                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # this thread
+            return work()
+
+        async def run() -> None:
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(None, job)
+            except Exception as exc:
+                failed(exc)
+                return
+            done(result)
+
+        self._spawn(run(), "offload")
+
+    async def _heartbeat(self) -> None:
+        """Heart-rate staleness and calibration, 10 times a second on the session clock."""
+        assert self.session is not None
+        while True:
+            await asyncio.sleep(0.1)
+            self.session.controller.tick()
+
+    async def _push(self) -> None:
+        assert self.session is not None and self.osc is not None
+        while True:
+            await asyncio.sleep(1.0 / self.config.osc.push_hz)
+            self.session.controller.push(self.osc.send_to)
+
+    # ------------------------------------------------------------ lifetime
+    def request_stop(self) -> None:
+        """SIGINT/SIGTERM: the first stops cleanly, a second forces a quick exit."""
+        self._signals += 1
+        if self._signals == 1:
+            log.info("stop_requested")
+            self._stop.set()
+            return
+        log.warning("forced_stop", signals=self._signals)
+        self._exit_code = EXIT_FORCED
+        self.supervisor.kill()
+        for task in list(self._tasks):
+            task.cancel()
+        main = getattr(self, "_main_task", None)
+        if main is not None:
+            main.cancel()
+
+    def _set_realtime(self) -> None:
+        prio = self.config.audio.realtime_priority
+        if prio <= 0:
+            return
+        # Only the loop thread: the pump must wake on time while other processes load
+        # the cores. RESET_ON_FORK keeps processes started later at normal priority.
+        policy = os.SCHED_FIFO | getattr(os, "SCHED_RESET_ON_FORK", 0)
+        try:
+            os.sched_setscheduler(0, policy, os.sched_param(prio))
+            log.info("realtime_priority", priority=prio)
+        except (OSError, AttributeError) as exc:
+            log.warning("realtime_priority_unavailable", priority=prio, error=str(exc))
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._main_task = asyncio.current_task()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self._play()
+        except asyncio.CancelledError:
+            if self._exit_code != EXIT_FORCED:
+                raise
+        finally:
+            self._close()
+        return self._exit_code
+
+    async def _play(self) -> None:
+        cfg, a = self.config, self.config.audio
+        self._set_realtime()
+        session = self.session = build_session(
+            cfg,
+            session=self._session_name,
+            clock=lambda engine: WallClock(),
+            renderer=self._renderer,
+            on_segment_done=self.sink.submit if self.sink is not None else None,
+            figures=self.figures,
+            set_fader=self._set_fader,
+            on_control=self._mark_control,
+            fault=self.supervisor.device.inject_failure if cfg.debug.fault_injection else None,
+            offload=self._offload,
+        )
+        session.engine.add_segment_listener(_log_segment)
+        self.pump = Pump(
+            session.engine, self.ring, self.scheduler, sample_rate=a.sample_rate,
+            block_size=a.block_size, target_fill_frames=a.target_fill_frames,
+        )  # fmt: skip
+        session.controller.start_session()
+        self.pump.top_up()  # the ring is full before the first callback
+        dev = await self.supervisor.open()
+        self.pump.running = True
+        log.info("daemon_started", device=dev.get("device"), hostapi=dev.get("hostapi"),
+                 sample_rate=a.sample_rate, block_size=a.block_size,
+                 latency_s=round(float(dev.get("latency", 0.0)), 4),
+                 renderer=session.engine.renderer_name, session=session.name)  # fmt: skip
+        o = cfg.osc
+        settings = OscSettings.from_config(o, debug=cfg.debug.fault_injection)
+        self._osc_transport, self.osc = await start_osc_server(
+            o.host, o.port, session.controller, settings, self.pump.schedule, o.receive_buffer_bytes
+        )
+        log.info("osc_listening", host=o.host, port=o.port, reply_port=o.reply_port)
+        self._spawn(self.pump.run(), "pump")
+        self._spawn(self.supervisor.run(), "watchdog")
+        self._spawn(self._heartbeat(), "heartbeat")
+        self._spawn(self._push(), "push")
+        await self._stop.wait()
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        """Fade out over ~100 ms and let it play; then stop the device, record, close."""
+        assert self.session is not None
+        engine = self.session.engine
+        log.info("daemon_stopping", frame=engine.frame, exit_code=self._exit_code)
+        playing = self.supervisor.state == "playing" and self.supervisor.device.alive
+        self.supervisor.begin_stop()  # from now on nothing is respawned
+        engine.fade_out(0.1)
+        deadline = time.monotonic() + 2.0
+        faded_at: int | None = None
+        while playing and time.monotonic() < deadline:
+            if faded_at is None and engine.faded_out:
+                faded_at = self.ring.write_pos
+            if faded_at is not None and self.ring.read_pos >= faded_at:
+                break
+            if not self.supervisor.device.alive:
+                break
+            await asyncio.sleep(0.005)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.supervisor.stop()  # the stream is stopped after the fade has played
+        engine.flush()  # the playing segment's record goes to the sink
+        if self.sink is not None:
+            await self.sink.drain()
+        status = self.session.controller.status()
+        log.info("daemon_stopped", status=status.as_dict(), exit_code=self._exit_code)
+
+    def _close(self) -> None:
+        if self._osc_transport is not None:
+            self._osc_transport.close()
+        self.supervisor.kill()
+        proc = self.supervisor.device.proc
+        if proc is not None:
+            with contextlib.suppress(Exception):
+                proc.wait(2)
+        if self.session is not None:
+            self.session.close()
+        if self.sink is not None:
+            self.sink.close(wait=self._exit_code != EXIT_FORCED)
+        self.ring.close()
+        self.player.close()
+
+
+def event_loop_runner() -> tuple[str, Callable[..., Any]]:
+    """uvloop's runner where installed; plain asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio", asyncio.run
+    return "uvloop", uvloop.run
+
+
+def run_daemon(config: Config, device: DeviceParts, segment_log: SegmentWriter | None) -> int:
+    name, runner = event_loop_runner()
+    log.info("event_loop", implementation=name)
+    session = getattr(segment_log, "session", None)  # metrics rows and events share it
+    daemon = Daemon(config, segment_log=segment_log, device=device, session_name=session)
+    result: int = runner(daemon.run())
+    return result

@@ -1,0 +1,116 @@
+"""The session builder: one wiring of a session, shared by ``bassd run`` and ``bassd render``.
+
+A session is the engine (segment timeline, renderers, post-FX), the segment
+planner and heart-rate monitor that steer it, the controller every OSC address
+and heart-rate sample goes through, and the session's ``events.csv``. The live
+daemon and the offline renderer differ only in what they pass in: the clock,
+where finished segments go, the output fader, and how slow work is offloaded.
+
+Adding a renderer: a module implementing ``Renderer`` and one line in
+``make_renderer``. Adding an input source: a module that calls the
+controller (``hr_sample``, ``dispatch``) and one task in the daemon.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bassd.app.config import Config
+from bassd.control.clock import RenderClock, SessionClock
+from bassd.control.controller import Controller, Offload, run_inline
+from bassd.control.hr import HeartRateMonitor
+from bassd.control.planner import SegmentPlanner
+from bassd.control.prompt_loading import load_configured_bank
+from bassd.engine.core import Engine, SegmentRecord
+from bassd.engine.events_log import SessionEvents
+from bassd.engine.renderer import KuramotoRenderer, Renderer
+
+
+def make_renderer(name: str) -> Renderer:
+    """The renderer called ``name`` in the config (``renderer.name``)."""
+    if name == "kuramoto":
+        return KuramotoRenderer()
+    raise ValueError(f"unknown renderer {name!r}")
+
+
+def new_session_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+
+
+@dataclass
+class Session:
+    config: Config
+    engine: Engine
+    controller: Controller
+    planner: SegmentPlanner
+    monitor: HeartRateMonitor
+    events: SessionEvents | None
+
+    @property
+    def name(self) -> str | None:
+        return self.events.path.parent.name if self.events is not None else None
+
+    def close(self) -> None:
+        self.engine.close()
+        if self.events is not None:
+            self.events.close()
+
+
+def build_session(
+    config: Config,
+    *,
+    session: str | None = None,
+    record_events: bool = True,
+    clock: Callable[[Engine], SessionClock] = lambda engine: RenderClock(lambda: engine.seconds),
+    renderer: Renderer | None = None,
+    fallback: Renderer | None = None,
+    on_segment_done: Callable[[SegmentRecord], None] | None = None,
+    figures: Callable[[], dict[str, Any]] | None = None,
+    set_fader: Callable[[float], None] | None = None,
+    on_control: Callable[[], None] | None = None,
+    fault: Callable[[], None] | None = None,
+    offload: Offload = run_inline,
+) -> Session:
+    """Wire one session. Raises PromptBankError (bad bank) or OSError (outputs folder)."""
+    bank = load_configured_bank(config.prompts, seed=config.timeline.seed)
+    events = (
+        SessionEvents(config.outputs.sessions_dir, session or new_session_name())
+        if record_events
+        else None
+    )
+    try:
+        monitor = HeartRateMonitor(config.hr)
+        planner = SegmentPlanner(
+            config.prompts,
+            base_params=lambda: config.renderer.params.model_dump(),
+            bank=bank,
+            state=lambda: monitor.state,
+        )
+        engine = Engine(
+            config,
+            renderer=renderer or make_renderer(config.renderer.name),
+            fallback=fallback,
+            on_segment_done=on_segment_done,
+            params_provider=planner.segment_params,
+        )
+        controller = Controller(
+            config,
+            engine=engine,
+            monitor=monitor,
+            planner=planner,
+            clock=clock(engine),
+            events=events,
+            figures=figures,
+            set_fader=set_fader,
+            on_control=on_control,
+            fault=fault,
+            offload=offload,
+        )
+    except BaseException:
+        if events is not None:
+            events.close()
+        raise
+    return Session(config, engine, controller, planner, monitor, events)

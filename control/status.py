@@ -1,0 +1,135 @@
+"""The status record: every figure ``/status`` reports, typed, in one place.
+
+``/status/json`` is the whole record; the fields marked ``push`` are also sent
+one message each (``/status/<field>``, typed for a TouchOSC label or a Max
+``[route]``) and pushed to subscribers. ``STATUS_FIELDS``, the patches and the
+table in ``docs/osc.md`` are all derived from this record.
+
+Health figures come in two kinds. The engine's own failures: ``dry_callbacks``
+(the audio callback found the ring empty) and ``late_pumps`` (the pump woke
+with less than one block left in the ring): both are 0 on a healthy daemon.
+The sound server's: ``server_xruns`` (PortAudio's output-underflow flags,
+which the JACK host API raises after a server xrun; JACK's dummy driver on a
+busy VM overruns on its own, with or without bassd).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _f(osc: str, doc: str, default: Any = None, *, push: bool = False) -> Any:
+    return field(default=default, metadata={"osc": osc, "doc": doc, "push": push})
+
+
+def _d(doc: str) -> Any:
+    return field(default_factory=dict, metadata={"osc": "json", "doc": doc, "push": False})
+
+
+@dataclass
+class Status:
+    # the device and the engine's health
+    stream: str = _f("s", "device: starting, playing, reopening, stopping, stopped", "starting")
+    dry_callbacks: int = _f(
+        "i", "callbacks that found the ring empty (engine failure)", 0, push=True
+    )
+    late_pumps: int = _f("i", "pump wake-ups with < 1 block in the ring (engine near-miss)", 0)
+    server_xruns: int = _f("i", "PortAudio underflow flags: the sound server's xruns", 0, push=True)
+    underrun_events: int = _f("i", "transitions from playing to a dry ring", 0)
+    callbacks: int = _f("i", "audio callbacks since start", 0, push=True)
+    frames_out: int = _f("i", "frames handed to the device", 0)
+    callback_count: int = _f("i", "callbacks in the duration histogram", 0)
+    callback_max_us: float = _f("f", "longest callback (µs)", 0.0)
+    callback_p50_us: float | None = _f("f", "median callback duration (µs)")
+    callback_p99_us: float | None = _f("f", "99th percentile callback duration (µs)")
+    callback_p999_us: float | None = _f("f", "99.9th percentile callback duration (µs)")
+    ring_fill: int = _f("i", "frames rendered ahead in the ring", 0)
+    stream_restarts: int = _f("i", "device reopened after a loss", 0)
+    stream_failures: int = _f("i", "device losses noticed by the watchdog", 0)
+    device: str | None = _f("s", "the output device's name")
+    hostapi: str | None = _f("s", "its PortAudio host API")
+    uptime_s: float = _f("f", "seconds since the daemon started", 0.0, push=True)
+    sample_rate: int = _f("i", "Hz", 48000, push=True)
+    block_size: int = _f("i", "frames per callback", 256, push=True)
+    # the engine
+    renderer: str = _f("s", "the renderer playing", "", push=True)
+    segment_index: int = _f("i", "the segment playing", -1, push=True)
+    engine_frame: int = _f("i", "frames rendered (the engine's clock)", 0)
+    fallbacks: int = _f("i", "segments replaced by the fallback (late or failed renders)", 0)
+    transport: str = _f("s", "playing or stopped", "playing", push=True)
+    fx: dict[str, float] = _d("master FX settings")
+    renderer_params: dict[str, Any] = _d("the renderer's parameters now")
+    master_gain_db: float = _f("f", "output fader (dB, ≤ 0)", 0.0)
+    output_fader: float | None = _f("f", "the fader gain the callback applies now")
+    control_latency_ms: float | None = _f("f", "last control: datagram to its first output frame")
+    fader_latency_ms: float | None = _f("f", "last /master/gain: datagram to the callback")
+    # records
+    session: str | None = _f("s", "the session's folder name (events.csv)")
+    session_t: float = _f("f", "seconds on the session clock", 0.0)
+    segment_log_errors: int = _f("i", "segments whose metrics row failed", 0)
+    metrics_pool_restarts: int = _f("i", "metrics worker processes replaced", 0)
+    # heart rate, state, prompts
+    state: str = _f("s", "neutral, stress or underaroused", "neutral", push=True)
+    state_forced: bool = _f("i", "the state is forced (/state/force)", False)
+    calibrating: bool = _f("i", "the baseline is being calibrated", False)
+    bpm: float | None = _f("f", "last accepted heart rate", push=True)
+    baseline_bpm: float | None = _f("f", "the baseline", push=True)
+    hr_accepted: int = _f("i", "heart-rate samples accepted", 0)
+    hr_rejected: int = _f("i", "heart-rate samples rejected (artifacts, range, time)", 0)
+    prompt: str = _f("s", "the playing segment's prompt id", "", push=True)
+    category: str = _f("s", "its category", "")
+    # OSC
+    osc_received: int = _f("i", "datagrams received", 0)
+    osc_handled: int = _f("i", "messages handled", 0)
+    osc_dropped: int = _f("i", "messages or datagrams rejected", 0, push=True)
+    osc_scheduled: int = _f("i", "timetagged messages queued so far", 0)
+    osc_scheduled_waiting: int = _f("i", "timetagged messages waiting now", 0)
+    osc_rejections: dict[str, int] = _d("rejections by reason (a fixed set of reasons)")
+
+    @classmethod
+    def from_parts(cls, *parts: dict[str, Any]) -> Status:
+        """A record from the figures of each layer; an unknown figure is a bug, not a field."""
+        merged: dict[str, Any] = {}
+        for part in parts:
+            merged.update(part)
+        unknown = sorted(set(merged) - FIELD_NAMES)
+        if unknown:
+            raise KeyError(f"not status fields: {', '.join(unknown)}")
+        return cls(**merged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FIELDS = dataclasses.fields(Status)
+FIELD_NAMES = frozenset(f.name for f in FIELDS)
+
+#: the per-field status messages (/status/<field>) and their OSC types
+STATUS_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (f.name, f.metadata["osc"]) for f in FIELDS if f.metadata["push"]
+)
+
+
+def field_messages(status: Status) -> list[tuple[str, Any]]:
+    """(address, value) for each pushed field."""
+    out: list[tuple[str, Any]] = []
+    for name, kind in STATUS_FIELDS:
+        value = getattr(status, name)
+        if kind == "s":
+            out.append((f"/status/{name}", "" if value is None else str(value)))
+        elif kind == "f":
+            out.append((f"/status/{name}", 0.0 if value is None else float(value)))
+        else:
+            out.append((f"/status/{name}", 0 if value is None else int(value)))
+    return out
+
+
+def docs_table() -> list[str]:
+    """The status fields as a Markdown table (for docs/osc.md)."""
+    lines = ["| field | type | pushed | meaning |", "|---|---|---|---|"]
+    for f in FIELDS:
+        pushed = "yes" if f.metadata["push"] else ""
+        lines.append(f"| `{f.name}` | {f.metadata['osc']} | {pushed} | {f.metadata['doc']} |")
+    return lines

@@ -1,0 +1,75 @@
+"""The pump: renders the engine into the device ring, ahead of the audio callback.
+
+It runs as one asyncio task on the daemon's loop. Every half block period it
+applies the timetagged actions due in the next block (OSC bundles), renders
+blocks until the ring holds ``target_fill_frames``, then uses the rest of its
+turn for idle work (building the next segment's oscillator bank).
+
+Health: a wake-up that finds less than one block in the ring is a *late
+pump* (the callback was about to run dry); a callback that finds the ring
+empty is counted by the C core as a *dry callback*. Both are the engine's
+own failures, unlike the sound server's xruns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from bassd.engine.core import Engine
+from bassd.engine.ring import SharedRing
+from bassd.engine.scheduler import FrameScheduler
+
+
+class Pump:
+    def __init__(
+        self,
+        engine: Engine,
+        ring: SharedRing,
+        scheduler: FrameScheduler,
+        *,
+        sample_rate: int,
+        block_size: int,
+        target_fill_frames: int,
+    ) -> None:
+        self.engine = engine
+        self.ring = ring
+        self.scheduler = scheduler
+        self.sample_rate = sample_rate
+        self.block_size = block_size
+        self.target_fill_frames = target_fill_frames
+        self.late_pumps = 0  # wake-ups with less than one block left in the ring
+        self.wakeups = 0
+        self.running = False  # the device is playing: a low ring is a near-miss
+
+    def top_up(self) -> None:
+        """Render into the ring until it holds ``target_fill_frames``."""
+        block = self.block_size
+        while self.ring.fill() < self.target_fill_frames:
+            for action in self.scheduler.pop_due(self.engine.frame + block):
+                action()  # bundles due in this block: applied at its boundary
+            audio = self.engine.render(block)
+            if self.ring.write(audio) != len(audio):  # cannot happen: target + block ≤ capacity
+                raise RuntimeError("ring overflow")
+
+    def schedule(self, when: float, action: Callable[[], None]) -> bool:
+        """Put an action at wall-clock time ``when`` (``time.time()``) on the sample clock.
+
+        False if that moment's block is already rendered or the queue is full.
+        """
+        playing = self.ring.read_pos  # the engine frame the device is playing about now
+        frame = playing + round((when - time.time()) * self.sample_rate)
+        if frame < self.engine.frame:
+            return False
+        return self.scheduler.at(frame, action)
+
+    async def run(self) -> None:
+        period = self.block_size / self.sample_rate
+        while True:
+            self.wakeups += 1
+            if self.running and self.ring.fill() < self.block_size:
+                self.late_pumps += 1
+            self.top_up()
+            self.engine.prepare_next()  # the ring is full: time for work ahead
+            await asyncio.sleep(period / 2)

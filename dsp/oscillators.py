@@ -143,6 +143,7 @@ class KuramotoBank:
         self._amp_prev = np.empty(n)  # amplitude at the start of the next step
         self._scratch = np.empty((2, n))
         self._coef = np.empty((self.chunk_steps * 2, 4 * n), dtype=np.float32)
+        self._coef_ptr = ffi.cast("float *", ffi.from_buffer(self._coef))
         self._product = np.empty((self.chunk_steps * 2, self.L), dtype=np.float32)
         self._chunk = np.empty((self.chunk_steps * self.L, 2), dtype=np.float32)
         self._chunk_pos = len(self._chunk)  # frames of the chunk already delivered
@@ -270,7 +271,7 @@ class KuramotoBank:
     def _synthesise(self) -> None:
         """The next chunk of control steps into ``self._chunk``."""
         steps, L, st = self.chunk_steps, self.L, self._state
-        lib.bassd_bank_coefs(st, steps, ffi.cast("float *", ffi.from_buffer(self._coef)))
+        lib.bassd_bank_coefs(st, steps, self._coef_ptr)
         np.matmul(self._coef, self._tables, out=self._product)  # (steps·2, L)
         np.copyto(
             self._chunk.reshape(steps, L, 2),

@@ -31,6 +31,7 @@ import structlog
 
 from bassd.app.config import Config
 from bassd.app.logging_setup import worker_init
+from bassd.app.offload import ThreadOffload
 from bassd.app.session import Session, build_session
 from bassd.control.clock import WallClock
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
@@ -176,29 +177,6 @@ class Daemon:
             self._exit_code = EXIT_TASK_FAILED
             self._stop.set()
 
-    def _offload(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None],
-        failed: Callable[[Exception], None],
-    ) -> None:
-        """Slow work (file loading) in a thread at normal priority; results on the loop."""
-
-        def job() -> Any:
-            with contextlib.suppress(OSError, AttributeError):
-                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # this thread
-            return work()
-
-        async def run() -> None:
-            try:
-                result = await asyncio.get_running_loop().run_in_executor(None, job)
-            except Exception as exc:
-                failed(exc)
-                return
-            done(result)
-
-        self._spawn(run(), "offload")
-
     async def _heartbeat(self) -> None:
         """Heart-rate staleness and calibration, 10 times a second on the session clock."""
         assert self.session is not None
@@ -270,7 +248,7 @@ class Daemon:
             set_fader=self._set_fader,
             on_control=self._mark_control,
             fault=self.supervisor.device.inject_failure if cfg.debug.fault_injection else None,
-            offload=self._offload,
+            offload=ThreadOffload(self._spawn),
         )
         session.engine.add_segment_listener(_log_segment)
         self.pump = Pump(

@@ -18,6 +18,7 @@ from typing import Any
 
 from bassd.control.osc_codec import OscError
 from bassd.control.osc_reasons import Reason
+from bassd.dsp.bank_params import param_range
 from bassd.dsp.scales import KEYS, MODES
 
 STATES = ("neutral", "stress", "underaroused")
@@ -170,19 +171,19 @@ TABLE: tuple[Address, ...] = (
     # renderer
     Address("/renderer/coupling", "renderer_coupling", "Kuramoto coupling K in units of the "
             "critical coupling: < 1 shimmering, > 1 locked chord. Live.",
-            (Arg("k", F, "K/Kc", 0, 8),), "renderer"),
+            (Arg("k", F, "K/Kc", *param_range("coupling")),), "renderer"),
     Address("/renderer/brightness", "renderer_brightness", "Spectral tilt, 0 dark .. 1 bright. Live.",
-            (Arg("brightness", F, "", 0, 1),), "renderer"),
-    Address("/renderer/width", "renderer_width", "Stereo width. Live.", (Arg("width", F, "", 0, 1),),
+            (Arg("brightness", F, "", *param_range("brightness")),), "renderer"),
+    Address("/renderer/width", "renderer_width", "Stereo width. Live.", (Arg("width", F, "", *param_range("width")),),
             "renderer"),
     Address("/renderer/density", "renderer_density", "Number of partials (crossfades to a new bank).",
-            (Arg("partials", I, "", 4, 4096),), "renderer"),
+            (Arg("partials", I, "", *param_range("density")),), "renderer"),
     Address("/renderer/key", "renderer_key", "Key (crossfades to a new bank).",
             (Arg("key", S, choices=KEYS),), "renderer"),
     Address("/renderer/mode", "renderer_mode", "Mode (crossfades to a new bank).",
             (Arg("mode", S, choices=tuple(MODES)),), "renderer"),
     Address("/renderer/tempo", "renderer_tempo", "Pulse and harmonic rhythm (crossfades to a new bank).",
-            (Arg("bpm", F, "bpm", 20, 240),), "renderer"),
+            (Arg("bpm", F, "bpm", *param_range("tempo_bpm")),), "renderer"),
     # transport
     Address("/transport/start", "transport_start", "Resume the timeline with a fade-in.",
             (Arg("fade", F, "s", 0, 10, optional=True),), "transport"),
@@ -200,6 +201,8 @@ TABLE: tuple[Address, ...] = (
             (Arg("port", I, "", 1, 65535, optional=True),), "queries", changes_state=False),
     Address("/debug/fail_callback", "debug_fail_callback", "Make the next audio callback abort "
             "(watchdog tests; only with debug.fault_injection).", (), "debug", debug=True),
+    Address("/debug/fail_task", "debug_fail_task", "Make the daemon's heart-rate task fail "
+            "(exit-code tests; only with debug.fault_injection).", (), "debug", debug=True),
 )  # fmt: skip
 
 BY_PATH: dict[str, Address] = {a.path: a for a in TABLE}

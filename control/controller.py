@@ -99,6 +99,7 @@ class Controller:
         self._offload = offload
         self.prompts_dir = config.control.prompts_dir or shipped_prompts_dir()
         self.fader_db = 0.0
+        self._fail_tick = False  # /debug/fail_task
         self.subscribers: dict[tuple[str, int], float] = {}  # (host, port) -> expiry
         self.handlers: dict[str, Callable[[tuple[Any, ...], Request], None]] = {
             a.path: getattr(self, f"on_{a.handler}") for a in TABLE
@@ -126,6 +127,8 @@ class Controller:
         self.hr.start_baseline(self.now())
 
     def tick(self) -> None:
+        if self._fail_tick:
+            raise RuntimeError("injected task failure (/debug/fail_task)")
         self.hr.tick(self.now())
 
     # ------------------------------------------------------------ segments
@@ -393,3 +396,8 @@ class Controller:
         if self._fault is None:
             raise ValueError("fault injection is off (debug.fault_injection)")
         self._fault()
+
+    def on_debug_fail_task(self, v: tuple[Any, ...], r: Request) -> None:
+        if self._fault is None:
+            raise ValueError("fault injection is off (debug.fault_injection)")
+        self._fail_tick = True

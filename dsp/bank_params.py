@@ -16,6 +16,18 @@ class KuramotoParams(BaseModel):
     mode: Literal[tuple(MODES)] = "dorian"  # type: ignore[valid-type]
     tempo_bpm: float = Field(64.0, ge=20.0, le=240.0)
     brightness: float = Field(0.5, ge=0.0, le=1.0)
-    density: int = Field(96, ge=4, le=8192)
+    density: int = Field(96, ge=4, le=4096)
     coupling: float = Field(0.6, ge=0.0, le=8.0)
     width: float = Field(0.7, ge=0.0, le=1.0)
+
+
+def param_range(name: str) -> tuple[float, float]:
+    """The allowed (lowest, highest) value of a numeric parameter: the one range that the
+    config, OSC validation (control/addresses.py) and the docs share."""
+    lo = hi = None
+    for meta in KuramotoParams.model_fields[name].metadata:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    if lo is None or hi is None:
+        raise KeyError(f"{name} has no numeric range")
+    return float(lo), float(hi)

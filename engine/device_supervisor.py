@@ -122,8 +122,9 @@ class DeviceSupervisor:
     async def stop(self) -> None:
         """Close the stream after what was written has played (the device drains it)."""
         self.begin_stop()
-        await self.device.stop()
+        code = await self.device.stop()
         self._set("stopped")
+        log.info("device_stopped", exit_code=code, frame=self._frame())
 
     def kill(self) -> None:
         """Last resort (a second Ctrl-C, an error): end the device process now."""

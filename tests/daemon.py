@@ -16,7 +16,14 @@ class DaemonProcess:
     """``bassd run`` as a real subprocess with its own ports and working directory."""
 
     def __init__(
-        self, workdir: Path, jack: JackServer, osc_port: int, reply_port: int, extra: list[str]
+        self,
+        workdir: Path,
+        jack: JackServer,
+        osc_port: int,
+        reply_port: int,
+        extra: list[str],
+        *,
+        own_group: bool = False,
     ):
         self.workdir = workdir
         self.osc_port = osc_port
@@ -37,8 +44,15 @@ class DaemonProcess:
         ]
         self.log_path = workdir / "daemon.log"
         self._log = self.log_path.open("wb")
+        # own_group: a process group of its own, as a terminal or systemd gives it, so a
+        # test can signal the whole group (the daemon and every process it started)
         self.proc = subprocess.Popen(
-            args, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            args,
+            cwd=workdir,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
 
     def wait_for_log(self, event: str, timeout: float = 15.0) -> dict:
@@ -57,6 +71,26 @@ class DaemonProcess:
         raise AssertionError(
             f"no {event!r} in the daemon log within {timeout} s: {self.log_path.read_text()[-3000:]}"
         )
+
+    def children(self) -> list[tuple[int, str]]:
+        """(pid, command line) of the daemon's child processes."""
+        out = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                stat = (proc / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.proc.pid:
+                out.append((int(proc.name), cmd))
+        return out
+
+    def shm_blocks(self) -> list[str]:
+        """The shared-memory blocks this daemon owns (named bassd_<pid>_...)."""
+        return sorted(p.name for p in Path("/dev/shm").glob(f"bassd_{self.proc.pid}_*"))
 
     def events(self) -> list[dict]:
         from tests.osc_client import read_events

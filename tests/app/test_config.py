@@ -77,3 +77,59 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("audio: [1, 2\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml: line \d+ is not valid YAML"):
         load_config(bad)
+
+
+def test_relative_paths_in_a_file_are_relative_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """outputs.*, prompts.bank and control.prompts_dir in a config file resolve against
+    that file's folder, not the working directory; --set paths against the working one."""
+    folder = tmp_path / "installation"
+    folder.mkdir()
+    f = folder / "bassd.yaml"
+    f.write_text(
+        "outputs:\n  metrics_csv: records/metrics.csv\n  sessions_dir: /abs/sessions\n"
+        "control:\n  prompts_dir: banks\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(f, ["outputs.audio_dir=clips"])
+    assert cfg.outputs.metrics_csv == folder / "records" / "metrics.csv"
+    assert cfg.control.prompts_dir == folder / "banks"
+    assert cfg.outputs.sessions_dir == Path("/abs/sessions")
+    assert cfg.outputs.audio_dir == Path("clips")  # a command-line path: the working directory
+
+
+def test_a_text_setting_given_with_set_stays_text() -> None:
+    """--set osc.secret=1234 is the text '1234', not the number 1234 (which was rejected)."""
+    assert load_config(None, ["osc.secret=1234"]).osc.secret == "1234"
+    assert load_config(None, ["osc.secret=null"]).osc.secret is None
+    assert load_config(None, ["audio.block_size=512"]).audio.block_size == 512
+
+
+def test_renderer_ranges_are_the_same_in_config_and_over_osc() -> None:
+    """Every renderer parameter the OSC table validates has the config's range (density: 4096)."""
+    from bassd.control.addresses import BY_PATH
+    from bassd.dsp.bank_params import param_range
+
+    for path, name in (("/renderer/density", "density"), ("/renderer/coupling", "coupling"),
+                       ("/renderer/tempo", "tempo_bpm"), ("/renderer/brightness", "brightness"),
+                       ("/renderer/width", "width")):  # fmt: skip
+        arg = BY_PATH[path].args[0]
+        assert (arg.lo, arg.hi) == param_range(name)
+    assert param_range("density") == (4.0, 4096.0)
+    with pytest.raises(ConfigError, match=r"renderer\.params\.density"):
+        load_config(None, ["renderer.params.density=8192"])
+
+
+def test_prompts_dir_null_means_the_shipped_prompts() -> None:
+    """control.prompts_dir: null lets /prompt/bank load the banks shipped in the package."""
+    from bassd.app.session import build_session
+
+    cfg = load_config(None, ["control.prompts_dir=null"])
+    session = build_session(cfg, record_events=False)
+    try:
+        assert (session.controller.prompts_dir / "emotion_prompt_bank.json").is_file()
+    finally:
+        session.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bassd.app.config import Config, load_config
+from bassd.app.offload import ThreadOffload
 from bassd.app.session import build_session
 from bassd.control.osc_codec import Message, parse_packet
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
@@ -30,8 +31,13 @@ class Harness:
         )
         self.faults = 0
         self.server: OscServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.session = build_session(
-            self.config, session="test", fault=self._fault, figures=self._figures
+            self.config,
+            session="test",
+            fault=self._fault,
+            figures=self._figures,
+            offload=ThreadOffload(self._spawn),  # the daemon's: slow work in a thread
         )
         self.events = self.session.events
         self.controller = self.session.controller
@@ -56,6 +62,11 @@ class Harness:
             "osc_scheduled": c.scheduled,
             "osc_rejections": dict(c.reasons),
         }
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _fault(self) -> None:
         self.faults += 1

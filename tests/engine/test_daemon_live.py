@@ -91,13 +91,22 @@ def test_watchdog_reopens_after_callback_abort(jack_server, start_daemon) -> Non
 
 
 def test_survives_jack_server_restart(private_jack_server, start_daemon) -> None:
-    """Stopping the sound server under the daemon and starting it again: it reconnects."""
+    """Stopping the sound server under the daemon and starting it again: it reconnects;
+    heart-rate samples that arrive meanwhile are accepted on the running session clock."""
     d = start_daemon(private_jack_server)
     time.sleep(1.0)
     frame_before = query_status(d.osc_port, d.reply_port)["engine_frame"]
     private_jack_server.stop()
     d.wait_for_log("stream_lost", timeout=5)
-    time.sleep(1.0)
+    hr_before = query_status(d.osc_port, d.reply_port)
+    for bpm in (70, 71, 72):  # while the device is down the session clock keeps running
+        oscsend(d.osc_port, "/hr/bpm", "f", bpm)
+        time.sleep(0.3)
+    time.sleep(0.2)
+    during = query_status(d.osc_port, d.reply_port)
+    assert during["hr_accepted"] == hr_before["hr_accepted"] + 3, during
+    assert during["hr_rejected"] == hr_before["hr_rejected"]
+    assert during["session_t"] > hr_before["session_t"] + 0.8
     assert d.proc.poll() is None  # still alive without a device
     private_jack_server.start()
     d.wait_for_log("stream_reopened", timeout=20)

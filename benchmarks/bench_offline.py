@@ -72,6 +72,56 @@ def render_once(seconds: float, with_log: bool) -> dict[str, Any]:
     }
 
 
+def _stage_hooks() -> list[tuple[str, Any, str]]:
+    """(label, owner, attribute) of the stages timed by ``render_breakdown``."""
+    from bassd.dsp.oscillators import KuramotoBank
+    from bassd.dsp.postfx import PostFX
+    from bassd.engine import segment_log
+    from bassd.engine.capture import CaptureBuffer
+    from bassd.engine.wavfile import WavWriter
+
+    return [
+        ("oscillator banks (KuramotoBank.render)", KuramotoBank, "render"),
+        ("post-FX (PostFX.process)", PostFX, "process"),
+        ("capture to shared memory (CaptureBuffer.append)", CaptureBuffer, "append"),
+        ("24-bit WAV writing, render + clips (WavWriter.write)", WavWriter, "write"),
+        ("segment metrics (dsp.metrics.measure)", segment_log, "measure"),
+    ]
+
+
+def render_breakdown(seconds: float) -> dict[str, float]:
+    """Seconds spent per stage in one in-process render with the segment log.
+
+    Each stage's function is wrapped with a timer for this run only; "rest" is
+    the render loop's wall time minus the stages (timeline mixing, controller,
+    engine bookkeeping, the loop itself).
+    """
+    spent: dict[str, float] = {}
+    originals = []
+    for label, owner, attr in _stage_hooks():
+        fn = getattr(owner, attr)
+        originals.append((owner, attr, fn))
+        spent[label] = 0.0
+
+        def timed(*a: Any, _fn: Any = fn, _label: str = label, **k: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _fn(*a, **k)
+            finally:
+                spent[_label] += time.perf_counter() - t0
+
+        setattr(owner, attr, timed)
+    try:
+        res = render_once(seconds, with_log=True)
+    finally:
+        for owner, attr, fn in originals:
+            setattr(owner, attr, fn)
+    loop = seconds / res["speed_x"]
+    spent["rest (timeline mix, controller, engine, loop)"] = loop - sum(spent.values())
+    spent["render loop, wall"] = loop
+    return spent
+
+
 _PRINTED = re.compile(r"in ([0-9.]+) s \(([0-9.]+)x real time, (\d+) segments, (\d+) fallbacks")
 
 
@@ -204,6 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     head = [f"offline render, {seconds:g} s", "x real time", "incl. start-up", "wall s", "segs"]
     print(table(head, rows))
     met = render["bassd_render_cli"]["speed_x"] >= RENDER_TARGET_X
+    breakdown = render_breakdown(seconds)
+    print()
+    print(
+        table(
+            [f"where the time goes ({seconds:g} s, in-process)", "seconds", "x real time"],
+            [[k, v, seconds / v if v > 0 else None] for k, v in breakdown.items()],
+        )
+    )
     print(f"target: >= {RENDER_TARGET_X:g}x real time: {'PASS' if met else 'FAIL'}")
     print()
 
@@ -218,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             "render_seconds": seconds,
             "repeats": repeats,
             "render": render,
+            "render_breakdown_s": breakdown,
             "render_target_x": RENDER_TARGET_X,
             "render_target_met": met,
             "startup": startup,

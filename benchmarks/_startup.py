@@ -233,7 +233,7 @@ def start_daemon_once(jack: str, play_seconds: float = 1.0, timeout: float = 30.
                 elif name == "daemon_stopped":
                     status = ev.get("status", {})
                     res.frames_out = status.get("frames_out")
-                    res.underruns = status.get("underruns")
+                    res.underruns = status.get("dry_callbacks")
             started.set()  # stderr closed: the process ended
 
         thread = threading.Thread(target=reader, daemon=True)

@@ -1,8 +1,11 @@
 """Live soak: the daemon on the JACK dummy device at 48 kHz / 256 frames while
 other processes keep every core busy (and, optionally, an OSC flood).
 
-Reports underruns and the C callback's duration p50/p99/p99.9/max as a fraction
-of the block period (5.33 ms), from the callback's own histogram.
+Reports the engine's own failures (dry callbacks, late pumps), the sound
+server's xruns (PortAudio's underflow flags, and what jackd logged: its
+driver's own overruns, bassd's callback overrunning its cycle, bassd's thread
+not scheduled in time) and the C callback's duration p50/p99/p99.9/max as a
+fraction of the block period (5.33 ms), from the callback's own histogram.
 
     python benchmarks/bench_live.py --seconds 600          # the 10-minute soak
     python benchmarks/bench_live.py --seconds 30 --flood   # plus an OSC flood
@@ -70,6 +73,7 @@ def main() -> int:
     procs: list[mp.Process] = []
     try:
         time.sleep(2.0)
+        mark = jack.mark()
         before = status_json(osc_port, reply_port)
         stop_at = time.monotonic() + args.seconds
         procs = [mp.Process(target=_busy, args=(stop_at,)) for _ in range(args.busy)]
@@ -80,6 +84,11 @@ def main() -> int:
         for p in procs:
             p.join()
         after = status_json(osc_port, reply_port)
+        jack_xruns = jack.xruns(mark)
+        late_running = sum(c.startswith("PortAudio") for c in jack.late_clients(mark))
+        late_triggered = sum(
+            c.startswith("PortAudio") for c in jack.late_clients(mark, state="Triggered")
+        )
     finally:
         daemon.stop()
         jack.stop()
@@ -90,9 +99,12 @@ def main() -> int:
         "overrides": args.overrides,
         "busy_processes": args.busy,
         "osc_flood": args.flood,
-        "underruns": after["underruns"] - before["underruns"],
         "dry_callbacks": after["dry_callbacks"] - before["dry_callbacks"],
-        "pa_output_underflows": after["pa_output_underflows"] - before["pa_output_underflows"],
+        "late_pumps": after["late_pumps"] - before["late_pumps"],
+        "server_xruns": after["server_xruns"] - before["server_xruns"],
+        "jackd_xruns_logged": jack_xruns,
+        "bassd_callback_overran": late_running,
+        "bassd_thread_not_scheduled": late_triggered,
         "callbacks": after["callbacks"] - before["callbacks"],
         "expected_callbacks": round(args.seconds * 48000 / 256),
         "osc_received": after["osc_received"] - before["osc_received"],

@@ -132,8 +132,8 @@ def main() -> int:
                     "handled": handled,
                     "handled_per_s": round(handled / wall),
                     "lost": sent.value - received,
-                    "underruns": after["underruns"] - before["underruns"],
                     "dry_callbacks": after["dry_callbacks"] - before["dry_callbacks"],
+                    "server_xruns": after["server_xruns"] - before["server_xruns"],
                 }
             )
         final = status_json(osc_port, reply_port)
@@ -161,7 +161,8 @@ def main() -> int:
         "latency_fx": lat,
         "latency_fader": fad,
         "throughput": rows,
-        "underruns_total": final["underruns"],
+        "dry_callbacks_total": final["dry_callbacks"],
+        "server_xruns_total": final["server_xruns"],
         "date": time.strftime("%Y-%m-%d"),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -179,11 +180,11 @@ def main() -> int:
             f"  p99 {d['p99_ms']} ms  max {d['max_ms']} ms"
         )
     print(
-        f"{'offered/s':>10}{'sent':>10}{'handled':>10}{'handled/s':>11}{'lost':>8}{'underruns':>11}"
+        f"{'offered/s':>10}{'sent':>10}{'handled':>10}{'handled/s':>11}{'lost':>8}{'dry':>8}{'xruns':>8}"
     )
     for r in rows:
         print(
-            f"{r['offered_rate']!s:>10}{r['sent']:>10}{r['handled']:>10}{r['handled_per_s']:>11}{r['lost']:>8}{r['underruns']:>11}"
+            f"{r['offered_rate']!s:>10}{r['sent']:>10}{r['handled']:>10}{r['handled_per_s']:>11}{r['lost']:>8}{r['dry_callbacks']:>8}{r['server_xruns']:>8}"
         )
     return 0
 

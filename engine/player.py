@@ -51,7 +51,6 @@ class SharedPlayer:
             "dry_callbacks": int(p.dry_callbacks),
             "underrun_events": int(p.underrun_events),
             "pa_output_underflows": int(p.pa_output_underflows),
-            "underruns": int(p.dry_callbacks) + int(p.pa_output_underflows),
         }
 
     def callback_durations(self) -> dict[str, float]:

@@ -50,6 +50,7 @@ from typing import Any, Protocol
 import structlog
 
 from bassd.control.addresses import TABLE, Address
+from bassd.control.config import OscConfig
 from bassd.control.osc_codec import (
     Bundle,
     Message,
@@ -115,7 +116,7 @@ class OscSettings:
     debug: bool = False
 
     @classmethod
-    def from_config(cls, osc: Any, *, debug: bool = False, **overrides: Any) -> OscSettings:
+    def from_config(cls, osc: OscConfig, *, debug: bool = False, **overrides: Any) -> OscSettings:
         """From the ``osc`` config section (``OscConfig``); keywords override fields."""
         settings = cls(
             reply_port=osc.reply_port,
@@ -127,6 +128,7 @@ class OscSettings:
             max_bundle_depth=osc.max_bundle_depth,
             max_scheduled=osc.max_scheduled,
             max_schedule_ahead_seconds=osc.max_schedule_ahead_seconds,
+            max_replies=osc.max_replies,
             debug=debug,
         )
         for name, value in overrides.items():

@@ -12,8 +12,14 @@ metrics log sees). Per state it prints and writes to ``results/states.json``:
 * harmonic rhythm: seconds per chord (chord_beats · 60 / tempo) and the
   measured chroma flux (mean cosine distance of 1 s chroma frames 1 s apart);
 * still music: the share of chroma energy on the segment's scale, the largest
-  sample-to-sample jump, and clicks (second-difference samples above 12× its
-  RMS in the segment).
+  sample-to-sample jump, and clicks: second-difference samples above 12× the
+  second difference's RMS around them (±10 ms). Measured against the RMS of the
+  whole segment instead, the bright outgoing segment of a crossfade into a dark
+  one counted as "clicks" (13 of them, all in the first 35 ms of one segment,
+  on a smooth waveform);
+* normalisation: each segment's target (``fx.loudness_target_lufs`` plus its
+  category's offset), its distance from it, and the time ``prepare()`` spends
+  deciding the gain (``Normaliser.gain_db``: loudness predicted from the bank).
 
 Goals (issue 6): calm ≥ 25 % darker than neutral, slower, softer; activating
 ≥ 25 % brighter and faster; every segment within ±1 LU of its state's target.
@@ -39,16 +45,20 @@ from typing import Any
 import numpy as np
 from _common import table, write_results
 
-from bassd.app.config import load_config
+from bassd.app.config import Config, load_config
 from bassd.app.offline import render_offline
 from bassd.control.hr import read_hr_trace
+from bassd.dsp.loudness import MasterChain
 from bassd.dsp.metrics import measure
+from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.dsp.scales import scale_pitch_classes
 from bassd.engine.core import SegmentRecord
+from bassd.engine.renderer import Normaliser, RenderRequest
 from bassd.engine.segment_log import SegmentLog
 
 STATES = ("neutral", "stress", "underaroused")
 CLICK_FACTOR = 12.0
+CLICK_WINDOW = 961  # frames around a sample (±10 ms at 48 kHz) whose RMS it is judged against
 
 
 def envelope_pulse_hz(x: np.ndarray, sr: int) -> tuple[float, float]:
@@ -103,22 +113,34 @@ def on_scale(chroma: np.ndarray, key: str, mode: str) -> float:
 
 
 def clicks(x: np.ndarray) -> tuple[float, int]:
-    """Largest sample-to-sample jump and the count of second-difference spikes."""
+    """Largest sample-to-sample jump and the count of second-difference spikes (above
+    CLICK_FACTOR × the local RMS of the second difference)."""
     x64 = x.astype(np.float64)
     jump = float(np.max(np.abs(np.diff(x64, axis=0)))) if len(x64) > 1 else 0.0
     d2 = np.diff(x64, n=2, axis=0)
-    rms = float(np.sqrt(np.mean(d2**2))) if d2.size else 0.0
-    spikes = int(np.sum(np.abs(d2) > CLICK_FACTOR * rms)) if rms > 0 else 0
+    if len(d2) < CLICK_WINDOW:
+        return jump, 0
+    spikes = 0
+    kernel = np.ones(CLICK_WINDOW) / CLICK_WINDOW
+    for ch in range(d2.shape[1]):
+        local = np.sqrt(np.convolve(d2[:, ch] ** 2, kernel, mode="same"))
+        spikes += int(np.sum(np.abs(d2[:, ch]) > CLICK_FACTOR * np.maximum(local, 1e-12)))
     return jump, spikes
 
 
 class StateLog(SegmentLog):
     """The metrics log of ``bassd render``, plus this benchmark's measures per segment."""
 
-    def __init__(self, scenario: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, scenario: str, cfg: Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scenario = scenario
         self.segments: list[dict[str, Any]] = []
+        fx = cfg.fx
+        chain = MasterChain(cfg.audio.sample_rate, fx.hpf_hz, fx.lpf_hz, fx.drive, fx.peak)
+        self.normaliser = Normaliser(
+            fx.loudness_target_lufs, fx.loudness_offsets_lu.model_dump(), lambda: chain
+        )
+        self.seed = cfg.timeline.seed
 
     def write(self, rec: SegmentRecord) -> dict[str, str]:
         try:
@@ -139,6 +161,14 @@ class StateLog(SegmentLog):
         jump, spikes = clicks(x)
         tempo = float(p.get("tempo_bpm", float("nan")))
         chord_beats = float(p.get("chord_beats", 8))
+        target = self.normaliser.target(rec.meta)
+        lufs = float(row["lufs"]) if row["lufs"] else float("nan")
+        # prepare()'s gain decision for this segment's bank, timed on its own
+        bank = KuramotoBank(BankParams(**p), sr, seed=self.seed + rec.index)
+        request = RenderRequest(rec.index, self.seed + rec.index, len(x), sr, p, rec.meta)
+        t0 = time.perf_counter()
+        self.normaliser.gain_db(bank, request)
+        gain_ms = 1e3 * (time.perf_counter() - t0)
         return {
             "scenario": self.scenario,
             "index": rec.index,
@@ -147,7 +177,10 @@ class StateLog(SegmentLog):
             "fallback": rec.fallback,
             "seconds": len(x) / sr,
             # as metrics.csv logs them: the whole segment as heard
-            "lufs": float(row["lufs"]) if row["lufs"] else float("nan"),
+            "lufs": lufs,
+            "target_lufs": float("nan") if target is None else target,
+            "off_target_lu": float("nan") if target is None else lufs - target,
+            "gain_ms": gain_ms,
             "centroid_hz": float(row["centroid_hz"]),
             "lufs_core": m.lufs,
             "tempo_bpm": tempo,
@@ -166,7 +199,7 @@ def render_scenario(name: str, tmp: Path) -> tuple[list[dict[str, Any]], float, 
     cfg = load_config()
     trace = read_hr_trace(Path(str(files("bassd.configs.scenarios").joinpath(f"{name}.csv"))))
     seconds = trace[-1][0] + 5.0  # as `bassd render --scenario` chooses
-    slog = StateLog(name, tmp / f"{name}.csv", None, cfg.audio.sample_rate, name)
+    slog = StateLog(name, cfg, tmp / f"{name}.csv", None, cfg.audio.sample_rate, name)
     t0 = time.perf_counter()
     render_offline(
         cfg, seconds, tmp / f"{name}.wav", segment_log=slog, hr_trace=trace, record_events=False
@@ -203,6 +236,11 @@ def summarise(segments: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             },
             "lufs_min": min(lufs),
             "lufs_max": max(lufs),
+            "target_lufs": _median(rows, "target_lufs"),
+            "off_target_max_lu": max((abs(r["off_target_lu"]) for r in rows), default=0.0),
+            "off_target_over_1lu": sum(abs(r["off_target_lu"]) > 1.0 for r in rows),
+            "gain_ms_median": _median(rows, "gain_ms"),
+            "gain_ms_max": max(r["gain_ms"] for r in rows),
             "max_jump": max(r["max_jump"] for r in rows),
             "clicks": sum(r["clicks"] for r in rows),
         }
@@ -239,6 +277,9 @@ def main() -> None:
         "vs neutral",
         "LUFS",
         "LUFS min..max",
+        "target",
+        "max |off| LU",
+        "gain ms (max)",
         "tempo",
         "pulse Hz",
         "s/chord",
@@ -255,6 +296,9 @@ def main() -> None:
             s.get("centroid_vs_neutral"),
             s["lufs"],
             f"{s['lufs_min']:.1f}..{s['lufs_max']:.1f}",
+            s["target_lufs"],
+            s["off_target_max_lu"],
+            f"{s['gain_ms_median']:.2f} ({s['gain_ms_max']:.2f})",
             s["tempo_bpm"],
             s["pulse_hz"],
             s["chord_seconds"],
@@ -269,6 +313,10 @@ def main() -> None:
     print(table(headers, rows))
     lufs = [s["lufs"] for s in segments if np.isfinite(s["lufs"])]
     print(f"\nall segments: LUFS {min(lufs):.2f} .. {max(lufs):.2f} ({len(lufs)} segments)")
+    off = [abs(s["off_target_lu"]) for s in segments if np.isfinite(s["off_target_lu"])]
+    if off:
+        over = sum(o > 1.0 for o in off)
+        print(f"off target: max {max(off):.2f} LU, {over} of {len(off)} segments beyond ±1 LU")
     path = write_results(
         "states",
         {"renders": renders, "states": summary, "segments": segments},

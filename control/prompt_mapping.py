@@ -17,37 +17,62 @@ from bassd.dsp.bank_params import KuramotoParams
 
 #: mood word → (brightness 0..1, coupling K/K_c). Low brightness = darker tilt; coupling
 #: above 1 locks the detuned voices into a steady chord, below 1 lets them drift and shimmer.
+#: The words of calm prompts sit low (they play under stress: ≥ 25 % darker than neutral),
+#: those of activating prompts high; couplings keep clear of K_c (1.0), where the voices
+#: lock slowly and the loudness a segment is normalised to is least predictable.
 MOOD_WORDS: dict[str, tuple[float, float]] = {
-    "serene": (0.25, 2.5),
-    "grounded": (0.20, 2.5),
-    "deep": (0.20, 2.5),
-    "calm": (0.30, 2.0),
-    "peaceful": (0.30, 2.2),
-    "warm": (0.35, 1.8),
-    "gentle": (0.35, 1.6),
-    "soft": (0.35, 1.6),
-    "dreamy": (0.40, 1.5),
-    "reflective": (0.45, 1.3),
-    "relaxed": (0.45, 1.4),
-    "steady": (0.50, 1.3),
-    "balanced": (0.50, 1.1),
-    "focused": (0.50, 1.1),
-    "curious": (0.55, 0.9),
-    "hopeful": (0.70, 0.7),
-    "playful": (0.75, 0.6),
-    "lively": (0.75, 0.6),
-    "uplifting": (0.80, 0.6),
-    "energetic": (0.80, 0.4),
-    "driving": (0.75, 0.3),
-    "bright": (0.85, 0.5),
+    "serene": (0.05, 2.5),
+    "grounded": (0.0, 2.5),
+    "deep": (0.0, 2.5),
+    "calm": (0.05, 2.0),
+    "peaceful": (0.05, 2.2),
+    "warm": (0.10, 1.8),
+    "gentle": (0.10, 1.8),
+    "soft": (0.08, 1.8),
+    "dreamy": (0.15, 1.6),
+    "reflective": (0.45, 1.6),
+    "relaxed": (0.65, 1.6),
+    "steady": (0.75, 1.6),
+    "balanced": (0.75, 1.5),
+    "focused": (0.80, 1.5),
+    "curious": (0.80, 1.4),
+    "hopeful": (0.85, 0.6),
+    "playful": (0.90, 0.5),
+    "lively": (0.90, 0.5),
+    "uplifting": (0.90, 0.5),
+    "energetic": (0.95, 0.4),
+    "driving": (0.90, 0.3),
+    "bright": (1.00, 0.5),
 }
 #: used only when none of the mood words is known
 CATEGORY_MOOD: dict[str, tuple[float, float]] = {
-    "calm": (0.30, 2.0),
-    "grounding": (0.25, 2.2),
-    "neutral": (0.50, 1.0),
-    "uplifting": (0.75, 0.6),
-    "activating": (0.80, 0.4),
+    "calm": (0.05, 2.0),
+    "grounding": (0.0, 2.2),
+    "neutral": (0.75, 1.5),
+    "uplifting": (0.85, 0.6),
+    "activating": (0.95, 0.4),
+}
+
+
+class Style(NamedTuple):
+    """How a category moves and sits: beats per chord (harmonic rhythm), the depth of the
+    swell on each beat, and the register (the lowest tonic at or above MIDI ``low_note``)."""
+
+    chord_beats: int
+    pulse_depth: float
+    low_note: int
+
+
+#: prompt category → style. Calm changes chord every 12 beats (at its 50..68 bpm, ~12 s a
+#: chord) with a faint swell, its lowest tonic from A2 (110 Hz) so a dark tilt stays above
+#: the master's 120 Hz high-pass instead of thinning out under it; activating changes every
+#: 4 beats (~2 s) with a marked swell, an octave up from C3 (131 Hz); neutral from G2.
+CATEGORY_STYLE: dict[str, Style] = {
+    "calm": Style(12, 0.06, 43),
+    "grounding": Style(12, 0.06, 43),
+    "neutral": Style(8, 0.12, 43),
+    "uplifting": Style(6, 0.16, 46),
+    "activating": Style(4, 0.20, 48),
 }
 
 
@@ -113,7 +138,8 @@ def renderer_params(prompt: Prompt, base: Mapping[str, Any] | None = None) -> di
     """Kuramoto renderer parameters for ``prompt``, over ``base`` (the configured defaults).
 
     tempo, key and mode come from the prompt; mood words (see :data:`MOOD_WORDS`, else the
-    category) set brightness and coupling; instrument words (:data:`INSTRUMENT_WORDS`) set
+    category) set brightness and coupling; the category sets the harmonic rhythm, the
+    pulse and the register (:data:`CATEGORY_STYLE`); instrument words (:data:`INSTRUMENT_WORDS`) set
     density (geometric mean) and width (mean) and shift brightness (by at most ±0.15). What
     the prompt does not determine keeps its ``base`` value. Only KuramotoParams' keys, each
     clamped to its range.
@@ -129,6 +155,9 @@ def renderer_params(prompt: Prompt, base: Mapping[str, Any] | None = None) -> di
         out["brightness"] = sum(b for b, _ in moods) / len(moods)
         out["coupling"] = sum(c for _, c in moods) / len(moods)
 
+    if prompt.category in CATEGORY_STYLE:
+        out.update(CATEGORY_STYLE[prompt.category]._asdict())
+
     voicings = [v for item in prompt.instruments for w in _words(item) if (v := _instrument(w))]
     sized = [v for v in voicings if v.density is not None and v.width is not None]
     if sized:
@@ -139,7 +168,8 @@ def renderer_params(prompt: Prompt, base: Mapping[str, Any] | None = None) -> di
     shift = min(max(shift, -MAX_INSTRUMENT_SHIFT), MAX_INSTRUMENT_SHIFT)
     out["brightness"] = float(out["brightness"]) + shift
 
-    for name in ("tempo_bpm", "brightness", "coupling", "width"):
+    for name in ("tempo_bpm", "brightness", "coupling", "width", "pulse_depth"):
         out[name] = round(_clamp(name, out[name]), 3)
-    out["density"] = int(_clamp("density", round(float(out["density"]))))
+    for name in ("density", "chord_beats", "low_note"):
+        out[name] = int(_clamp(name, round(float(out[name]))))
     return out

@@ -17,7 +17,8 @@ voice) · pulse (1 + d cos), as the bank synthesises them; over a segment the
 chord weights are averaged over the progression.
 
 This reads the bank's state (``_theta``, ``_phi``, ``_layout``, ``_members``,
-``_base``, ``_pans``, ``K``): it belongs with the bank, which should expose it.
+``_base_target``, ``_pans_target``, ``K``; the targets, so a live change still
+gliding counts at the level it settles at): it belongs with the bank, which should expose it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def pitch_powers(bank: KuramotoBank) -> tuple[np.ndarray, np.ndarray]:
     hz = np.zeros(len(pitches))
     np.put(hz, inverse, bank.partial_hz)
     for ch in range(2):
-        amp = bank._base * chord * bank._pans[ch]
+        amp = bank._base_target * chord * bank._pans_target[ch]  # where live glides settle
         incoherent = np.bincount(inverse, weights=amp**2 * lfo_ms, minlength=len(pitches))
         a_lock = np.where(lock, amp * LFO_MEAN, 0.0)
         re = np.bincount(inverse, weights=a_lock * phase.real, minlength=len(pitches))

@@ -19,6 +19,9 @@ class KuramotoParams(BaseModel):
     density: int = Field(96, ge=4, le=4096)
     coupling: float = Field(0.6, ge=0.0, le=8.0)
     width: float = Field(0.7, ge=0.0, le=1.0)
+    chord_beats: int = Field(8, ge=1, le=64)  # beats per chord: the harmonic rhythm
+    pulse_depth: float = Field(0.12, ge=0.0, le=0.5)  # depth of the swell on each beat
+    low_note: int = Field(40, ge=28, le=60)  # register: lowest tonic at or above this MIDI note
 
 
 def param_range(name: str) -> tuple[float, float]:

@@ -10,12 +10,17 @@ add. The soft limiter y = peak·tanh(drive·x) is modelled on a Gaussian signal
 of the same RMS (a sum of many partials is close to one), which gives the loss
 of power it causes at each level.
 
-That makes choosing a gain for a target loudness a few microseconds of numpy,
-cheap enough for the idle-time work before a segment is heard.
+Choosing a gain for a target loudness is then a scalar problem: the filter
+sums (K-weighted and flat power after the chain's filters) are computed once,
+and the loudness as a function of the gain is evaluated on a grid of gains at
+once, with the limiter's power ratio read from a table computed once per
+process (tens of microseconds in all), cheap enough for the idle-time work
+before a segment is heard.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -77,6 +82,26 @@ def limiter_power_ratio(rms: float, drive: float, peak: float) -> float:
     return float(np.sum(_W * y**2) / rms**2)
 
 
+@functools.cache
+def _tanh_table() -> tuple[np.ndarray, np.ndarray]:
+    """(log u, E[tanh²(u·z)]/u²) for z ~ N(0, 1) on a grid of u (the limiter's loss)."""
+    log_u = np.linspace(math.log(1e-4), math.log(1e4), 1601)
+    u = np.exp(log_u)
+    ratio = np.tanh(u[:, None] * _Z[None, :]) ** 2 @ _W / u**2
+    return log_u, ratio
+
+
+def _limiter_ratios(rms: np.ndarray, drive: float, peak: float) -> np.ndarray:
+    """limiter_power_ratio for an array of RMS values, from the table (|error| < 1e-4)."""
+    log_u, ratio = _tanh_table()
+    with np.errstate(divide="ignore"):
+        x = np.log(np.maximum(rms * drive, 1e-300))
+    out: np.ndarray = (peak * drive) ** 2 * np.interp(x, log_u, ratio)
+    beyond = x > log_u[-1]  # fully saturated: y² → peak²
+    out[beyond] = peak**2 / np.maximum(rms[beyond], 1e-300) ** 2
+    return out
+
+
 @dataclass(frozen=True)
 class MasterChain:
     """What lies between a renderer and the listener: master filters and the limiter."""
@@ -89,13 +114,38 @@ class MasterChain:
     gain_db: float = 0.0
 
 
+def chain_sums(hz: np.ndarray, power: np.ndarray, chain: MasterChain) -> tuple[float, float]:
+    """(K-weighted, unweighted) mean square of partials after the chain's filters, before the
+    limiter and any gain (``power``: mean square per partial, summed over channels)."""
+    sr = chain.sample_rate
+    filt = butter_power(hz, sr, chain.hpf_hz, "highpass") * butter_power(
+        hz, sr, chain.lpf_hz, "lowpass"
+    )
+    return float(np.sum(power * filt * k_weighting_power(hz, sr))), float(np.sum(power * filt))
+
+
 def weighted_power(hz: np.ndarray, power: np.ndarray, chain: MasterChain) -> float:
     """K-weighted mean-square of partials (``power``: mean square per partial, summed
     over channels) after the chain's filters, before the limiter."""
-    sr = chain.sample_rate
-    w = k_weighting_power(hz, sr) * butter_power(hz, sr, chain.hpf_hz, "highpass")
-    w *= butter_power(hz, sr, chain.lpf_hz, "lowpass")
-    return float(np.sum(power * w))
+    return chain_sums(hz, power, chain)[0]
+
+
+CHANNELS = 2
+
+
+def lufs_for_gains(
+    weighted: float, flat: float, chain: MasterChain, gains_db: np.ndarray
+) -> np.ndarray:
+    """Integrated loudness (LUFS) at each of ``gains_db`` (before the chain's own gain),
+    from the chain sums of :func:`chain_sums`."""
+    g2 = 10.0 ** ((np.asarray(gains_db, dtype=np.float64) + chain.gain_db) / 10.0)
+    if weighted <= 0:
+        return np.full_like(g2, -math.inf)
+    rms = np.sqrt(flat * g2 / CHANNELS)  # per channel, pre-limiter
+    out: np.ndarray = -0.691 + 10.0 * np.log10(
+        weighted * g2 * _limiter_ratios(rms, chain.drive, chain.peak)
+    )
+    return out
 
 
 def predicted_lufs(
@@ -103,17 +153,32 @@ def predicted_lufs(
 ) -> float:
     """Integrated loudness (LUFS) of the partials through the chain, with ``gain_db``
     applied before it (and the chain's own gain)."""
-    g2 = 10.0 ** ((gain_db + chain.gain_db) / 10.0)
-    kw = weighted_power(hz, power, chain) * g2
-    if kw <= 0:
-        return -math.inf
-    sr = chain.sample_rate
-    filt = butter_power(hz, sr, chain.hpf_hz, "highpass") * butter_power(
-        hz, sr, chain.lpf_hz, "lowpass"
-    )
-    channels = 2
-    rms = math.sqrt(float(np.sum(power * filt)) * g2 / channels)  # per channel, pre-limiter
-    return -0.691 + 10.0 * math.log10(kw * limiter_power_ratio(rms, chain.drive, chain.peak))
+    weighted, flat = chain_sums(hz, power, chain)
+    return float(lufs_for_gains(weighted, flat, chain, np.array([gain_db]))[0])
+
+
+def solve_gain(
+    weighted: float,
+    flat: float,
+    chain: MasterChain,
+    target_lufs: float,
+    max_gain_db: float = 24.0,
+    step_db: float = 0.05,
+) -> float:
+    """The gain (dB, within ±max_gain_db) that brings chain sums to ``target_lufs``: the
+    loudness on a grid of gains, interpolated where it crosses the target."""
+    if weighted <= 0:
+        return 0.0
+    gains = np.linspace(-max_gain_db, max_gain_db, round(2 * max_gain_db / step_db) + 1)
+    lufs = np.maximum.accumulate(lufs_for_gains(weighted, flat, chain, gains))
+    i = int(np.searchsorted(lufs, target_lufs))
+    if i == 0:
+        return -max_gain_db
+    if i == len(gains):
+        return max_gain_db  # the limiter cannot get that loud
+    lo, hi = lufs[i - 1], lufs[i]
+    frac = 0.0 if hi <= lo else (target_lufs - lo) / (hi - lo)
+    return float(gains[i - 1] + frac * (gains[i] - gains[i - 1]))
 
 
 def gain_for_target(
@@ -124,13 +189,5 @@ def gain_for_target(
     max_gain_db: float = 24.0,
 ) -> float:
     """The gain (dB, within ±max_gain_db) that brings the partials to ``target_lufs``."""
-    if weighted_power(hz, power, chain) <= 0:
-        return 0.0
-    lo, hi = -max_gain_db, max_gain_db
-    for _ in range(40):  # predicted loudness rises monotonically with the gain
-        mid = 0.5 * (lo + hi)
-        if predicted_lufs(hz, power, chain, mid) < target_lufs:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    weighted, flat = chain_sums(hz, power, chain)
+    return solve_gain(weighted, flat, chain, target_lufs, max_gain_db)

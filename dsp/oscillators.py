@@ -77,6 +77,7 @@ class BankParams:
     pulse_depth: float = 0.12  # depth of the swell on each beat
     level: float = 0.35  # nominal RMS of the bank before post-FX
     detune_cents: float = 4.0  # standard deviation of the voices' detune
+    low_note: int = 40  # register: the lowest tonic is the first at or above this MIDI note
 
 
 @dataclass
@@ -195,9 +196,9 @@ class KuramotoBank:
     # ------------------------------------------------------------------ layout
     def _build_layout(self, p: BankParams, rng: np.random.Generator) -> _Layout:
         tonic = pitch_class(p.key)
-        # fundamentals from the tonic in octave 2 (MIDI 36 + pc, ≥ ~65 Hz) over three
-        # octaves; octave doublings up to two more octaves, all below 9 kHz
-        low = 36 + tonic if 36 + tonic >= 40 else 48 + tonic
+        # fundamentals from the first tonic at or above low_note (by default E2..D#3,
+        # 82..156 Hz) over three octaves; octave doublings up to two more octaves
+        low = p.low_note + (tonic - p.low_note) % 12
         notes = scale_midi_notes(p.key, p.mode, low, low + 35)
         n = int(p.density)
         idx = np.arange(n)

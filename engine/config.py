@@ -80,12 +80,26 @@ class FallbackConfig(Strict):
     )
 
 
+class LoudnessOffsets(Strict):
+    """LU added to the loudness target for segments of each prompt category
+    (the categories of ``bassd.control.prompt_schema.CATEGORIES``)."""
+
+    neutral: float = Field(0.0, ge=-20.0, le=10.0)
+    calm: float = Field(-3.0, ge=-20.0, le=10.0)
+    grounding: float = Field(-3.0, ge=-20.0, le=10.0)
+    uplifting: float = Field(0.5, ge=-20.0, le=10.0)
+    activating: float = Field(1.0, ge=-20.0, le=10.0)
+
+
 class FxConfig(Strict):
     gain_db: float = Field(0.0, ge=-60.0, le=24.0)
     hpf_hz: float = Field(120.0, ge=10.0, le=2000.0)
     lpf_hz: float = Field(10000.0, ge=1000.0, le=20000.0)
     drive: float = Field(1.6, ge=0.1, le=10.0)
     peak: float = Field(0.9, ge=0.05, le=1.0)
+    #: integrated loudness every segment is brought to (at gain_db 0); None: off
+    loudness_target_lufs: float | None = Field(-16.0, ge=-40.0, le=-6.0)
+    loudness_offsets_lu: LoudnessOffsets = LoudnessOffsets()
 
     @model_validator(mode="after")
     def _band(self) -> FxConfig:

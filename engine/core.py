@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from bassd.dsp.loudness import MasterChain
 from bassd.dsp.postfx import PostFX
 from bassd.engine.capture import CaptureBuffer, CapturedAudio
 from bassd.engine.config import EngineConfig
-from bassd.engine.renderer import KuramotoRenderer, Renderer, StreamingJob
+from bassd.engine.renderer import KuramotoRenderer, Normaliser, Renderer, StreamingJob
 from bassd.engine.timeline import ParamsProvider, SegmentController, SegmentStart
 
 #: renderer parameters the playing bank can take live; the others need a new bank
@@ -91,6 +92,23 @@ class Engine:
         self._events: list[SegmentStart] = []
         self.params: dict[str, Any] = config.renderer.params.model_dump()
         self.fallback_params: dict[str, Any] = config.fallback.params.model_dump()
+        fx = config.fx
+        self.postfx = PostFX(
+            a.sample_rate,
+            2,
+            hpf_hz=fx.hpf_hz,
+            lpf_hz=fx.lpf_hz,
+            drive=fx.drive,
+            peak=fx.peak,
+            gain_db=fx.gain_db,
+        )
+        # every segment (fallback clips too) at its target loudness through the master chain
+        self.normaliser = Normaliser(
+            fx.loudness_target_lufs, fx.loudness_offsets_lu.model_dump(), self.master_chain
+        )
+        for r in (self.renderer, self.fallback):
+            if isinstance(r, KuramotoRenderer):
+                r.normalise(self.normaliser)
         self.controller = SegmentController(
             sample_rate=a.sample_rate,
             segment_frames=round(t.segment_seconds * a.sample_rate),
@@ -102,16 +120,6 @@ class Engine:
             params=params_provider or (lambda k: (dict(self.params), {})),
             fallback_params=lambda k: (dict(self.fallback_params), {"fallback": True}),
             on_segment=self._segment_started,
-        )
-        fx = config.fx
-        self.postfx = PostFX(
-            a.sample_rate,
-            2,
-            hpf_hz=fx.hpf_hz,
-            lpf_hz=fx.lpf_hz,
-            drive=fx.drive,
-            peak=fx.peak,
-            gain_db=fx.gain_db,
         )
         self.frame = 0
         # master gain ramp: fade in at start, fade out on shutdown
@@ -137,6 +145,14 @@ class Engine:
     @property
     def fx_settings(self) -> dict[str, float]:
         return dict(self.postfx.settings)
+
+    def master_chain(self) -> MasterChain:
+        """The master filters and limiter as set now (fx.gain_db left out: it trims the
+        normalised level)."""
+        st = self.postfx.settings
+        return MasterChain(
+            self.sample_rate, st["hpf_hz"], st["lpf_hz"], st["drive"], st["peak"], gain_db=0.0
+        )
 
     # ------------------------------------------------------------- transport
     def fade_out(self, seconds: float = 0.1) -> None:

@@ -18,13 +18,15 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from multiprocessing import resource_tracker, shared_memory
 from typing import Any, Protocol
 
 import numpy as np
 
+from bassd.dsp.bank_loudness import pitch_powers
+from bassd.dsp.loudness import MasterChain, chain_sums, solve_gain
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.engine.shm_names import new_name
 
@@ -75,6 +77,10 @@ class StreamingJob:
     The oscillator bank is built on ``prepare()`` (the daemon calls it in idle time
     after topping up the ring) or, at the latest, on the first read: building a
     large bank takes milliseconds the pump must not spend at a segment boundary.
+    ``prepare()`` also decides the segment's one fixed gain (loudness
+    normalisation, see :class:`Normaliser`), which ``read()`` applies: one gain per
+    segment, so nothing pumps. A live parameter changed before the first read
+    decides it again at the next ``prepare()``; once heard, the gain stays.
     """
 
     def __init__(
@@ -82,11 +88,16 @@ class StreamingJob:
         request: RenderRequest,
         renderer: str,
         factory: Callable[[RenderRequest], KuramotoBank],
+        normaliser: Normaliser | None = None,
     ) -> None:
         self.request = request
         self.renderer = renderer
         self._factory = factory
+        self._normaliser = normaliser
         self._bank: KuramotoBank | None = None
+        self._gain: float | None = None  # linear; None: not decided yet
+        self.gain_db = 0.0
+        self.prepare_seconds = 0.0  # the last prepare's time deciding the gain
         self._seconds = 0.0
 
     def ready(self) -> bool:
@@ -94,19 +105,28 @@ class StreamingJob:
 
     @property
     def prepared(self) -> bool:
-        return self._bank is not None
+        return self._bank is not None and self._gain is not None
 
     def prepare(self) -> KuramotoBank:
         if self._bank is None:
             t0 = time.perf_counter()
             self._bank = self._factory(self.request)
             self._seconds += time.perf_counter() - t0
+        if self._gain is None:
+            t0 = time.perf_counter()
+            norm = self._normaliser
+            self.gain_db = 0.0 if norm is None else norm.gain_db(self._bank, self.request)
+            self._gain = 10.0 ** (self.gain_db / 20.0)
+            self.prepare_seconds = time.perf_counter() - t0
+            self._seconds += self.prepare_seconds
         return self._bank
 
     def read(self, frames: int) -> np.ndarray:
         bank = self.prepare()
         t0 = time.perf_counter()
         out = bank.render(frames)
+        if self._gain != 1.0:
+            out *= self._gain
         self._seconds += time.perf_counter() - t0
         return out
 
@@ -130,20 +150,67 @@ class StreamingJob:
         """Change a live parameter (coupling, brightness, width) of this job, bank kept.
 
         A built bank takes it from its next control step; a bank not built yet is
-        built with it. The request records it either way.
+        built with it. The request records it either way. A segment not heard yet
+        has its gain decided again (in idle time, by the next ``prepare()``).
         """
         self.request = replace(self.request, params={**self.request.params, name: value})
         if self._bank is not None:
             getattr(self._bank, f"set_{name}")(value)
+            if self._bank.frame == 0:
+                self._gain = None
+
+
+@dataclass
+class Normaliser:
+    """The fixed gain that brings a segment to its target loudness through the master chain.
+
+    The target is ``target_lufs`` plus the offset of the segment's prompt category
+    (``request.meta["category"]``; a segment without one, such as the fallback
+    clip, gets no offset); ``target_lufs`` None switches normalisation off. The
+    loudness is predicted from the bank's state (``pitch_powers``) through the
+    chain as ``chain()`` gives it at that moment, without rendering.
+    """
+
+    target_lufs: float | None
+    offsets: Mapping[str, float]
+    chain: Callable[[], MasterChain]
+    max_gain_db: float = 24.0
+
+    def target(self, meta: Mapping[str, Any]) -> float | None:
+        """The target loudness (LUFS) of a segment with ``meta``; None: not normalised."""
+        if self.target_lufs is None:
+            return None
+        return self.target_lufs + float(self.offsets.get(str(meta.get("category", "")), 0.0))
+
+    def gain_db(self, bank: KuramotoBank, request: RenderRequest) -> float:
+        """The gain (dB) for ``bank`` playing ``request``: 0 when not normalised."""
+        target = self.target(request.meta)
+        if target is None:
+            return 0.0
+        chain = self.chain()
+        hz, power = pitch_powers(bank)
+        weighted, flat = chain_sums(hz, power, chain)
+        return solve_gain(weighted, flat, chain, target, self.max_gain_db)
 
 
 class KuramotoRenderer:
-    """The embedded default: a Kuramoto-coupled oscillator bank (pure DSP)."""
+    """The embedded default: a Kuramoto-coupled oscillator bank (pure DSP).
+
+    With a ``normaliser`` every segment plays at its target loudness; the engine
+    gives its own to a renderer that has none (``normalise``).
+    """
 
     name = "kuramoto"
 
-    def __init__(self, control_frames: int = 128) -> None:
+    def __init__(self, control_frames: int = 128, normaliser: Normaliser | None = None) -> None:
         self.control_frames = control_frames
+        self.normaliser = normaliser
+
+    def normalise(self, normaliser: Normaliser) -> None:
+        """Normalise the segments submitted from now on with ``normaliser``, unless this
+        renderer was given one of its own."""
+        if self.normaliser is None:
+            self.normaliser = normaliser
 
     def submit(self, request: RenderRequest) -> StreamingJob:
         BankParams(**request.params)  # validated now, built later
@@ -156,7 +223,7 @@ class KuramotoRenderer:
                 control_frames=self.control_frames,
             )
 
-        return StreamingJob(request, self.name, build)
+        return StreamingJob(request, self.name, build, self.normaliser)
 
     def close(self) -> None:
         pass

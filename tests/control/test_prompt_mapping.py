@@ -43,10 +43,10 @@ def test_calm_prompts_derive_slower_darker_and_more_locked_than_activating() -> 
 def test_renderer_params_keep_base_where_prompt_is_silent() -> None:
     """Unknown instruments leave base density/width; non-renderer base keys are dropped."""
     prompt = Prompt.model_validate(make_row("x", instruments=["kazoo"], mood="mysterious"))
-    base = {"density": 77, "width": 0.33, "brightness": 0.9, "chord_beats": 4}
+    base = {"density": 77, "width": 0.33, "brightness": 0.9, "level": 0.2}
     params = renderer_params(prompt, base)
     assert params["density"] == 77 and params["width"] == 0.33
-    assert "chord_beats" not in params
+    assert "level" not in params
     assert params["brightness"] < 0.5  # category 'calm' stands in for the unknown mood
 
 

@@ -7,10 +7,13 @@ import pyloudnorm
 
 from bassd.dsp.loudness import (
     MasterChain,
+    chain_sums,
     gain_for_target,
     k_weighting_power,
     limiter_power_ratio,
+    lufs_for_gains,
     predicted_lufs,
+    solve_gain,
 )
 from bassd.dsp.postfx import PostFX
 
@@ -67,3 +70,21 @@ def test_gain_for_target_reaches_the_target() -> None:
     for target in (-24.0, -16.0, -12.0):
         gain = gain_for_target(hz, power, chain, target)
         assert abs(predicted_lufs(hz, power, chain, gain) - target) < 0.01
+
+
+def test_tabled_limiter_loss_matches_the_exact_expectation() -> None:
+    """The limiter loss read from the table is within 0.01 dB of the Gaussian expectation."""
+    rms = np.geomspace(1e-4, 5.0, 40)
+    for drive, peak in ((1.6, 0.9), (4.0, 0.5)):
+        exact = np.array([limiter_power_ratio(r, drive, peak) for r in rms])
+        tabled = lufs_for_gains(1.0, 2.0 * rms**2, MasterChain(drive=drive, peak=peak), np.zeros(1))
+        # lufs_for_gains with weighted 1 at gain 0: −0.691 + 10·log10(ratio(rms))
+        assert np.max(np.abs(tabled - (-0.691 + 10 * np.log10(exact)))) < 0.01
+
+
+def test_a_target_the_limiter_cannot_reach_gets_the_largest_gain() -> None:
+    """Above what the limiter can output, the search stops at +max_gain_db instead of guessing."""
+    chain = MasterChain()
+    weighted, flat = chain_sums(np.array([300.0]), np.array([0.01]), chain)
+    assert solve_gain(weighted, flat, chain, 0.0, max_gain_db=12.0) == 12.0
+    assert solve_gain(weighted, flat, chain, -90.0, max_gain_db=12.0) == -12.0

@@ -294,10 +294,12 @@ class Daemon:
             if not self.supervisor.device.alive:
                 break
             await asyncio.sleep(0.005)
+        # the pump keeps the ring topped up (with silence) until the stream has stopped,
+        # so the callback never runs dry while the device drains
+        await self.supervisor.stop()  # the stream is stopped after the fade has played
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.supervisor.stop()  # the stream is stopped after the fade has played
         engine.flush()  # the playing segment's record goes to the sink
         if self.sink is not None:
             await self.sink.drain()

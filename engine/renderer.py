@@ -314,13 +314,40 @@ class ClipJob:
             self._shm = None
 
 
-class ProcessRenderer:
-    """Runs a clip function in a worker process (one clip at a time, in order)."""
+def leave_lifetime_to_parent() -> None:
+    """Worker initializer: Ctrl-C and ``systemctl stop`` signal the whole process group;
+    a worker ignores them and ends when the daemon ends it."""
+    import signal
 
-    def __init__(self, name: str, fn: ClipFunction, workers: int = 1) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class ProcessRenderer:
+    """Runs a clip function in a worker process (one clip at a time, in order).
+
+    ``initializer`` runs first in each worker (a caller may pass one that also sets
+    up logging, as the metrics sink's does); by default the worker only ignores the
+    process group's SIGINT and SIGTERM.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fn: ClipFunction,
+        workers: int = 1,
+        *,
+        initializer: Callable[..., None] = leave_lifetime_to_parent,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
         self.name = name
         self._fn = fn
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=initializer,
+            initargs=initargs,
+        )
 
     def submit(self, request: RenderRequest) -> ClipJob:
         return ClipJob(

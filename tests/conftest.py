@@ -21,6 +21,17 @@ def _need_jack() -> None:
         pytest.skip("jackd is not installed (Debian package jackd2)")
 
 
+@pytest.fixture
+def need_liblo() -> None:
+    """liblo's oscsend/oscdump, the independent OSC client of the live tests."""
+    from tests.osc_client import have_liblo
+
+    if not have_liblo():
+        if os.environ.get("CI"):
+            pytest.fail("liblo-tools (oscsend/oscdump) must be installed in CI")
+        pytest.skip("liblo-tools (oscsend/oscdump) not installed")
+
+
 @pytest.fixture(scope="session")
 def jack_server() -> Iterator[JackServer]:
     """One JACK dummy-backend server (48 kHz, 256 frames) for the session."""

@@ -16,19 +16,11 @@ import pytest
 
 from tests.daemon import DaemonProcess
 from tests.health import assert_engine_healthy
-from tests.osc_client import free_udp_port, have_liblo, oscsend, query_status
+from tests.osc_client import free_udp_port, oscsend, query_status
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
 
 SHORT = ["--set", "timeline.segment_seconds=2", "--set", "timeline.crossfade_seconds=0.5"]
-
-
-@pytest.fixture(autouse=True)
-def _need_liblo() -> None:
-    if not have_liblo():
-        if os.environ.get("CI"):
-            pytest.fail("liblo-tools (oscsend/oscdump) must be installed in CI")
-        pytest.skip("liblo-tools (oscsend/oscdump) not installed")
 
 
 @pytest.fixture

@@ -122,3 +122,8 @@ class Harness:
         self.client.close()
         self.replies_sock.close()
         self.session.close()
+
+
+def run(coro: Any) -> None:
+    """Run one test's coroutine on a fresh event loop."""
+    asyncio.run(coro)

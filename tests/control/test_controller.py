@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-from pathlib import Path
-
-import pytest
 
 from bassd.control.controller import shipped_prompts_dir
 from bassd.control.osc_codec import encode_message
-from tests.control.harness import Harness
-
-
-@pytest.fixture
-def harness(tmp_path: Path):
-    (tmp_path / "prompts").mkdir()
-    h = Harness(tmp_path)
-    yield h
-    h.close()
-
-
-def run(coro) -> None:  # type: ignore[no-untyped-def]
-    asyncio.run(coro)
+from tests.control.harness import Harness, run
 
 
 def test_prompt_bank_loads_a_file_from_the_folder(harness: Harness) -> None:

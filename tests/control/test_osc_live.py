@@ -4,7 +4,6 @@ plays on the JACK dummy device; and a fuzz of malformed datagrams that must not 
 from __future__ import annotations
 
 import csv
-import os
 import socket
 import struct
 import time
@@ -15,17 +14,9 @@ from hypothesis import strategies as st
 
 from bassd.control.osc_codec import encode_bundle, encode_message
 from tests.health import assert_engine_healthy
-from tests.osc_client import OscDump, have_liblo, oscsend, query_status
+from tests.osc_client import OscDump, oscsend, query_status
 
-pytestmark = pytest.mark.live
-
-
-@pytest.fixture(autouse=True)
-def _need_liblo() -> None:
-    if not have_liblo():
-        if os.environ.get("CI"):
-            pytest.fail("liblo-tools (oscsend/oscdump) must be installed in CI")
-        pytest.skip("liblo-tools (oscsend/oscdump) not installed")
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
 
 
 def test_heart_rate_states_fx_and_status_over_liblo(jack_server, start_daemon) -> None:

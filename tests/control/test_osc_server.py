@@ -3,27 +3,13 @@ security (allowlist, rate limit, shared secret), replies and subscriptions."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from bassd.control.osc_codec import encode_bundle, encode_message, unix_to_ntp
-from tests.control.harness import Harness
-
-
-@pytest.fixture
-def harness(tmp_path: Path):
-    (tmp_path / "prompts").mkdir()
-    h = Harness(tmp_path)
-    yield h
-    h.close()
-
-
-def run(coro) -> None:  # type: ignore[no-untyped-def]
-    asyncio.run(coro)
+from tests.control.harness import Harness, run
 
 
 def test_ints_where_floats_and_integral_floats_where_ints(harness: Harness) -> None:

@@ -10,17 +10,9 @@ import time
 import pytest
 
 from tests.health import assert_engine_healthy
-from tests.osc_client import have_liblo, oscsend, query_status
+from tests.osc_client import oscsend, query_status
 
-pytestmark = pytest.mark.live
-
-
-@pytest.fixture(autouse=True)
-def _need_liblo() -> None:
-    if not have_liblo():
-        if os.environ.get("CI"):
-            pytest.fail("liblo-tools (oscsend/oscdump) must be installed in CI")
-        pytest.skip("liblo-tools (oscsend/oscdump) not installed")
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
 
 
 def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:

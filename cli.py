@@ -88,28 +88,36 @@ def _segment_log(cfg: Config, session: str | None = None) -> SegmentLog:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    cfg = _load(args)
+    from bassd.engine.device_process import DeviceHost
+
+    # the device process boots (PortAudio, the sound server's client) while this
+    # process reads its config and imports the rest of the daemon
+    host = DeviceHost.spawn()
+    try:
+        cfg = _load(args)
+    except SystemExit:
+        host.kill()
+        raise
+    from bassd.app.logging_setup import configure_logging
     from bassd.engine.device_process import start_device_early
     from bassd.engine.shm_names import claim_ownership, remove_stale_blocks
 
+    configure_logging(cfg.logging.level, cfg.logging.format)
     a = cfg.audio
     claim_ownership()  # the shared memory this daemon and its children create is its own
     stale = remove_stale_blocks()  # ... and what dead daemons left behind is removed
-    # the device process boots (PortAudio, the sound server's client) while this
-    # process imports the rest of the daemon
     device = start_device_early(
         ring_frames=a.ring_frames,
         sample_rate=a.sample_rate,
         block_size=a.block_size,
         fade_frames=a.fade_frames,
         device=a.device,
+        host=host,
     )
     from bassd.app.daemon import run_daemon
-    from bassd.app.logging_setup import configure_logging
     from bassd.control.prompt_schema import PromptBankError
     from bassd.engine.device import DeviceError
 
-    configure_logging(cfg.logging.level, cfg.logging.format)
     if stale:
         import structlog
 

@@ -138,6 +138,7 @@ class DeviceStream:
         device: str | None = None,
         hostapi: str | None = None,
         player: Any = None,
+        portaudio: PortAudio | None = None,
     ) -> None:
         if ring.channels != 2:
             raise ValueError("the device stream plays stereo rings")
@@ -156,7 +157,7 @@ class DeviceStream:
         self.player.channels = ring.channels
         self.player.fade_frames = fade_frames
         self.player.muted = 1  # start with a fade-in
-        self._pa: PortAudio | None = None
+        self._pa: PortAudio | None = portaudio  # initialised already, or by open()
         self._stream: OutputStream | None = None
         self.device: OutputDevice | None = None
 

@@ -1,12 +1,14 @@
 """The device process: owns PortAudio and runs the C callback; nothing else.
 
-The daemon starts it as ``python -P -m bassd.engine.device_host`` with the
-names of the shared ring and the shared player state. It initialises
-PortAudio, prints ``ready``, waits for ``start`` on stdin, opens the output
-stream, prints one JSON line (``opened`` or ``error``) and then only waits on
-stdin. ``stop`` stops the stream after what is buffered has played (the
-daemon's fade-out) and exits 0; the daemon's death closes stdin, and then the
-stream is aborted.
+The daemon starts it as ``python -P -m bassd.engine.device_host`` first
+thing, before it has even read its configuration. It initialises PortAudio,
+prints ``ready`` and waits for one JSON line on stdin, ``{"cmd": "start", ...}``
+with the stream's parameters (the names of the shared ring and player state,
+rate, block size, fade, device and host API); it opens the output stream,
+prints one JSON line (``opened`` or ``error``) and then only waits on stdin.
+``stop`` stops the stream after what is buffered has played (the daemon's
+fade-out) and exits 0; the daemon's death closes stdin, and then the stream is
+aborted.
 
 Its lifetime is the daemon's: SIGINT and SIGTERM are ignored (Ctrl-C and
 ``systemctl stop`` signal the whole process group; the daemon fades out and
@@ -35,50 +37,46 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
-    import argparse
+    import json
     import sys
 
-    ap = argparse.ArgumentParser(prog="bassd-device-host")
-    ap.add_argument("--ring", required=True)
-    ap.add_argument("--player", required=True)
-    ap.add_argument("--sample-rate", type=int, required=True)
-    ap.add_argument("--block-size", type=int, required=True)
-    ap.add_argument("--fade-frames", type=int, required=True)
-    ap.add_argument("--device", default=None, help="a name substring, or the exact name")
-    ap.add_argument("--hostapi", default=None, help="exactly this device on this host API")
-    args = ap.parse_args(argv)
-
-    from bassd.engine.device import DeviceError, DeviceStream
+    from bassd.engine.device import DeviceError, DeviceStream, _portaudio
     from bassd.engine.player import SharedPlayer
     from bassd.engine.portaudio import PortAudioError
     from bassd.engine.ring import SharedRing
 
-    ring = SharedRing.attach(args.ring)
-    player = SharedPlayer.attach(args.player)
-    stream = DeviceStream(
-        ring,
-        sample_rate=args.sample_rate,
-        block_size=args.block_size,
-        fade_frames=args.fade_frames,
-        device=args.device,
-        hostapi=args.hostapi,
-        player=player.p,
-    )
     try:
-        stream.open_portaudio()  # the slow part, while the daemon builds its engine
+        pa = _portaudio()  # the slow part, while the daemon loads its config and engine
     except DeviceError as exc:
         _say(event="error", message=str(exc))
         return 3
-    # Started early: wait for "start", so the callback never runs before the ring
-    # holds audio.
     _say(event="ready")
+    # "start" brings the stream's parameters; anything else (stdin closed) ends it
     line = sys.stdin.readline()
-    if line.strip() != "start":
+    try:
+        start = json.loads(line)
+        if start.get("cmd") != "start":
+            raise ValueError(line)
+    except ValueError:
+        pa.terminate()
         return 0
+    ring = SharedRing.attach(start["ring"])
+    player = SharedPlayer.attach(start["player"])
+    stream = DeviceStream(
+        ring,
+        sample_rate=int(start["sample_rate"]),
+        block_size=int(start["block_size"]),
+        fade_frames=int(start["fade_frames"]),
+        device=start.get("device"),
+        hostapi=start.get("hostapi"),
+        player=player.p,
+        portaudio=pa,
+    )
     try:
         dev = stream.open()
     except DeviceError as exc:
         _say(event="error", message=str(exc))
+        stream.close(drain=False)
         return 3
     except Exception as exc:  # PortAudio can fail in many ways while a server restarts
         _say(event="error", message=f"{type(exc).__name__}: {exc}")

@@ -1,8 +1,9 @@
 """Daemon-side handle of the device process (engine/device_host.py).
 
-``spawn()`` is synchronous, so ``bassd run`` can start the process before it
-imports the rest of the daemon: PortAudio's start-up in the child overlaps the
-parent's. The few handshake lines are read in a worker thread; nothing here
+``DeviceHost.spawn()`` is synchronous, so ``bassd run`` starts the process
+first thing, before it reads its config: PortAudio's start-up in the child
+overlaps all of the parent's; the stream's parameters follow with ``start``.
+The few handshake lines are read in a worker thread; nothing here
 runs while audio plays except ``alive`` and the counters in shared memory (and
 a daemon thread that logs whatever the process writes to stderr as
 ``device_stderr``).
@@ -37,12 +38,56 @@ log = structlog.get_logger("bassd.device")
 
 
 def forward_stderr(pipe: IO[bytes], pid: int) -> None:
-    """Log each line of ``pipe`` as ``device_stderr`` until it closes (run in a thread)."""
+    """Log each line of ``pipe`` as ``device_stderr`` until it closes (run in a thread).
+
+    ALSA's probing messages on a machine without a sound card (about 60 lines per
+    PortAudio start, the same every time) go to the debug level after the first.
+    """
+    alsa = 0
     with pipe:
         for raw in pipe:
             line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                log.info("device_stderr", pid=pid, line=line)
+            if not line:
+                continue
+            if line.startswith("ALSA lib "):
+                alsa += 1
+                if alsa > 1:
+                    log.debug("device_stderr", pid=pid, line=line)
+                    continue
+                log.info("device_stderr", pid=pid, line=line, more="further ALSA lines: debug")
+                continue
+            log.info("device_stderr", pid=pid, line=line)
+
+
+class DeviceHost:
+    """A device process that has not been told which stream to open yet."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], stderr_thread: threading.Thread) -> None:
+        self.proc = proc
+        self.stderr_thread = stderr_thread
+
+    @classmethod
+    def spawn(cls) -> DeviceHost:
+        args = [sys.executable, "-P", "-m", "bassd.engine.device_host"]
+        # never let libjack start a sound server of its own behind the user's back
+        env = dict(os.environ, JACK_NO_START_SERVER="1")
+        proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        assert proc.stderr is not None
+        # started by adopt(): until then its stderr waits in the pipe, so nothing is
+        # logged before the daemon has configured its logging
+        thread = threading.Thread(
+            target=forward_stderr,
+            args=(proc.stderr, proc.pid),
+            name=f"device-stderr-{proc.pid}",
+            daemon=True,
+        )
+        return cls(proc, thread)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
 
 
 class DeviceProcess:
@@ -70,30 +115,30 @@ class DeviceProcess:
         self.stderr_thread: threading.Thread | None = None
 
     def spawn(self) -> None:
-        """Start the process (it imports PortAudio, then waits for ``start``)."""
-        args = [
-            sys.executable, "-P", "-m", "bassd.engine.device_host",
-            "--ring", self.ring.name, "--player", self.player.name,
-            "--sample-rate", str(self.sample_rate), "--block-size", str(self.block_size),
-            "--fade-frames", str(self.fade_frames),
-        ]  # fmt: skip
-        if self.remembered is not None:
-            args += ["--device", self.remembered[0], "--hostapi", self.remembered[1]]
-        elif self.device_name:
-            args += ["--device", self.device_name]
-        # never let libjack start a sound server of its own behind the user's back
-        env = dict(os.environ, JACK_NO_START_SERVER="1")
-        proc = self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        )
-        assert proc.stderr is not None
-        self.stderr_thread = threading.Thread(
-            target=forward_stderr,
-            args=(proc.stderr, proc.pid),
-            name=f"device-stderr-{proc.pid}",
-            daemon=True,
-        )
-        self.stderr_thread.start()
+        """Start a device process (it initialises PortAudio, then waits for ``start``)."""
+        self.adopt(DeviceHost.spawn())
+
+    def adopt(self, host: DeviceHost) -> None:
+        """Use a device process started earlier (``bassd run`` starts one before it has
+        read its config, so PortAudio's start overlaps all of the daemon's)."""
+        self.proc, self.stderr_thread = host.proc, host.stderr_thread
+        if not host.stderr_thread.is_alive() and host.stderr_thread.ident is None:
+            host.stderr_thread.start()
+
+    def _start_line(self) -> bytes:
+        """The ``start`` command with this stream's parameters (one JSON line)."""
+        device, hostapi = self.remembered if self.remembered is not None else (None, None)
+        params = {
+            "cmd": "start",
+            "ring": self.ring.name,
+            "player": self.player.name,
+            "sample_rate": self.sample_rate,
+            "block_size": self.block_size,
+            "fade_frames": self.fade_frames,
+            "device": device or self.device_name,
+            "hostapi": hostapi,
+        }
+        return json.dumps(params).encode() + b"\n"
 
     def _read_event(self) -> dict[str, Any]:
         proc = self.proc
@@ -120,7 +165,7 @@ class DeviceProcess:
         try:
             msg = await self._next_event(timeout)
             if msg.get("event") == "ready":
-                proc.stdin.write(b"start\n")
+                proc.stdin.write(self._start_line())
                 proc.stdin.flush()
                 msg = await self._next_event(timeout)
         except (TimeoutError, BrokenPipeError):
@@ -191,9 +236,16 @@ class DeviceProcess:
 
 
 def start_device_early(
-    *, ring_frames: int, sample_rate: int, block_size: int, fade_frames: int, device: str | None
+    *,
+    ring_frames: int,
+    sample_rate: int,
+    block_size: int,
+    fade_frames: int,
+    device: str | None,
+    host: DeviceHost | None = None,
 ) -> tuple[SharedRing, SharedPlayer, DeviceProcess]:
-    """Create the ring and the player state and spawn the device process now."""
+    """Create the ring and the player state, and the device process (``host``, started
+    earlier, or spawned now)."""
     ring = SharedRing(ring_frames, 2)
     player = SharedPlayer()
     proc = DeviceProcess(
@@ -204,5 +256,8 @@ def start_device_early(
         fade_frames=fade_frames,
         device=device,
     )
-    proc.spawn()
+    if host is not None:
+        proc.adopt(host)
+    else:
+        proc.spawn()
     return ring, player, proc

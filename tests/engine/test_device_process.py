@@ -74,9 +74,30 @@ def test_stderr_of_the_device_process_is_logged(shared) -> None:
         assert dev.stderr_thread is not None
         dev.stderr_thread.join(10)
     lines = [e for e in logs if e["event"] == "device_stderr"]
-    assert lines and all(e["log_level"] == "info" and e["pid"] > 0 for e in lines)
-    assert lines[0]["line"] == "Traceback (most recent call last):"
-    assert lines[-1]["line"].startswith("FileNotFoundError:")
+    assert lines and all(e["pid"] > 0 for e in lines)
+    ours = [e for e in lines if not e["line"].startswith("ALSA lib ")]
+    assert all(e["log_level"] == "info" for e in ours)
+    texts = [e["line"] for e in ours]  # libjack's own lines come first without a server
+    assert "Traceback (most recent call last):" in texts
+    assert texts[-1].startswith("FileNotFoundError:")
+    alsa = [e for e in lines if e["line"].startswith("ALSA lib ")]
+    assert all(e["log_level"] == "debug" for e in alsa[1:])  # probing noise after the first
+
+
+def test_alsa_probing_noise_goes_to_debug_after_its_first_line() -> None:
+    """ALSA's ~60 probing lines per PortAudio start: the first at info, the rest at debug;
+    anything else the process writes stays at info."""
+    import io
+
+    from bassd.engine.device_process import forward_stderr
+
+    text = b"ALSA lib a\nALSA lib b\nALSA lib c\nsegfault here\n"
+    with capture_logs() as logs:
+        forward_stderr(io.BytesIO(text), 123)
+    assert [(e["log_level"], e["line"]) for e in logs] == [
+        ("info", "ALSA lib a"), ("debug", "ALSA lib b"), ("debug", "ALSA lib c"),
+        ("info", "segfault here"),
+    ]  # fmt: skip
 
 
 @pytest.mark.live

@@ -32,7 +32,7 @@ import structlog
 from bassd.app.config import Config
 from bassd.app.logging_setup import worker_init
 from bassd.app.offload import ThreadOffload
-from bassd.app.session import Session, build_session
+from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.clock import WallClock
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
 from bassd.engine.device_process import DeviceProcess
@@ -43,20 +43,11 @@ from bassd.engine.pump import Pump
 from bassd.engine.renderer import Renderer
 from bassd.engine.ring import SharedRing
 from bassd.engine.scheduler import FrameScheduler
-from bassd.engine.timeline import SegmentStart
 
 log = structlog.get_logger("bassd.daemon")
 
 EXIT_OK, EXIT_TASK_FAILED, EXIT_FORCED = 0, 1, 130
 DeviceParts = tuple[SharedRing, SharedPlayer, DeviceProcess]
-
-
-def _log_segment(ev: SegmentStart) -> None:
-    log.info("segment_start", segment=ev.index, frame=ev.frame, renderer=ev.job.renderer,
-             fallback=ev.fallback, reason=ev.reason or None,
-             prompt=ev.job.request.meta.get("prompt"))  # fmt: skip
-    if ev.fallback:
-        log.warning("segment_fallback", segment=ev.index, reason=ev.reason)
 
 
 class Daemon:
@@ -91,6 +82,7 @@ class Daemon:
         self._signals = 0
         self._exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
+        self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
 
@@ -139,14 +131,7 @@ class Daemon:
         for name, value in self.player.callback_durations().items():
             out[name] = int(value) if name == "callback_count" else round(value, 1)
         if self.osc is not None:
-            c = self.osc.counters
-            out.update(
-                osc_received=c.received,
-                osc_handled=c.handled,
-                osc_dropped=c.dropped,
-                osc_scheduled=c.scheduled,
-                osc_rejections=dict(c.reasons),
-            )
+            out.update(self.osc.counters.figures())
         return out
 
     def _mark_control(self) -> None:
@@ -203,9 +188,8 @@ class Daemon:
         self.supervisor.kill()
         for task in list(self._tasks):
             task.cancel()
-        main = getattr(self, "_main_task", None)
-        if main is not None:
-            main.cancel()
+        if self._main_task is not None:
+            self._main_task.cancel()
 
     def _set_realtime(self) -> None:
         prio = self.config.audio.realtime_priority
@@ -250,7 +234,7 @@ class Daemon:
             fault=self.supervisor.device.inject_failure if cfg.debug.fault_injection else None,
             offload=ThreadOffload(self._spawn),
         )
-        session.engine.add_segment_listener(_log_segment)
+        session.engine.add_segment_listener(log_segment_start)
         self.pump = Pump(
             session.engine, self.ring, self.scheduler, sample_rate=a.sample_rate,
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,

@@ -46,8 +46,7 @@ def worker_init(level: str = "info") -> None:
     leaves its lifetime to the daemon, so it ignores both. It logs JSON lines
     to stderr, like the daemon, never console text to stdout.
     """
-    import signal
+    from bassd.engine.child_process import leave_lifetime_to_parent
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    leave_lifetime_to_parent()
     configure_logging(level, "json")

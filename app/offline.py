@@ -11,18 +11,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import structlog
-
 from bassd.app.config import Config
-from bassd.app.session import build_session
+from bassd.app.session import build_session, log_segment_start
 from bassd.engine.renderer import Renderer
 from bassd.engine.segment_log import SegmentLog
-from bassd.engine.timeline import SegmentStart
 from bassd.engine.wavfile import WavWriter
 
 HrTrace = list[tuple[float, float, list[float]]]
-
-log = structlog.get_logger("bassd.offline")
 
 
 @dataclass(frozen=True)
@@ -69,18 +64,7 @@ def render_offline(
     )
     engine, controller, events = built.engine, built.controller, built.events
 
-    def started(ev: SegmentStart) -> None:
-        log.info(
-            "segment_start",
-            segment=ev.index,
-            frame=ev.frame,
-            renderer=ev.job.renderer,
-            fallback=ev.fallback,
-            reason=ev.reason or None,
-            prompt=ev.job.request.meta.get("prompt"),
-        )
-
-    engine.add_segment_listener(started)
+    engine.add_segment_listener(log_segment_start)
     controller.start_session()
     states: list[tuple[float, str]] = [(0.0, controller.hr.state)]
     trace = sorted(hr_trace or [], key=lambda s: s[0])

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from bassd.app.config import Config
 from bassd.control.clock import RenderClock, SessionClock
 from bassd.control.controller import Controller, Offload, run_inline
@@ -27,6 +29,9 @@ from bassd.control.prompt_loading import load_configured_bank
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.renderer import KuramotoRenderer, Renderer
+from bassd.engine.timeline import SegmentStart
+
+log = structlog.get_logger("bassd.session")
 
 
 def make_renderer(name: str) -> Renderer:
@@ -34,6 +39,15 @@ def make_renderer(name: str) -> Renderer:
     if name == "kuramoto":
         return KuramotoRenderer()
     raise ValueError(f"unknown renderer {name!r}")
+
+
+def log_segment_start(ev: SegmentStart) -> None:
+    """The ``segment_start`` log line (and ``segment_fallback`` for a late render)."""
+    log.info("segment_start", segment=ev.index, frame=ev.frame, renderer=ev.job.renderer,
+             fallback=ev.fallback, reason=ev.reason or None,
+             prompt=ev.job.request.meta.get("prompt"))  # fmt: skip
+    if ev.fallback:
+        log.warning("segment_fallback", segment=ev.index, reason=ev.reason)
 
 
 def new_session_name() -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +29,7 @@ from bassd.control.free_text import prompt_from_text
 from bassd.control.hr import HeartRateMonitor, HrEvent
 from bassd.control.osc_server import Request
 from bassd.control.planner import SegmentPlanner
-from bassd.control.prompt_loading import load_prompt_bank
+from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
 from bassd.engine.events_log import SessionEvents
@@ -64,10 +63,6 @@ def resolve_inside(folder: Path, name: str) -> Path:
     if path != base and base not in path.parents:
         raise ValueError(f"{name!r} is outside the prompts folder")
     return path
-
-
-def shipped_prompts_dir() -> Path:
-    return Path(str(files("bassd.prompts")))
 
 
 class Controller:

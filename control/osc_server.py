@@ -80,6 +80,16 @@ class OscCounters:
     #: by code (``Reason``): rejected messages, and replies withheld or not sent
     reasons: Counter[str] = field(default_factory=Counter)
 
+    def figures(self) -> dict[str, Any]:
+        """These counters as ``/status`` fields."""
+        return {
+            "osc_received": self.received,
+            "osc_handled": self.handled,
+            "osc_dropped": self.dropped,
+            "osc_scheduled": self.scheduled,
+            "osc_rejections": dict(self.reasons),
+        }
+
 
 @dataclass(frozen=True)
 class Request:

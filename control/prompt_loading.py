@@ -152,6 +152,11 @@ def parse_prompt_bank(text: str, fmt: Literal["json", "csv"], source: str) -> li
     return _validate(raws, source)
 
 
+def shipped_prompts_dir() -> Path:
+    """The folder of the prompt banks shipped in the package."""
+    return Path(str(files("bassd.prompts")))
+
+
 def load_shipped_prompt_bank(
     fmt: Literal["json", "csv"] = "json",
     *,
@@ -161,7 +166,7 @@ def load_shipped_prompt_bank(
 ) -> PromptBank:
     """The bank shipped inside the package, from its JSON or its CSV copy."""
     name = SHIPPED[fmt]
-    text = files("bassd.prompts").joinpath(name).read_text(encoding="utf-8-sig")
+    text = (shipped_prompts_dir() / name).read_text(encoding="utf-8-sig")
     prompts = parse_prompt_bank(text, fmt, name)
     return PromptBank(prompts, policy=policy, avoid_last=avoid_last, seed=seed, source=name)
 

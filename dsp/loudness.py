@@ -27,11 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bassd.dsp.filters import butter_sos
-
-#: BS.1770 K-weighting, as analogue parameters (any sample rate): a high shelf
-#: (+4 dB above ~1.7 kHz) and the RLB high-pass (~38 Hz)
-SHELF_GAIN_DB, SHELF_HZ, SHELF_Q = 3.999843853973347, 1681.974450955533, 0.7071752369554196
-RLB_HZ, RLB_Q = 38.13547087602444, 0.5003270373238773
+from bassd.dsp.metrics import k_weighting_sos
 
 # the limiter's power ratio E[(peak·tanh(drive·σz))²] / σ², z ~ N(0, 1), on a grid of σ
 _Z = np.linspace(-5.0, 5.0, 201)
@@ -48,22 +44,11 @@ def _biquad_power(b: np.ndarray, a: np.ndarray, hz: np.ndarray, sample_rate: flo
 
 
 def k_weighting_power(hz: np.ndarray, sample_rate: float) -> np.ndarray:
-    """|H(f)|² of the BS.1770 K-weighting filters at ``hz``."""
-    k = math.tan(math.pi * SHELF_HZ / sample_rate)
-    vh = 10.0 ** (SHELF_GAIN_DB / 20.0)
-    vb = vh**0.4996667741545416
-    a0 = 1.0 + k / SHELF_Q + k * k
-    shelf_b = np.array(
-        [vh + vb * k / SHELF_Q + k * k, 2.0 * (k * k - vh), vh - vb * k / SHELF_Q + k * k]
-    )
-    shelf_a = np.array([a0, 2.0 * (k * k - 1.0), 1.0 - k / SHELF_Q + k * k])
-    k = math.tan(math.pi * RLB_HZ / sample_rate)
-    rlb_b = np.array([1.0, -2.0, 1.0])
-    rlb_a = np.array([1.0, 2.0 * (k * k - 1.0) / (1.0 + k / RLB_Q + k * k), 0.0])
-    rlb_a[2] = (1.0 - k / RLB_Q + k * k) / (1.0 + k / RLB_Q + k * k)
-    return _biquad_power(shelf_b / a0, shelf_a / a0, hz, sample_rate) * _biquad_power(
-        rlb_b, rlb_a, hz, sample_rate
-    )
+    """|H(f)|² of the BS.1770 K-weighting filters at ``hz`` (the meter's own biquads)."""
+    power = np.ones_like(hz, dtype=np.float64)
+    for sec in k_weighting_sos(sample_rate):
+        power *= _biquad_power(sec[:3], sec[3:], hz, sample_rate)
+    return power
 
 
 def butter_power(hz: np.ndarray, sample_rate: float, cutoff_hz: float, kind: str) -> np.ndarray:

@@ -24,7 +24,7 @@ timeline all live on in the daemon.
 
 from __future__ import annotations
 
-import signal
+from bassd.engine.child_process import leave_lifetime_to_parent
 
 
 def _say(**event: object) -> None:
@@ -34,8 +34,7 @@ def _say(**event: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    leave_lifetime_to_parent()  # first, before PortAudio is loaded
 
     import json
     import sys

@@ -28,6 +28,7 @@ import numpy as np
 from bassd.dsp.bank_loudness import pitch_powers
 from bassd.dsp.loudness import MasterChain, chain_sums, solve_gain
 from bassd.dsp.oscillators import BankParams, KuramotoBank
+from bassd.engine.child_process import leave_lifetime_to_parent
 from bassd.engine.shm_names import new_name
 
 
@@ -312,15 +313,6 @@ class ClipJob:
             with contextlib.suppress(FileNotFoundError):
                 self._shm.unlink()
             self._shm = None
-
-
-def leave_lifetime_to_parent() -> None:
-    """Worker initializer: Ctrl-C and ``systemctl stop`` signal the whole process group;
-    a worker ignores them and ends when the daemon ends it."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class ProcessRenderer:

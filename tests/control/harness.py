@@ -52,16 +52,7 @@ class Harness:
         self.transport: Any = None
 
     def _figures(self) -> dict[str, Any]:
-        if self.server is None:
-            return {}
-        c = self.server.counters
-        return {
-            "osc_received": c.received,
-            "osc_handled": c.handled,
-            "osc_dropped": c.dropped,
-            "osc_scheduled": c.scheduled,
-            "osc_rejections": dict(c.reasons),
-        }
+        return self.server.counters.figures() if self.server is not None else {}
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from bassd.control.controller import shipped_prompts_dir
 from bassd.control.osc_codec import encode_message
+from bassd.control.prompt_loading import shipped_prompts_dir
 from tests.control.harness import Harness, run
 
 

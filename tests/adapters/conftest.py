@@ -9,15 +9,21 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.synth import SPECS, make_adapter
+from tests.adapters.synth import SPECS, make_adapter, seed_codebooks
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random MusicGen checkpoint (model + processor) written once per session."""
+    """A tiny random MusicGen checkpoint (model + processor) written once per session,
+    its EnCodec given non-zero codebooks so clips encode to varied codes."""
+    from transformers import MusicgenForConditionalGeneration
+
     from bassd.models.random_init import write_random_musicgen
 
-    return write_random_musicgen(tmp_path_factory.mktemp("tiny") / "musicgen", "tiny")
+    out = write_random_musicgen(tmp_path_factory.mktemp("tiny") / "musicgen", "tiny")
+    model = MusicgenForConditionalGeneration.from_pretrained(out, local_files_only=True)
+    seed_codebooks(model).save_pretrained(out)
+    return out
 
 
 @pytest.fixture(scope="session")

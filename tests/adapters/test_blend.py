@@ -144,7 +144,9 @@ def test_apply_writes_in_place_and_versions(
         "decoder.model.decoder.layers.0.self_attn.q_proj"])  # fmt: skip
 
 
-def test_blend_deltas_is_the_weighted_sum(adapter_dirs: dict[str, Path], fresh_model: Callable[[], Any]) -> None:
+def test_blend_deltas_is_the_weighted_sum(
+    adapter_dirs: dict[str, Path], fresh_model: Callable[[], Any]
+) -> None:
     """blend_deltas returns Σ w·Δ per module and leaves out zero-weight adapters."""
     a, b = load_adapter(adapter_dirs["plain"]), load_adapter(adapter_dirs["patterned"])
     blender = WeightBlender(fresh_model())

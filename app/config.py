@@ -35,6 +35,7 @@ from bassd.engine.config import (
     TimelineConfig,
     WatchdogConfig,
 )
+from bassd.models.config import MusicgenConfig
 
 
 class ConfigError(ValueError):
@@ -50,6 +51,7 @@ class Config(Strict):
     audio: AudioConfig = AudioConfig()
     timeline: TimelineConfig = TimelineConfig()
     renderer: RendererConfig = RendererConfig()
+    musicgen: MusicgenConfig = MusicgenConfig()
     fallback: FallbackConfig = FallbackConfig()
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()

@@ -61,6 +61,7 @@ def render_offline(
         renderer=renderer,
         fallback=fallback,
         on_segment_done=segment_log.write if segment_log is not None else None,
+        blocking_renders=True,  # the simulated clock waits for each neural clip
     )
     engine, controller, events = built.engine, built.controller, built.events
 

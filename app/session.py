@@ -34,10 +34,22 @@ from bassd.engine.timeline import SegmentStart
 log = structlog.get_logger("bassd.session")
 
 
-def make_renderer(name: str) -> Renderer:
-    """The renderer called ``name`` in the config (``renderer.name``)."""
+def make_renderer(name: str, config: Config | None = None, *, blocking: bool = False) -> Renderer:
+    """The renderer called ``name`` in the config (``renderer.name``).
+
+    ``musicgen`` starts its worker process now (the model loads while the DSP bed
+    plays); ``blocking`` (offline renders) makes each clip wait until complete.
+    """
     if name == "kuramoto":
         return KuramotoRenderer()
+    if name == "musicgen":
+        from bassd.models.neural_renderer import NeuralRenderer
+
+        cfg = config or Config()
+        dirs = [cfg.musicgen.adapters_dir] if cfg.musicgen.adapters_dir is not None else []
+        return NeuralRenderer(
+            cfg.musicgen, sample_rate=cfg.audio.sample_rate, blocking=blocking, adapter_dirs=dirs
+        )
     raise ValueError(f"unknown renderer {name!r}")
 
 
@@ -87,6 +99,7 @@ def build_session(
     on_control: Callable[[], None] | None = None,
     fault: Callable[[], None] | None = None,
     offload: Offload = run_inline,
+    blocking_renders: bool = False,
 ) -> Session:
     """Wire one session. Raises PromptBankError (bad bank) or OSError (outputs folder)."""
     bank = load_configured_bank(config.prompts, seed=config.timeline.seed)
@@ -95,7 +108,10 @@ def build_session(
         if record_events
         else None
     )
+    made: Renderer | None = None
     try:
+        if renderer is None:
+            made = make_renderer(config.renderer.name, config, blocking=blocking_renders)
         monitor = HeartRateMonitor(config.hr)
         planner = SegmentPlanner(
             config.prompts,
@@ -105,7 +121,7 @@ def build_session(
         )
         engine = Engine(
             config,
-            renderer=renderer or make_renderer(config.renderer.name),
+            renderer=renderer or made,
             fallback=fallback,
             on_segment_done=on_segment_done,
             params_provider=planner.segment_params,
@@ -124,6 +140,8 @@ def build_session(
             offload=offload,
         )
     except BaseException:
+        if made is not None:
+            made.close()
         if events is not None:
             events.close()
         raise

@@ -184,6 +184,12 @@ TABLE: tuple[Address, ...] = (
             (Arg("mode", S, choices=tuple(MODES)),), "renderer"),
     Address("/renderer/tempo", "renderer_tempo", "Pulse and harmonic rhythm (crossfades to a new bank).",
             (Arg("bpm", F, "bpm", *param_range("tempo_bpm")),), "renderer"),
+    # neural renderer: LoRA adapters blended in weight space (musicgen only)
+    Address("/adapter/blend", "adapter_blend", "Blend weight of a LoRA adapter (by name) from the "
+            "next clip on; 0 and negative weights allowed (musicgen renderer).",
+            (Arg("name", S, max_len=128), Arg("weight", F, "", -4, 4)), "adapters"),
+    Address("/adapter/clear", "adapter_clear", "Drop the weights set over OSC: back to the "
+            "configured blend (musicgen renderer).", (), "adapters"),
     # transport
     Address("/transport/start", "transport_start", "Resume the timeline with a fade-in.",
             (Arg("fade", F, "s", 0, 10, optional=True),), "transport"),

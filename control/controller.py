@@ -101,6 +101,9 @@ class Controller:
         }
         monitor.subscribe(self._hr_event)
         engine.add_segment_listener(self.on_segment_start)
+        engine.add_renderer_event_listener(
+            lambda kind, value, detail: self.record(kind, value, detail)
+        )
 
     @property
     def bank(self) -> PromptBank:
@@ -312,6 +315,14 @@ class Controller:
         self._renderer("tempo_bpm", v[0])
 
     # transport
+    def on_adapter_blend(self, v: tuple[Any, ...], r: Request) -> None:
+        self.engine.set_adapter_blend(v[0], v[1])
+        self.record("adapter_blend", f"{v[1]:g}", v[0])
+
+    def on_adapter_clear(self, v: tuple[Any, ...], r: Request) -> None:
+        self.engine.clear_adapter_blend()
+        self.record("adapter_clear", "", "")
+
     def on_transport_start(self, v: tuple[Any, ...], r: Request) -> None:
         self.engine.transport_start(v[0] if v else 0.5)
 
@@ -339,6 +350,7 @@ class Controller:
             "segment_index": eng.segment_index,
             "fx": eng.fx_settings,
             "renderer_params": {**eng.params, **self.planner.overrides},
+            **eng.renderer_figures(),
         }
 
     def status(self) -> Status:

@@ -37,12 +37,13 @@ EXAMPLES: dict[str, str] = {
     "/renderer/width": "0.7",
     "/renderer/density": "96",
     "/renderer/tempo": "64.",
+    "/adapter/blend": "calm 0.015",
 }
 
 
 def example_args(a: Address) -> list[str]:
     if a.path in EXAMPLES:
-        return [EXAMPLES[a.path]]
+        return EXAMPLES[a.path].split(" ") if a.path == "/adapter/blend" else [EXAMPLES[a.path]]
     return [arg.choices[0] for arg in a.args if arg.choices and not arg.optional]
 
 

@@ -65,6 +65,30 @@ class Status:
     output_fader: float | None = _f("f", "the fader gain the callback applies now")
     control_latency_ms: float | None = _f("f", "last control: datagram to its first output frame")
     fader_latency_ms: float | None = _f("f", "last /master/gain: datagram to the callback")
+    # the neural renderer (musicgen; "off" with the DSP renderer)
+    neural_state: str = _f(
+        "s", "off, loading, ready, generating, failed, missing-weights", "off", push=True
+    )
+    neural_reason: str = _f(
+        "s",
+        "why the neural renderer is not playing (missing weights: the command that fetches them)",
+        "",
+    )
+    neural_worker_pid: int | None = _f("i", "the neural worker process")
+    neural_restarts: int = _f("i", "neural worker restarts (died, hung or failed to load)", 0)
+    neural_rtf: float | None = _f(
+        "f", "render time / audio time of the last neural clip", push=True
+    )
+    neural_first_audio_s: float | None = _f(
+        "f", "seconds from request to the first audio of the last clip"
+    )
+    neural_clips: int = _f("i", "neural clips completed", 0)
+    neural_failures: int = _f("i", "neural clips failed (worker died, hung or raised)", 0)
+    neural_underruns: int = _f("i", "playing clips that ran dry and crossfaded into the DSP bed", 0)
+    neural_clip_seconds: float | None = _f(
+        "f", "the clip length asked for now (adapted to the measured speed)"
+    )
+    neural_blend: dict[str, float] = _d("the adapter blend (config and OSC weights)")
     # records
     session: str | None = _f("s", "the session's folder name (events.csv)")
     session_t: float = _f("f", "seconds on the session clock", 0.0)

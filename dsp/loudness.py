@@ -99,6 +99,34 @@ class MasterChain:
     gain_db: float = 0.0
 
 
+def audio_powers(
+    x: np.ndarray, sample_rate: float, n_fft: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bin frequencies, mean square per bin summed over channels) of audio (n, channels):
+    its spectrum as partials, for the same chain prediction as a bank's (Welch average
+    of Hann-windowed frames, scaled so the powers add up to the mean square)."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    n = len(a)
+    hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    if n < n_fft:
+        a = np.pad(a, ((0, n_fft - n), (0, 0)))
+    hop = n_fft // 2
+    starts = range(0, max(1, len(a) - n_fft + 1), hop)
+    win = np.hanning(n_fft)
+    power = np.zeros(len(hz))
+    for s in starts:
+        spec = np.fft.rfft(a[s : s + n_fft] * win[:, None], axis=0)
+        power += np.sum(np.abs(spec) ** 2, axis=1)
+    power /= len(starts)
+    total = power.sum()
+    ms = float(np.mean(np.sum(a[:n] ** 2, axis=1))) if n else 0.0
+    if total > 0:
+        power *= ms / total
+    return hz, power
+
+
 def chain_sums(hz: np.ndarray, power: np.ndarray, chain: MasterChain) -> tuple[float, float]:
     """(K-weighted, unweighted) mean square of partials after the chain's filters, before the
     limiter and any gain (``power``: mean square per partial, summed over channels)."""

@@ -70,7 +70,7 @@ class TimelineConfig(Strict):
 
 
 class RendererConfig(Strict):
-    name: Literal["kuramoto"] = "kuramoto"
+    name: Literal["kuramoto", "musicgen"] = "kuramoto"  # musicgen: see the musicgen section
     params: KuramotoParams = KuramotoParams()
 
 

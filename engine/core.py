@@ -91,6 +91,7 @@ class Engine:
         self._on_done = on_segment_done
         self._events: list[SegmentStart] = []
         self.params: dict[str, Any] = config.renderer.params.model_dump()
+        self.adapter_blend: dict[str, float] = {}  # set over OSC (/adapter/blend)
         self.fallback_params: dict[str, Any] = config.fallback.params.model_dump()
         fx = config.fx
         self.postfx = PostFX(
@@ -107,8 +108,12 @@ class Engine:
             fx.loudness_target_lufs, fx.loudness_offsets_lu.model_dump(), self.master_chain
         )
         for r in (self.renderer, self.fallback):
-            if isinstance(r, KuramotoRenderer):
-                r.normalise(self.normaliser)
+            normalise = getattr(r, "normalise", None)  # KuramotoRenderer, NeuralRenderer …
+            if normalise is not None:
+                normalise(self.normaliser)
+        set_bed = getattr(self.renderer, "set_bed", None)
+        if set_bed is not None:  # a clip that runs dry crossfades into the DSP bed
+            set_bed(self.fallback)
         self.controller = SegmentController(
             sample_rate=a.sample_rate,
             segment_frames=round(t.segment_seconds * a.sample_rate),
@@ -141,6 +146,41 @@ class Engine:
     @property
     def renderer_name(self) -> str:
         return self.renderer.name
+
+    def renderer_figures(self) -> dict[str, Any]:
+        """The renderer's own status figures (a neural worker's state, speed …)."""
+        figures = getattr(self.renderer, "figures", None)
+        out = dict(figures()) if figures is not None else {}
+        out.setdefault("neural_blend", dict(self.adapter_blend))
+        return out
+
+    def add_renderer_event_listener(self, sink: Callable[[str, object, str], None]) -> None:
+        """Report the renderer's own decisions (worker restarts …) to ``sink``."""
+        add = getattr(self.renderer, "add_event_listener", None)
+        if add is not None:
+            add(sink)
+
+    def set_adapter_blend(self, name: str, weight: float) -> None:
+        """One adapter's blend weight (over the configured blend), from the next clip.
+
+        Kept here whatever the renderer; a neural renderer applies it (the DSP
+        renderer has no adapters, so there it only shows in the status).
+        """
+        available = getattr(self.renderer, "adapter_names", None)
+        names = available() if available is not None else None
+        if names is not None and name not in names and "/" not in name:
+            listing = ", ".join(names) or "none installed"
+            raise ValueError(f"unknown adapter {name!r} (available: {listing})")
+        self.adapter_blend[name] = float(weight)
+        set_blend = getattr(self.renderer, "set_blend", None)
+        if set_blend is not None:
+            set_blend(name, weight)
+
+    def clear_adapter_blend(self) -> None:
+        self.adapter_blend.clear()
+        clear = getattr(self.renderer, "clear_blend", None)
+        if clear is not None:
+            clear()
 
     @property
     def fx_settings(self) -> dict[str, float]:
@@ -231,7 +271,11 @@ class Engine:
         self.controller.skip(fade)
 
     def prepare_next(self) -> bool:
-        """Idle-time work: build one planned segment's renderer state ahead of its start."""
+        """Idle-time work: look after the renderer (a worker's replies, its deadlines) and
+        build one planned segment's renderer state ahead of its start."""
+        poll = getattr(self.renderer, "poll", None)
+        if poll is not None:
+            poll()
         for job in self.controller.pending:
             prepare = getattr(job, "prepare", None)
             if prepare is not None and not getattr(job, "prepared", True):

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from bassd.dsp.bank_loudness import pitch_powers
-from bassd.dsp.loudness import MasterChain, chain_sums, solve_gain
+from bassd.dsp.loudness import MasterChain, audio_powers, chain_sums, solve_gain
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.engine.child_process import leave_lifetime_to_parent
 from bassd.engine.shm_names import new_name
@@ -190,6 +190,17 @@ class Normaliser:
             return 0.0
         chain = self.chain()
         hz, power = pitch_powers(bank)
+        weighted, flat = chain_sums(hz, power, chain)
+        return solve_gain(weighted, flat, chain, target, self.max_gain_db)
+
+    def gain_db_audio(self, audio: np.ndarray, request: RenderRequest) -> float:
+        """The gain (dB) for a rendered clip (n, 2) playing ``request``, from its spectrum
+        through the same chain prediction (0 when not normalised or silent)."""
+        target = self.target(request.meta)
+        if target is None or len(audio) == 0:
+            return 0.0
+        chain = self.chain()
+        hz, power = audio_powers(audio, chain.sample_rate)
         weighted, flat = chain_sums(hz, power, chain)
         return solve_gain(weighted, flat, chain, target, self.max_gain_db)
 

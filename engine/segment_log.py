@@ -29,6 +29,7 @@ COLUMNS = (
     "state",
     "prompt",
     "params",
+    "adapters",
     "fallback",
     "render_s",
     "rtf",
@@ -62,6 +63,18 @@ class SegmentLog:
         if self.audio_dir is not None:
             self.audio_dir.mkdir(parents=True, exist_ok=True)
 
+    def _rotate_if_foreign(self) -> None:
+        """A metrics file with other columns (an older bassd) is moved aside, not mixed."""
+        p = self.metrics_csv
+        if not p.exists() or p.stat().st_size == 0:
+            return
+        with p.open(encoding="utf-8") as f:
+            header = f.readline().strip()
+        if header != ",".join(COLUMNS):
+            aside = p.with_name(f"{p.stem}.{datetime.now(UTC):%Y%m%dT%H%M%S}.old{p.suffix}")
+            p.rename(aside)
+            log.warning("metrics_csv_rotated", old=str(aside), reason="different columns")
+
     def write(self, rec: SegmentRecord) -> dict[str, str]:
         """Measure one finished segment and append its row (blocking: run off the loop).
 
@@ -88,6 +101,9 @@ class SegmentLog:
             "state": str(rec.meta.get("state", "")),
             "prompt": str(rec.meta.get("prompt", "")),
             "params": json.dumps(rec.params, sort_keys=True),
+            "adapters": json.dumps(rec.meta["adapters"], sort_keys=True)
+            if rec.meta.get("adapters") is not None
+            else "",
             "fallback": "1" if rec.fallback else "0",
             "render_s": _num(rec.render_seconds, 4),
             "rtf": _num(rec.rtf, 4),
@@ -98,6 +114,7 @@ class SegmentLog:
             "peak_dbfs": _num(m.peak_dbfs, 2),
             "clip": clip,
         }
+        self._rotate_if_foreign()
         new = not self.metrics_csv.exists() or self.metrics_csv.stat().st_size == 0
         with self.metrics_csv.open("a", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=COLUMNS)

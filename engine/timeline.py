@@ -109,6 +109,7 @@ class SegmentController:
         self._in_start = 0  # frame the current segment's fade-in started
         self._in_len = 0  # length of that fade-in (0: none)
         self._segment_start = 0
+        self._current_fallback = False
         self._boundary = 0  # frame the next segment starts
         self._deferred = False  # a skip waits for a fade to end (MAX_FADING reached)
         self._deferred_fade: int | None = None
@@ -170,14 +171,35 @@ class SegmentController:
                 _Fading(self._current, self._in_start, self._in_len, self.frame, fade)
             )
         self._current = job
+        self._current_fallback = event.fallback
         self._in_start = self.frame
         self._in_len = fade if self._fading else 0
         self._segment_start = self.frame
-        self._boundary = self.frame + self.segment_frames
+        self._boundary = self.frame + self._length_of(job)
         self.segment_index = index
         self._fill_queue()
         if self._on_segment is not None:
             self._on_segment(event)
+
+    def _length_of(self, job: RenderJob) -> int:
+        """A segment lasts the timeline's length, or its clip's own (``planned_frames``,
+        adapted by the renderer) less the crossfade into the next one."""
+        planned = getattr(job, "planned_frames", None)
+        if planned is None:
+            return self.segment_frames
+        return max(2 * self.crossfade_frames, int(planned) - self.crossfade_frames)
+
+    def _late_job_landed(self) -> bool:
+        """A fallback is playing, its fade-in is over, and the late job is ready now:
+        the job joins at once (with a crossfade) instead of at the next boundary."""
+        if not self._current_fallback or self._fading or self._deferred or not self._pending:
+            return False
+        if self.frame - self._segment_start < self.crossfade_frames:
+            return False
+        if self.next_boundary() - self.frame < 2 * self.crossfade_frames:
+            return False  # the boundary is near: let it come
+        head = self._pending[0]
+        return not getattr(head, "failed", False) and head.ready()
 
     def next_boundary(self) -> int:
         """Frame at which the next segment starts."""
@@ -247,7 +269,7 @@ class SegmentController:
                 self._fading.remove(v)
             if self._deferred and len(self._fading) < MAX_FADING:
                 self._start_next_segment(self._deferred_fade, skip=True)
-            if self.frame >= self.next_boundary():
+            if self.frame >= self.next_boundary() or self._late_job_landed():
                 self._start_next_segment()
             n = min(frames - done, self.next_boundary() - self.frame)
             for v in self._fading:

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   1254.0
+   1348.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,10 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 16,
+     "numoutlets": 18,
      "outlettype": [
+      "",
+      "",
       "",
       "",
       "",
@@ -400,7 +402,7 @@
     "box": {
      "id": "obj-29",
      "maxclass": "comment",
-     "text": "state",
+     "text": "neural_state",
      "patching_rect": [
       620.0,
       390.0,
@@ -433,7 +435,7 @@
     "box": {
      "id": "obj-31",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "neural_rtf",
      "patching_rect": [
       620.0,
       420.0,
@@ -466,7 +468,7 @@
     "box": {
      "id": "obj-33",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       450.0,
@@ -499,7 +501,7 @@
     "box": {
      "id": "obj-35",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       480.0,
@@ -532,7 +534,7 @@
     "box": {
      "id": "obj-37",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       510.0,
@@ -546,6 +548,72 @@
    {
     "box": {
      "id": "obj-38",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      540.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-39",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      540.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      570.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      570.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -560,7 +628,7 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-43",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -578,7 +646,7 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-44",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -593,7 +661,7 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-45",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -611,7 +679,7 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-46",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -626,7 +694,7 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-47",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -644,7 +712,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-48",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -659,7 +727,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-49",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -677,7 +745,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-50",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -692,7 +760,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-51",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -710,7 +778,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-52",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -725,7 +793,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-53",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -743,7 +811,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-54",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -758,7 +826,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-55",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -773,7 +841,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-56",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -791,7 +859,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-57",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -806,7 +874,7 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-58",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -824,7 +892,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-59",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -839,7 +907,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-60",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -857,7 +925,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-61",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -872,7 +940,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-62",
      "maxclass": "message",
      "text": "/prompt/bank bank.json",
      "patching_rect": [
@@ -890,7 +958,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-63",
      "maxclass": "comment",
      "text": "file (s)",
      "patching_rect": [
@@ -905,7 +973,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "mix and FX",
      "patching_rect": [
@@ -920,7 +988,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-65",
      "maxclass": "message",
      "text": "/master/gain -6.",
      "patching_rect": [
@@ -938,7 +1006,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-66",
      "maxclass": "comment",
      "text": "gain (f: -60..0 dB)",
      "patching_rect": [
@@ -953,7 +1021,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-67",
      "maxclass": "message",
      "text": "/fx/hpf 120.",
      "patching_rect": [
@@ -971,7 +1039,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-68",
      "maxclass": "comment",
      "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
@@ -986,7 +1054,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-69",
      "maxclass": "message",
      "text": "/fx/lpf 10000.",
      "patching_rect": [
@@ -1004,7 +1072,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
@@ -1019,7 +1087,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-71",
      "maxclass": "message",
      "text": "/fx/drive 1.6",
      "patching_rect": [
@@ -1037,7 +1105,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-72",
      "maxclass": "comment",
      "text": "drive (f: 0.1..10)",
      "patching_rect": [
@@ -1052,7 +1120,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-73",
      "maxclass": "message",
      "text": "/fx/peak 0.9",
      "patching_rect": [
@@ -1070,7 +1138,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
@@ -1085,7 +1153,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-75",
      "maxclass": "comment",
      "text": "timeline",
      "patching_rect": [
@@ -1100,7 +1168,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-76",
      "maxclass": "message",
      "text": "/segment/length 24.",
      "patching_rect": [
@@ -1118,7 +1186,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-77",
      "maxclass": "comment",
      "text": "seconds (f: 2..600 s)",
      "patching_rect": [
@@ -1133,7 +1201,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-78",
      "maxclass": "message",
      "text": "/crossfade 1.5",
      "patching_rect": [
@@ -1151,7 +1219,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-79",
      "maxclass": "comment",
      "text": "seconds (f: 0..30 s)",
      "patching_rect": [
@@ -1166,7 +1234,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-80",
      "maxclass": "message",
      "text": "/segment/skip",
      "patching_rect": [
@@ -1184,7 +1252,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-81",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1199,7 +1267,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "renderer",
      "patching_rect": [
@@ -1214,7 +1282,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-83",
      "maxclass": "message",
      "text": "/renderer/coupling 0.6",
      "patching_rect": [
@@ -1232,7 +1300,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-84",
      "maxclass": "comment",
      "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
@@ -1247,7 +1315,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-85",
      "maxclass": "message",
      "text": "/renderer/brightness 0.5",
      "patching_rect": [
@@ -1265,7 +1333,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-86",
      "maxclass": "comment",
      "text": "brightness (f: 0..1)",
      "patching_rect": [
@@ -1280,7 +1348,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-87",
      "maxclass": "message",
      "text": "/renderer/width 0.7",
      "patching_rect": [
@@ -1298,7 +1366,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-88",
      "maxclass": "comment",
      "text": "width (f: 0..1)",
      "patching_rect": [
@@ -1313,7 +1381,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-89",
      "maxclass": "message",
      "text": "/renderer/density 96",
      "patching_rect": [
@@ -1331,7 +1399,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-90",
      "maxclass": "comment",
      "text": "partials (i: 4..4096)",
      "patching_rect": [
@@ -1346,7 +1414,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-91",
      "maxclass": "message",
      "text": "/renderer/key C",
      "patching_rect": [
@@ -1364,7 +1432,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-92",
      "maxclass": "comment",
      "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
@@ -1379,7 +1447,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-93",
      "maxclass": "message",
      "text": "/renderer/mode ionian",
      "patching_rect": [
@@ -1397,7 +1465,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-94",
      "maxclass": "comment",
      "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
@@ -1412,7 +1480,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-95",
      "maxclass": "message",
      "text": "/renderer/tempo 64.",
      "patching_rect": [
@@ -1430,7 +1498,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-96",
      "maxclass": "comment",
      "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
@@ -1445,9 +1513,9 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-97",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "adapters",
      "patching_rect": [
       40.0,
       982.0,
@@ -1460,75 +1528,75 @@
    },
    {
     "box": {
-     "id": "obj-94",
-     "maxclass": "message",
-     "text": "/transport/start",
-     "patching_rect": [
-      40.0,
-      1008.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-95",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      1008.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-96",
-     "maxclass": "message",
-     "text": "/transport/stop",
-     "patching_rect": [
-      40.0,
-      1036.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-97",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      1036.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-98",
+     "maxclass": "message",
+     "text": "/adapter/blend calm 0.015",
+     "patching_rect": [
+      40.0,
+      1008.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-99",
      "maxclass": "comment",
-     "text": "queries",
+     "text": "name (s) weight (f: -4..4)",
+     "patching_rect": [
+      350.0,
+      1008.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-100",
+     "maxclass": "message",
+     "text": "/adapter/clear",
+     "patching_rect": [
+      40.0,
+      1036.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-101",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1036.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-102",
+     "maxclass": "comment",
+     "text": "transport",
      "patching_rect": [
       40.0,
       1076.0,
@@ -1541,78 +1609,12 @@
    },
    {
     "box": {
-     "id": "obj-99",
-     "maxclass": "message",
-     "text": "/status",
-     "patching_rect": [
-      40.0,
-      1102.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-100",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1102.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-101",
-     "maxclass": "message",
-     "text": "/help",
-     "patching_rect": [
-      40.0,
-      1130.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-102",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1130.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-103",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      1158.0,
+      1102.0,
       300.0,
       22.0
      ],
@@ -1627,10 +1629,10 @@
     "box": {
      "id": "obj-104",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
       350.0,
-      1158.0,
+      1102.0,
       250.0,
       22.0
      ],
@@ -1642,10 +1644,10 @@
     "box": {
      "id": "obj-105",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/transport/stop",
      "patching_rect": [
       40.0,
-      1186.0,
+      1130.0,
       300.0,
       22.0
      ],
@@ -1660,10 +1662,157 @@
     "box": {
      "id": "obj-106",
      "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1130.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-107",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      1170.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-108",
+     "maxclass": "message",
+     "text": "/status",
+     "patching_rect": [
+      40.0,
+      1196.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-109",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1196.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-110",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      1224.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-111",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1224.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-112",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      1252.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-113",
+     "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      1186.0,
+      1252.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-114",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      1280.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-115",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      1280.0,
       250.0,
       22.0
      ],
@@ -1856,24 +2005,24 @@
    {
     "patchline": {
      "source": [
-      "obj-39",
-      0
+      "obj-3",
+      14
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-38",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-41",
-      0
+      "obj-3",
+      15
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-40",
+      1
      ]
     }
    },
@@ -1928,7 +2077,7 @@
    {
     "patchline": {
      "source": [
-      "obj-52",
+      "obj-51",
       0
      ],
      "destination": [
@@ -1940,7 +2089,7 @@
    {
     "patchline": {
      "source": [
-      "obj-54",
+      "obj-53",
       0
      ],
      "destination": [
@@ -1976,7 +2125,7 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
+      "obj-60",
       0
      ],
      "destination": [
@@ -1988,7 +2137,7 @@
    {
     "patchline": {
      "source": [
-      "obj-63",
+      "obj-62",
       0
      ],
      "destination": [
@@ -2036,7 +2185,7 @@
    {
     "patchline": {
      "source": [
-      "obj-72",
+      "obj-71",
       0
      ],
      "destination": [
@@ -2048,7 +2197,7 @@
    {
     "patchline": {
      "source": [
-      "obj-74",
+      "obj-73",
       0
      ],
      "destination": [
@@ -2072,7 +2221,7 @@
    {
     "patchline": {
      "source": [
-      "obj-79",
+      "obj-78",
       0
      ],
      "destination": [
@@ -2084,7 +2233,7 @@
    {
     "patchline": {
      "source": [
-      "obj-81",
+      "obj-80",
       0
      ],
      "destination": [
@@ -2156,7 +2305,7 @@
    {
     "patchline": {
      "source": [
-      "obj-94",
+      "obj-93",
       0
      ],
      "destination": [
@@ -2168,7 +2317,7 @@
    {
     "patchline": {
      "source": [
-      "obj-96",
+      "obj-95",
       0
      ],
      "destination": [
@@ -2180,7 +2329,7 @@
    {
     "patchline": {
      "source": [
-      "obj-99",
+      "obj-98",
       0
      ],
      "destination": [
@@ -2192,7 +2341,7 @@
    {
     "patchline": {
      "source": [
-      "obj-101",
+      "obj-100",
       0
      ],
      "destination": [
@@ -2217,6 +2366,54 @@
     "patchline": {
      "source": [
       "obj-105",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-108",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-110",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-112",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-114",
       0
      ],
      "destination": [

@@ -1,0 +1,159 @@
+"""The neural worker process: loads MusicGen once, then streams clips into shared memory.
+
+It is started with the ``spawn`` method by :class:`bassd.models.neural_renderer.NeuralRenderer`
+and speaks to it through two queues:
+
+* requests (parent → worker): a clip to render (dict, see :func:`_render`) or None (stop);
+* replies (worker → parent): ``("loaded", info)``, ``("missing", message, command)``,
+  ``("load_failed", message)``, ``("started", index)``, ``("done", index, figures)``,
+  ``("error", index, message)``.
+
+The clip's audio goes into a shared-memory block the parent created (and owns):
+a header of int64 ``[frames written, cancel flag, capacity]`` then float32
+stereo frames at the engine's rate. The worker writes the frames, then the
+count, chunk by chunk as MusicGen's stream decodes them — the parent can play
+the clip before it is complete. The model's 32 kHz is resampled with soxr
+(band-limited, VHQ) and a mono model is spread to stereo by the width stage
+(:mod:`bassd.dsp.widen`).
+
+Its lifetime is the daemon's: it ignores the process group's SIGINT/SIGTERM,
+stops on None, and stops by itself when its parent is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing import shared_memory
+from typing import Any
+
+import numpy as np
+
+HEADER_BYTES = 64  # int64 [written, cancel, capacity, ...]
+
+
+def clip_views(buf: Any, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """(header int64 (8,), audio float32 (capacity, 2)) over a clip block's buffer."""
+    header = np.ndarray((HEADER_BYTES // 8,), dtype=np.int64, buffer=buf)
+    audio = np.ndarray((capacity, 2), dtype=np.float32, buffer=buf, offset=HEADER_BYTES)
+    return header, audio
+
+
+def clip_bytes(capacity: int) -> int:
+    return HEADER_BYTES + capacity * 2 * 4
+
+
+def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
+    """The worker's entry point (a spawned process)."""
+    from bassd.engine.child_process import leave_lifetime_to_parent
+
+    leave_lifetime_to_parent()
+    parent = os.getppid()
+    from bassd.models.musicgen import MissingWeights, MusicGen, default_threads
+
+    try:
+        mg = MusicGen.load(
+            settings["model"],
+            settings.get("device", "auto"),
+            dtype=settings.get("dtype", "float32"),
+            threads=settings.get("threads") or default_threads(),
+            adapter_dirs=settings.get("adapter_dirs", ()),
+        )
+    except MissingWeights as exc:
+        replies.put(("missing", str(exc), exc.command))
+        return
+    except Exception as exc:
+        replies.put(("load_failed", f"{type(exc).__name__}: {exc}"))
+        return
+    replies.put(("loaded", {"pid": os.getpid(), "sample_rate": mg.sample_rate,
+                            "channels": mg.channels, "device": mg.device}))  # fmt: skip
+    import queue
+
+    while True:
+        try:
+            req = requests.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return  # the daemon is gone
+            continue
+        if req is None:
+            return
+        try:
+            replies.put(("started", req["index"]))
+            figures = _render(mg, req, parent)
+            replies.put(("done", req["index"], figures))
+        except Exception as exc:
+            replies.put(("error", req["index"], f"{type(exc).__name__}: {exc}"))
+
+
+def _attach(name: str) -> shared_memory.SharedMemory:
+    # the parent created and owns the block; attaching registers it again with the
+    # resource tracker the spawned worker shares with its parent, which is a no-op
+    # (the tracker keeps a set), so the parent's unlink is the one that counts
+    return shared_memory.SharedMemory(name=name, create=False)
+
+
+def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
+    """Stream one clip into its block; the figures of the render."""
+    import soxr
+
+    from bassd.dsp.widen import MonoWidener
+
+    t0 = time.perf_counter()
+    try:
+        shm = _attach(req["shm"])
+    except FileNotFoundError:
+        return {"frames": 0, "cancelled": True, "seconds": 0.0}
+    header: Any = None
+    audio: Any = None
+    try:
+        capacity = int(req["capacity"])
+        header, audio = clip_views(shm.buf, capacity)
+        rate = int(req["sample_rate"])
+        channels = mg.channels
+        resampler = soxr.ResampleStream(mg.sample_rate, rate, channels, dtype="float32",
+                                        quality="VHQ")  # fmt: skip
+        widen = MonoWidener(float(req.get("width", 0.7)), rate) if channels == 1 else None
+        stats: dict[str, Any] = {}
+        written = 0
+        first_audio: float | None = None
+        chunks = mg.stream(
+            req["prompt"], float(req["seconds"]), seed=int(req["seed"]),
+            adapters=req.get("adapters") or None, stats=stats, **req["sampling"],
+        )  # fmt: skip
+        cancelled = False
+
+        def put(block: np.ndarray) -> None:
+            nonlocal written, first_audio
+            if len(block) == 0:
+                return
+            stereo = widen.process(block) if widen is not None else block.astype(np.float32)
+            n = min(len(stereo), capacity - written)
+            if n <= 0:
+                return
+            audio[written : written + n] = stereo[:n]
+            written += n
+            header[0] = written  # after the frames: the parent reads the count, then them
+            if first_audio is None:
+                first_audio = time.perf_counter() - t0
+
+        for chunk in chunks:
+            put(resampler.resample_chunk(chunk, last=False))
+            if header[1] or os.getppid() != parent:
+                cancelled = True
+                break
+        if not cancelled:
+            put(resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True))
+        seconds = time.perf_counter() - t0
+        return {
+            "frames": written,
+            "cancelled": cancelled,
+            "seconds": seconds,
+            "first_audio_s": first_audio,
+            "rtf": seconds / max(1e-9, written / rate) if written else None,
+            "decoder_s": stats.get("decoder_s"),
+            "codec_s": stats.get("codec_s"),
+        }
+    finally:
+        header = audio = None  # release the views (the closure's too) before closing
+        shm.close()

@@ -119,11 +119,14 @@ def test_unreadable_file_is_skipped_and_warned(
 
 
 def test_resume_continues_from_checkpoint(tiny_dir: Path, tmp_path: Path) -> None:
-    """3 steps then a call for 5 resume at step 3: steps add up, one log row per step, losses as a straight run."""
+    """3 steps then a call for 5 resume at step 3: steps add up, the log is cut back to the checkpoint (one row per step), losses as a straight run."""
     audio = write_audio(tmp_path / "audio")
     first = train_adapter(
         tiny_dir, audio, "x", out_dir=tmp_path / "a", steps=3, checkpoint_every=2, **FAST
     )
+    log = tmp_path / "a" / "x" / "train_log.jsonl"
+    with log.open("a") as f:  # a row written after the last checkpoint, then a crash
+        f.write('{"step": 4, "loss": 9.9, "lr": 0.01, "seconds": 0.1}\n')
     second = train_adapter(
         tiny_dir, audio, "x", out_dir=tmp_path / "a", steps=5, checkpoint_every=2, **FAST
     )
@@ -132,10 +135,9 @@ def test_resume_continues_from_checkpoint(tiny_dir: Path, tmp_path: Path) -> Non
     )
     assert (first.steps_done, second.start_step, second.steps_done) == (3, 3, 5)
     assert len(second.losses) == 2
-    rows = [
-        json.loads(x) for x in (tmp_path / "a" / "x" / "train_log.jsonl").read_text().splitlines()
-    ]
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
+    assert 9.9 not in [r["loss"] for r in rows]
     assert first.losses + second.losses == pytest.approx(straight.losses, rel=1e-4)
     with pytest.raises(AdapterError, match=r"checkpoint .* was trained with"):
         train_adapter(tiny_dir, audio, "x", out_dir=tmp_path / "a", steps=6, **{**FAST, "rank": 8})

@@ -1,4 +1,4 @@
-"""The ``bassd`` command line: run, render, devices, status."""
+"""The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="ask a running daemon for its status over OSC")
     _add_config_args(status)
     status.add_argument("--timeout", type=float, default=2.0)
+    from bassd.adapters.cli import add_commands as add_adapter_commands
+    from bassd.models.cli import add_commands as add_model_commands
+
+    add_model_commands(sub, _add_config_args)
+    add_adapter_commands(sub)
     return parser
 
 
@@ -270,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         "devices": cmd_devices,
         "status": cmd_status,
     }
+    if args.command in ("generate", "models"):
+        from bassd.models.cli import cmd_generate, cmd_models
+
+        return (cmd_generate if args.command == "generate" else cmd_models)(args)
+    if args.command == "adapters":
+        return int(args.handler(args))
     return handlers[args.command](args)
 
 

@@ -22,12 +22,6 @@ def decorrelation_fir(taps: int, seed: int = 7) -> np.ndarray:
     if taps % 2 == 0:
         phase[-1] = 0.0
     h = np.fft.irfft(np.exp(1j * phase), n=taps)
-    # a short fade at both ends keeps the response from ringing at the edges
-    fade = min(32, taps // 8)
-    win = np.ones(taps)
-    win[:fade] = np.hanning(2 * fade)[:fade]
-    win[-fade:] = np.hanning(2 * fade)[fade:]
-    h *= win
     return (h / np.sqrt(np.sum(h**2))).astype(np.float64)
 
 

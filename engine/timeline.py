@@ -149,10 +149,13 @@ class SegmentController:
                     v.out_len = fade
         index = self.segment_index + 1
         head = self._pending[0] if self._pending else None
-        failed = getattr(head, "failed", False)
-        if head is not None and failed:
+        failed = head is not None and getattr(head, "failed", False)
+        ready = head is not None and not failed and head.ready()
+        if head is not None and not ready and not failed:
+            failed = getattr(head, "failed", False)  # it may have failed as it was asked
+        if failed:
             self._pending.popleft().close()
-        if head is not None and not failed and head.ready():
+        if ready:
             job = self._pending.popleft()
             event = SegmentStart(index, self.frame, job, fallback=False)
         else:

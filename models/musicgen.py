@@ -251,8 +251,8 @@ class MusicGen:
                 j = c - 1 - o
                 if 0 <= j < frames:
                     codes[k, j] = vals[k]
+            timings["decoder_s"] = time.perf_counter() - t1
             yield min(frames, max(0, c - self.max_delay)), codes
-        timings["decoder_s"] = time.perf_counter() - t1
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Audio (frames, channels) float32 from codes (K, n), in one piece."""

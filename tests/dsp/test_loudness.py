@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyloudnorm
+import pytest
 
 from bassd.dsp.loudness import (
     MasterChain,
@@ -88,3 +89,24 @@ def test_a_target_the_limiter_cannot_reach_gets_the_largest_gain() -> None:
     weighted, flat = chain_sums(np.array([300.0]), np.array([0.01]), chain)
     assert solve_gain(weighted, flat, chain, 0.0, max_gain_db=12.0) == 12.0
     assert solve_gain(weighted, flat, chain, -90.0, max_gain_db=12.0) == -12.0
+
+
+def test_audio_gain_brings_a_clip_to_its_target_through_the_chain() -> None:
+    """A rendered clip's spectrum predicts its loudness through the master chain: with the
+    normaliser's gain, the post-FX output measures within 1 LU of the target."""
+    from bassd.dsp.metrics import integrated_loudness
+    from bassd.engine.renderer import Normaliser, RenderRequest
+
+    sr = 48000
+    rng = np.random.default_rng(1)
+    t = np.arange(10 * sr) / sr
+    mono = 0.02 * rng.standard_normal(len(t)) + 0.05 * np.sin(2 * np.pi * 220 * t)
+    clip = np.stack([mono, np.roll(mono, 37)], axis=1).astype(np.float32)
+    chain = MasterChain(sr)
+    for target in (-20.0, -16.0):
+        norm = Normaliser(target, {}, lambda: chain)
+        gain = 10 ** (norm.gain_db_audio(clip, RenderRequest(0, 0, len(clip), sr)) / 20)
+        out = PostFX(
+            sr, 2, hpf_hz=chain.hpf_hz, lpf_hz=chain.lpf_hz, drive=chain.drive, peak=chain.peak
+        ).process((clip * gain).astype(np.float32))
+        assert integrated_loudness(out, sr) == pytest.approx(target, abs=1.0)

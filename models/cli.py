@@ -30,7 +30,7 @@ def add_commands(sub: Any, add_config_args: Any) -> None:
     g.add_argument("--top-k", type=int)
     g.add_argument("--top-p", type=float)
     g.add_argument("--adapter", action="append", default=[], metavar="NAME_OR_DIR=WEIGHT",
-                   help="blend a LoRA adapter (repeatable; weights may be 0 or negative)")  # fmt: skip
+                   help="blend a LoRA adapter (repeatable; weight 0 or < 0 allowed)")  # fmt: skip
     g.add_argument("--adapters-dir", type=Path, help="folder of adapters (default: config's)")
     g.add_argument("--device", help="auto, cpu, cuda, mps (default: musicgen.device)")
     g.add_argument("--dtype", help="float32, bfloat16, float16 (default: musicgen.dtype)")
@@ -101,8 +101,9 @@ def _generate(args: argparse.Namespace, cfg: Any) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-    pick = {k: v for k, v in (("guidance", args.guidance), ("temperature", args.temperature),
-                              ("top_k", args.top_k), ("top_p", args.top_p)) if v is not None}  # fmt: skip
+    asked = {"guidance": args.guidance, "temperature": args.temperature,
+             "top_k": args.top_k, "top_p": args.top_p}  # fmt: skip
+    pick = {k: v for k, v in asked.items() if v is not None}
     sampling = {"temperature": mc.temperature, "top_k": mc.top_k, "top_p": mc.top_p,
                 "guidance": mc.guidance, **pick}  # fmt: skip
     try:

@@ -99,32 +99,69 @@ class MasterChain:
     gain_db: float = 0.0
 
 
+class SpectrumAccumulator:
+    """The power spectrum of audio (n, channels) as it streams in: a Welch average of
+    Hann-windowed frames (hop n_fft/2), scaled so the powers add up to the mean square
+    summed over channels — the audio's partials, for the same chain prediction as a
+    bank's. ``sums`` holds the state (bin sums, then the mean-square sum and frame
+    count), so another process can keep it in shared memory."""
+
+    def __init__(self, sample_rate: float, n_fft: int = 4096, sums: np.ndarray | None = None):
+        self.sample_rate = sample_rate
+        self.n_fft = n_fft
+        bins = n_fft // 2 + 1
+        self.sums = np.zeros(bins + 3) if sums is None else sums  # bins, ms sum, frames, ffts
+        self._win = np.hanning(n_fft)
+        self._rest = np.zeros((0, 0))
+
+    def add(self, x: np.ndarray) -> None:
+        a = np.asarray(x, dtype=np.float64)
+        if a.ndim == 1:
+            a = a[:, None]
+        bins = self.n_fft // 2 + 1
+        self.sums[bins] += float(np.sum(a**2))
+        self.sums[bins + 1] += len(a)
+        buf = a if self._rest.size == 0 else np.concatenate([self._rest, a])
+        hop = self.n_fft // 2
+        start = 0
+        while start + self.n_fft <= len(buf):
+            spec = np.fft.rfft(buf[start : start + self.n_fft] * self._win[:, None], axis=0)
+            self.sums[:bins] += np.sum(np.abs(spec) ** 2, axis=1)
+            self.sums[bins + 2] += 1
+            start += hop
+        self._rest = buf[start:]
+
+    @staticmethod
+    def powers_from(
+        sums: np.ndarray, sample_rate: float, n_fft: int = 4096
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(bin frequencies, mean square per bin summed over channels) from the state."""
+        bins = n_fft // 2 + 1
+        hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+        power = np.array(sums[:bins], dtype=np.float64)
+        total, frames = float(power.sum()), float(sums[bins + 1])
+        if total > 0 and frames > 0:
+            power *= float(sums[bins]) / frames / total
+        return hz, power
+
+    def powers(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.sums[self.n_fft // 2 + 3] == 0 and len(self._rest):  # shorter than one frame
+            pad = np.zeros((self.n_fft - len(self._rest), self._rest.shape[1]))
+            tail, self._rest = np.concatenate([self._rest, pad]), np.zeros((0, 0))
+            ms, frames = self.sums[self.n_fft // 2 + 1], self.sums[self.n_fft // 2 + 2]
+            self.add(tail)
+            self.sums[self.n_fft // 2 + 1], self.sums[self.n_fft // 2 + 2] = ms, frames
+        return self.powers_from(self.sums, self.sample_rate, self.n_fft)
+
+
 def audio_powers(
     x: np.ndarray, sample_rate: float, n_fft: int = 4096
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(bin frequencies, mean square per bin summed over channels) of audio (n, channels):
-    its spectrum as partials, for the same chain prediction as a bank's (Welch average
-    of Hann-windowed frames, scaled so the powers add up to the mean square)."""
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    n = len(a)
-    hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    if n < n_fft:
-        a = np.pad(a, ((0, n_fft - n), (0, 0)))
-    hop = n_fft // 2
-    starts = range(0, max(1, len(a) - n_fft + 1), hop)
-    win = np.hanning(n_fft)
-    power = np.zeros(len(hz))
-    for s in starts:
-        spec = np.fft.rfft(a[s : s + n_fft] * win[:, None], axis=0)
-        power += np.sum(np.abs(spec) ** 2, axis=1)
-    power /= len(starts)
-    total = power.sum()
-    ms = float(np.mean(np.sum(a[:n] ** 2, axis=1))) if n else 0.0
-    if total > 0:
-        power *= ms / total
-    return hz, power
+    """(bin frequencies, mean square per bin summed over channels) of audio (n, channels),
+    in one piece (see :class:`SpectrumAccumulator`)."""
+    acc = SpectrumAccumulator(sample_rate, n_fft)
+    acc.add(x)
+    return acc.powers()
 
 
 def chain_sums(hz: np.ndarray, power: np.ndarray, chain: MasterChain) -> tuple[float, float]:

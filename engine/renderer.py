@@ -196,11 +196,16 @@ class Normaliser:
     def gain_db_audio(self, audio: np.ndarray, request: RenderRequest) -> float:
         """The gain (dB) for a rendered clip (n, 2) playing ``request``, from its spectrum
         through the same chain prediction (0 when not normalised or silent)."""
+        hz, power = audio_powers(audio, self.chain().sample_rate)
+        return self.gain_db_powers(hz, power, request)
+
+    def gain_db_powers(self, hz: np.ndarray, power: np.ndarray, request: RenderRequest) -> float:
+        """The gain (dB) for audio whose spectrum is ``power`` at ``hz`` (mean square per
+        bin summed over channels), playing ``request``."""
         target = self.target(request.meta)
-        if target is None or len(audio) == 0:
+        if target is None or not np.any(power > 0):
             return 0.0
         chain = self.chain()
-        hz, power = audio_powers(audio, chain.sample_rate)
         weighted, flat = chain_sums(hz, power, chain)
         return solve_gain(weighted, flat, chain, target, self.max_gain_db)
 

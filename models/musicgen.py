@@ -353,6 +353,8 @@ class MusicGen:
         codec_s += time.perf_counter() - t1
         timings["codec_s"] = codec_s
         timings["window_frames"] = list(dec.window_frames)
+        timings["chunk_seconds"] = list(dec.chunk_seconds)
+        timings["chunk_frames"] = [b - a for a, b in zip([0, *dec.ends], dec.ends, strict=False)]
         for chunk in chunks:
             timings.setdefault("first_audio_s", time.perf_counter() - t0)
             yield chunk

@@ -43,6 +43,7 @@ import numpy as np
 import structlog
 
 from bassd.dsp.crossfade import equal_power_gains
+from bassd.dsp.loudness import SpectrumAccumulator
 from bassd.engine.renderer import Normaliser, Renderer, RenderJob, RenderRequest
 from bassd.engine.shm_names import new_name
 from bassd.models.config import MusicgenConfig
@@ -71,6 +72,7 @@ class NeuralJob:
         self.error = ""
         self.shm: shared_memory.SharedMemory | None = None
         self._header: np.ndarray | None = None
+        self._sums: np.ndarray | None = None
         self._audio: np.ndarray | None = None
         self.sent_at = 0.0
         self.started_at = 0.0
@@ -90,8 +92,9 @@ class NeuralJob:
         self.shm = shared_memory.SharedMemory(
             name=new_name("clip"), create=True, size=clip_bytes(self.planned_frames)
         )
-        self._header, self._audio = clip_views(self.shm.buf, self.planned_frames)
+        self._header, self._sums, self._audio = clip_views(self.shm.buf, self.planned_frames)
         self._header[:] = 0
+        self._sums[:] = 0.0
         self._header[2] = self.planned_frames
         return self.shm.name
 
@@ -169,12 +172,14 @@ class NeuralJob:
             self._owner.underrun(self)
 
     def _decide_gain(self) -> None:
+        """One gain for the clip, from the spectrum the worker kept of what it wrote
+        (a few milliseconds here: no pass over the audio on the engine's thread)."""
         norm = self._owner.normaliser
         self.gain_db = 0.0
-        if norm is not None and self._audio is not None and self.written > 0:
-            sr = self.request.sample_rate
-            view = self._audio[: min(self.written, 20 * sr)]
-            self.gain_db = norm.gain_db_audio(view, self.request)
+        if norm is not None and self._sums is not None and self.written > 0:
+            sums = np.array(self._sums)
+            hz, power = SpectrumAccumulator.powers_from(sums, self.request.sample_rate)
+            self.gain_db = norm.gain_db_powers(hz, power, self.request)
         self._gain = 10.0 ** (self.gain_db / 20.0)
 
     @property
@@ -191,7 +196,7 @@ class NeuralJob:
         if self._header is not None:
             self._header[1] = 1  # the worker stops at its next chunk
         self.state = "closed"
-        self._header = self._audio = None
+        self._header = self._sums = self._audio = None
         if self._bed is not None:
             self._bed.close()
         if self.shm is not None:
@@ -249,6 +254,7 @@ class NeuralRenderer:
         self.clip_seconds: float | None = config.clip_seconds
         self.worker_info: dict[str, Any] = {}
         self._missing_logged = False
+        self._zombies: list[Any] = []  # killed workers not reaped yet
         if start:
             self._spawn()
 
@@ -296,6 +302,9 @@ class NeuralRenderer:
             # clips land sooner, and the DSP bed fills between them
             seconds = max(nominal, 2.0 * over / (1.0 - rtf)) if rtf < 0.9 else cfg.min_clip_seconds
         seconds = min(max(seconds, cfg.min_clip_seconds), cfg.max_clip_seconds)
+        longest = self.worker_info.get("max_seconds")
+        if longest is not None:
+            seconds = min(seconds, float(longest) - 0.05)
         self.clip_seconds = seconds
         return max(request.frames // 2 + 1, round(seconds * sr))
 
@@ -357,7 +366,9 @@ class NeuralRenderer:
                     q.cancel_join_thread()
         self._requests = self._replies = None
         if proc is not None:
-            proc.join(timeout=1.0)
+            proc.join(timeout=0.05)  # a killed process is reaped at once; else later
+            if proc.exitcode is None:
+                self._zombies.append(proc)
         self.pid = None
 
     def _fail_worker(self, why: str, *, restart: bool = True) -> None:
@@ -385,6 +396,8 @@ class NeuralRenderer:
         if not force and now - self._last_poll < POLL_INTERVAL:
             return
         self._last_poll = now
+        if self._zombies:
+            self._zombies = [p for p in self._zombies if p.join(0) or p.exitcode is None]
         if self._proc is None:
             if now >= self._restart_at:
                 self._spawn()
@@ -488,6 +501,10 @@ class NeuralRenderer:
             meta = job.request.meta
             c = self.config
             sr = job.request.sample_rate
+            longest = self.worker_info.get("max_seconds")
+            if longest is not None and job.planned_frames / sr + 0.05 > longest:
+                # not heard yet: shorten it to what this model can make in one clip
+                job.planned_frames = max(1, int((longest - 0.05) * sr))
             try:
                 name = job.allocate()
             except OSError as exc:
@@ -576,3 +593,5 @@ class NeuralRenderer:
         if proc is not None:
             proc.join(timeout=2.0)
         self._discard_worker()
+        for p in self._zombies:
+            p.join(timeout=1.0)

@@ -16,6 +16,7 @@ Pure: the decode function is passed in; no model, no I/O.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -59,6 +60,8 @@ class StreamingDecoder:
         self.emitted = 0  # frames handed out
         self._tail: np.ndarray | None = None  # previous window's audio past its chunk
         self.window_frames: list[int] = []  # frames decoded per chunk (the cost)
+        self.chunk_seconds: list[float] = []  # wall time of each chunk's decode
+        self.ends: list[int] = []  # the frame each chunk ends at
 
     def push(self, codes: np.ndarray) -> list[np.ndarray]:
         out = []
@@ -77,7 +80,9 @@ class StreamingDecoder:
         a = self.emitted
         lo = max(0, a - self.left)
         hi = codes.shape[1] if final else min(codes.shape[1], end + self.right)
+        t0 = time.perf_counter()
         audio = self._decode(codes[:, lo:hi])  # ((hi - lo) * hop, C)
+        self.chunk_seconds.append(time.perf_counter() - t0)
         self.window_frames.append(hi - lo)
         start = (a - lo) * self.hop
         stop = (end - lo) * self.hop
@@ -89,4 +94,5 @@ class StreamingDecoder:
             chunk[:n] = tail[:n] * (1 - ramp[:, None]) + chunk[:n] * ramp[:, None]
         self._tail = np.array(audio[stop:], dtype=np.float32)
         self.emitted = end
+        self.ends.append(end)
         return chunk

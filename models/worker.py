@@ -9,8 +9,10 @@ and speaks to it through two queues:
   ``("error", index, message)``.
 
 The clip's audio goes into a shared-memory block the parent created (and owns):
-a header of int64 ``[frames written, cancel flag, capacity]`` then float32
-stereo frames at the engine's rate. The worker writes the frames, then the
+a header of int64 ``[frames written, cancel flag, capacity]``, the running
+power spectrum of the clip's first 20 s (the parent decides the clip's
+loudness gain from it without touching the audio), then float32 stereo frames
+at the engine's rate. The worker writes the frames, then the
 count, chunk by chunk as MusicGen's stream decodes them — the parent can play
 the clip before it is complete. The model's 32 kHz is resampled with soxr
 (band-limited, VHQ) and a mono model is spread to stereo by the width stage
@@ -30,17 +32,23 @@ from typing import Any
 import numpy as np
 
 HEADER_BYTES = 64  # int64 [written, cancel, capacity, ...]
+SPECTRUM_FFT = 4096
+SUMS = SPECTRUM_FFT // 2 + 1 + 3  # float64: the clip's spectrum so far (SpectrumAccumulator)
+LOUDNESS_SECONDS = 20.0  # the spectrum covers the clip's first 20 s (its gain's basis)
 
 
-def clip_views(buf: Any, capacity: int) -> tuple[np.ndarray, np.ndarray]:
-    """(header int64 (8,), audio float32 (capacity, 2)) over a clip block's buffer."""
+def clip_views(buf: Any, capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(header int64 (8,), spectrum sums float64, audio float32 (capacity, 2)) over a
+    clip block's buffer."""
     header = np.ndarray((HEADER_BYTES // 8,), dtype=np.int64, buffer=buf)
-    audio = np.ndarray((capacity, 2), dtype=np.float32, buffer=buf, offset=HEADER_BYTES)
-    return header, audio
+    sums = np.ndarray((SUMS,), dtype=np.float64, buffer=buf, offset=HEADER_BYTES)
+    audio = np.ndarray((capacity, 2), dtype=np.float32, buffer=buf,
+                       offset=HEADER_BYTES + SUMS * 8)  # fmt: skip
+    return header, sums, audio
 
 
 def clip_bytes(capacity: int) -> int:
-    return HEADER_BYTES + capacity * 2 * 4
+    return HEADER_BYTES + SUMS * 8 + capacity * 2 * 4
 
 
 def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
@@ -66,7 +74,8 @@ def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
         replies.put(("load_failed", f"{type(exc).__name__}: {exc}"))
         return
     replies.put(("loaded", {"pid": os.getpid(), "sample_rate": mg.sample_rate,
-                            "channels": mg.channels, "device": mg.device}))  # fmt: skip
+                            "channels": mg.channels, "device": mg.device,
+                            "max_seconds": (mg.max_frames - 2) / mg.frame_rate}))  # fmt: skip
     import queue
 
     while True:
@@ -97,6 +106,7 @@ def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
     """Stream one clip into its block; the figures of the render."""
     import soxr
 
+    from bassd.dsp.loudness import SpectrumAccumulator
     from bassd.dsp.widen import MonoWidener
 
     t0 = time.perf_counter()
@@ -106,14 +116,18 @@ def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
         return {"frames": 0, "cancelled": True, "seconds": 0.0}
     header: Any = None
     audio: Any = None
+    sums: Any = None
     try:
         capacity = int(req["capacity"])
-        header, audio = clip_views(shm.buf, capacity)
+        header, sums, audio = clip_views(shm.buf, capacity)
         rate = int(req["sample_rate"])
         channels = mg.channels
         resampler = soxr.ResampleStream(mg.sample_rate, rate, channels, dtype="float32",
                                         quality="VHQ")  # fmt: skip
         widen = MonoWidener(float(req.get("width", 0.7)), rate) if channels == 1 else None
+        # the spectrum the parent decides the clip's gain from (kept off the audio loop)
+        spectrum = SpectrumAccumulator(rate, SPECTRUM_FFT, sums=sums)
+        loudness_frames = round(LOUDNESS_SECONDS * rate)
         stats: dict[str, Any] = {}
         written = 0
         first_audio: float | None = None
@@ -132,6 +146,8 @@ def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
             if n <= 0:
                 return
             audio[written : written + n] = stereo[:n]
+            if written < loudness_frames:
+                spectrum.add(stereo[: min(n, loudness_frames - written)])
             written += n
             header[0] = written  # after the frames: the parent reads the count, then them
             if first_audio is None:
@@ -155,5 +171,5 @@ def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
             "codec_s": stats.get("codec_s"),
         }
     finally:
-        header = audio = None  # release the views (the closure's too) before closing
+        header = audio = sums = spectrum = None  # release the views before closing
         shm.close()

@@ -64,6 +64,24 @@ class Config(Strict):
     debug: DebugConfig = DebugConfig()
 
     @model_validator(mode="after")
+    def _adapters_exist(self) -> Config:
+        """With the neural renderer, every adapter the config names must be found."""
+        if self.renderer.name != "musicgen":
+            return self
+        from bassd.adapters.lora_files import AdapterError, resolve_adapter
+
+        m = self.musicgen
+        dirs = [m.adapters_dir] if m.adapters_dir is not None else []
+        named = [("musicgen.adapters", n) for n in m.adapters]
+        named += [(f"musicgen.state_adapters.{s}", n) for s, b in m.state_adapters.items() for n in b]
+        for key, name in named:
+            try:
+                resolve_adapter(name, dirs)
+            except AdapterError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
     def _fx_below_nyquist(self) -> Config:
         nyquist = self.audio.sample_rate / 2
         if self.fx.lpf_hz >= nyquist:

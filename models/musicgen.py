@@ -318,10 +318,10 @@ class MusicGen:
         top_p: float = 0.95,
         guidance: float = 1.6,
         adapters: Mapping[str, float] | Sequence[tuple[str, float]] | None = None,
-        first_chunk: int = 5,
+        first_chunk: int = 2,
         max_chunk: int = 50,
         left: int = 25,
-        right: int = 3,
+        right: int = 2,
         stats: dict[str, Any] | None = None,
     ) -> Iterator[np.ndarray]:
         """Audio chunks (frames, channels) of the clip ``generate`` would make with the
@@ -354,6 +354,7 @@ class MusicGen:
         timings["codec_s"] = codec_s
         timings["window_frames"] = list(dec.window_frames)
         timings["chunk_seconds"] = list(dec.chunk_seconds)
+        timings["codes"] = codes.copy()
         timings["chunk_frames"] = [b - a for a, b in zip([0, *dec.ends], dec.ends, strict=False)]
         for chunk in chunks:
             timings.setdefault("first_audio_s", time.perf_counter() - t0)

@@ -31,6 +31,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -255,6 +256,8 @@ class NeuralRenderer:
         self.worker_info: dict[str, Any] = {}
         self._missing_logged = False
         self._zombies: list[Any] = []  # killed workers not reaped yet
+        self._starter: threading.Thread | None = None
+        self._start_error = ""
         if start:
             self._spawn()
 
@@ -297,7 +300,9 @@ class NeuralRenderer:
         nominal = cfg.clip_seconds if cfg.clip_seconds is not None else request.frames / sr
         seconds = nominal
         rtf, over = self._rtf_avg, self._overhead_avg or 0.0
-        if cfg.adaptive and not self.blocking and rtf is not None:
+        if cfg.adaptive and not self.blocking and rtf is None:
+            seconds = cfg.min_clip_seconds  # speed unknown: a short first clip lands soonest
+        elif cfg.adaptive and not self.blocking and rtf is not None:
             # keeps up: long enough that the fixed costs stay small; cannot: short
             # clips land sooner, and the DSP bed fills between them
             seconds = max(nominal, 2.0 * over / (1.0 - rtf)) if rtf < 0.9 else cfg.min_clip_seconds
@@ -306,7 +311,7 @@ class NeuralRenderer:
         if longest is not None:
             seconds = min(seconds, float(longest) - 0.05)
         self.clip_seconds = seconds
-        return max(request.frames // 2 + 1, round(seconds * sr))
+        return max(1, round(seconds * sr))
 
     def submit(self, request: RenderRequest) -> NeuralJob:
         job = NeuralJob(self, request, self._clip_frames(request))
@@ -348,15 +353,30 @@ class NeuralRenderer:
             name="bassd-neural",
             daemon=True,
         )
-        self._proc.start()
-        self.pid = self._proc.pid
+        # starting a spawned process takes ~10 ms (more on a loaded machine): on a
+        # thread of its own, so the loop never waits for it
+        self._starter = threading.Thread(target=self._start_process, args=(self._proc,),
+                                         name="bassd-neural-start", daemon=True)  # fmt: skip
+        self._starter.start()
         self._spawned_at = self.clock()
         if self.state != "missing-weights":
             self.state = "loading"
-        log.info("neural_worker_start", pid=self.pid, model=self.config.model)
+
+    def _start_process(self, proc: Any) -> None:
+        try:
+            proc.start()
+        except Exception as exc:  # fork refused, no memory: reported by the next poll
+            self._start_error = f"{type(exc).__name__}: {exc}"
+            return
+        log.info("neural_worker_start", pid=proc.pid, model=self.config.model)
 
     def _discard_worker(self) -> None:
+        if self._starter is not None:
+            self._starter.join()  # a start in flight finishes first (milliseconds)
+            self._starter = None
         proc, self._proc = self._proc, None
+        if proc is not None and getattr(proc, "_popen", None) is None:
+            proc = None  # never started
         if proc is not None and proc.is_alive():
             proc.kill()
         for q in (self._requests, self._replies):
@@ -366,7 +386,7 @@ class NeuralRenderer:
                     q.cancel_join_thread()
         self._requests = self._replies = None
         if proc is not None:
-            proc.join(timeout=0.05)  # a killed process is reaped at once; else later
+            proc.join(timeout=0)  # never wait on the loop: reaped by a later poll
             if proc.exitcode is None:
                 self._zombies.append(proc)
         self.pid = None
@@ -402,6 +422,15 @@ class NeuralRenderer:
             if now >= self._restart_at:
                 self._spawn()
             return
+        if self._starter is not None:
+            if self._starter.is_alive():
+                return  # still starting
+            self._starter = None
+            if self._start_error:
+                why, self._start_error = self._start_error, ""
+                self._fail_worker(f"could not start the worker: {why}")
+                return
+            self.pid = self._proc.pid
         self._drain()
         if self._proc is None:
             return
@@ -589,8 +618,10 @@ class NeuralRenderer:
         if self._requests is not None:
             with contextlib.suppress(Exception):
                 self._requests.put_nowait(None)
+        if self._starter is not None:
+            self._starter.join()
         proc = self._proc
-        if proc is not None:
+        if proc is not None and getattr(proc, "_popen", None) is not None:
             proc.join(timeout=2.0)
         self._discard_worker()
         for p in self._zombies:

@@ -124,10 +124,47 @@ def build_random_musicgen(arch: str = "tiny", *, seed: int = 0, stereo: bool = F
     config = MusicgenConfig(text_encoder=text, audio_encoder=codec, decoder=decoder)
     torch.manual_seed(seed)
     model = MusicgenForConditionalGeneration(config)
+    seed_codebooks(model, seed)
     gc = model.generation_config
     gc.pad_token_id = gc.decoder_start_token_id = gc.bos_token_id = vocab
     gc.do_sample, gc.guidance_scale, gc.max_length = True, 3.0, 1500
     return model.eval()
+
+
+def seed_codebooks(model: Any, seed: int = 0) -> Any:
+    """Give a random EnCodec usable codebooks (in place; returns the model).
+
+    A freshly initialised EnCodec's codebooks are all zero: every frame would encode to
+    code 0 and every code decode to the same latent. Each residual codebook is set to
+    latent frames of a few tones and noises (a one-pass k-means initialisation), so
+    codes vary with the audio and the audio with the codes.
+    """
+    import math
+
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    sr = int(model.config.audio_encoder.sampling_rate)
+    t = torch.arange(sr) / sr
+    signals = [torch.randn(sr, generator=g) * a for a in (0.03, 0.1, 0.3)]
+    signals += [
+        a * torch.sin(2 * math.pi * f * t) for f in (110, 220, 330, 495, 880) for a in (0.1, 0.3)
+    ]
+    codec = model.audio_encoder
+    with torch.no_grad():
+        x = torch.stack(signals)[:, None].repeat(1, codec.config.audio_channels, 1)
+        latent = codec.encoder(x)
+        residual = latent.transpose(1, 2).reshape(-1, latent.shape[1])
+        for layer in codec.quantizer.layers:
+            cb = layer.codebook
+            pick = torch.randperm(residual.shape[0], generator=g)[: cb.embed.shape[0]]
+            if len(pick) < cb.embed.shape[0]:  # fewer latent frames than codes: repeat
+                pick = pick.repeat(cb.embed.shape[0] // len(pick) + 1)[: cb.embed.shape[0]]
+            cb.embed.copy_(residual[pick])
+            cb.embed_avg.copy_(cb.embed)
+            cb.cluster_size.fill_(1)
+            residual = residual - cb.embed[torch.cdist(residual, cb.embed).argmin(dim=1)]
+    return model
 
 
 def write_random_musicgen(

@@ -45,8 +45,8 @@ class StreamingDecoder:
         hop: int,
         *,
         left: int = 25,
-        right: int = 3,
-        first_chunk: int = 5,
+        right: int = 2,
+        first_chunk: int = 2,
         max_chunk: int = 50,
         fade: int | None = None,
     ) -> None:

@@ -9,21 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.synth import SPECS, make_adapter, seed_codebooks
+from tests.adapters.synth import SPECS, make_adapter
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random MusicGen checkpoint (model + processor) written once per session,
-    its EnCodec given non-zero codebooks so clips encode to varied codes."""
-    from transformers import MusicgenForConditionalGeneration
-
+    """A tiny random MusicGen checkpoint (model + processor) written once per session
+    (its EnCodec has seeded codebooks, so clips encode to varied codes)."""
     from bassd.models.random_init import write_random_musicgen
 
-    out = write_random_musicgen(tmp_path_factory.mktemp("tiny") / "musicgen", "tiny")
-    model = MusicgenForConditionalGeneration.from_pretrained(out, local_files_only=True)
-    seed_codebooks(model).save_pretrained(out)
-    return out
+    return write_random_musicgen(tmp_path_factory.mktemp("tiny") / "musicgen", "tiny")
 
 
 @pytest.fixture(scope="session")

@@ -93,31 +93,4 @@ def expected_deltas(folder: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def seed_codebooks(model: Any, seed: int = 0) -> Any:
-    """Give a random EnCodec usable codebooks (in place; returns the model).
-
-    A freshly initialised EnCodec's codebooks are all zero, so every frame encodes
-    to code 0 and there is nothing to learn. Each residual codebook is set to latent
-    frames of a few tones and noises (a one-pass k-means initialisation), which makes
-    the codes vary with the audio.
-    """
-    g = torch.Generator().manual_seed(seed)
-    sr = int(model.config.audio_encoder.sampling_rate)
-    t = torch.arange(sr) / sr
-    signals = [torch.randn(sr, generator=g) * a for a in (0.03, 0.1, 0.3)]
-    signals += [
-        a * torch.sin(2 * math.pi * f * t) for f in (110, 220, 330, 495, 880) for a in (0.1, 0.3)
-    ]
-    codec = model.audio_encoder
-    with torch.no_grad():
-        x = torch.stack(signals)[:, None].repeat(1, codec.config.audio_channels, 1)
-        latent = codec.encoder(x)
-        residual = latent.transpose(1, 2).reshape(-1, latent.shape[1])
-        for layer in codec.quantizer.layers:
-            cb = layer.codebook
-            pick = torch.randperm(residual.shape[0], generator=g)[: cb.embed.shape[0]]
-            cb.embed.copy_(residual[pick])
-            cb.embed_avg.copy_(cb.embed)
-            cb.cluster_size.fill_(1)
-            residual = residual - cb.embed[torch.cdist(residual, cb.embed).argmin(1)]
-    return model
+# random checkpoints get usable codebooks where they are made (models/random_init.py)

@@ -17,7 +17,6 @@ from bassd.adapters.audio_clips import encode_audio, load_clips
 from bassd.adapters.codes import delayed_labels
 from bassd.adapters.lora_files import AdapterError
 from bassd.adapters.train import TrainResult, evaluate_loss, train_adapter
-from tests.adapters.synth import seed_codebooks
 
 CPU = torch.device("cpu")
 FAST: dict[str, Any] = dict(clip_seconds=1.0, lr=1e-2, progress=False, rank=4, alpha=8)
@@ -198,7 +197,7 @@ def test_stereo_codes_interleave_channels() -> None:
     """For a stereo checkpoint each channel is encoded by the mono EnCodec and codebooks interleave L0 R0 L1 R1 ..."""
     from bassd.models.random_init import build_random_musicgen
 
-    model = seed_codebooks(build_random_musicgen("tiny", stereo=True))
+    model = build_random_musicgen("tiny", stereo=True)  # codebooks seeded there
     g = np.random.default_rng(1)
     wave = (g.standard_normal((2, 16000)) * 0.1).astype(np.float32)
     codes = encode_audio(model, wave, CPU)

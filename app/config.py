@@ -73,7 +73,8 @@ class Config(Strict):
         m = self.musicgen
         dirs = [m.adapters_dir] if m.adapters_dir is not None else []
         named = [("musicgen.adapters", n) for n in m.adapters]
-        named += [(f"musicgen.state_adapters.{s}", n) for s, b in m.state_adapters.items() for n in b]
+        for state, blend in m.state_adapters.items():
+            named += [(f"musicgen.state_adapters.{state}", n) for n in blend]
         for key, name in named:
             try:
                 resolve_adapter(name, dirs)

@@ -129,15 +129,15 @@ def part_stream(folder: Path, seconds: float) -> dict[str, Any]:
     chunks = list(mg.stream(PROMPT, seconds, seed=0, stats=stats))
     total = time.perf_counter() - t0
     audio_s = sum(len(c) for c in chunks) / mg.sample_rate
+    sizes, costs = stats["chunk_frames"], stats["chunk_seconds"]
     per_chunk = [
         (end, s / (n / mg.frame_rate))
-        for end, s, n in zip(np.cumsum(stats["chunk_frames"]), stats["chunk_seconds"],
-                             stats["chunk_frames"], strict=True)  # fmt: skip
+        for end, s, n in zip(np.cumsum(sizes), costs, sizes, strict=True)
     ]
     thirds = np.array_split(np.array([c for _, c in per_chunk[3:]]), 3)
     ours_cost = [float(np.mean(t)) for t in thirds if len(t)]
     # what transformers' streamer does per chunk: decode everything generated so far
-    codes = mg.generate(PROMPT, seconds, seed=0).codes
+    codes = stats["codes"]
     full_cost = []
     for at in sorted({min(5.0, seconds), min(15.0, seconds), seconds}):
         n = round(at * mg.frame_rate)
@@ -148,10 +148,14 @@ def part_stream(folder: Path, seconds: float) -> dict[str, Any]:
     print(f"  time to first audio           {stats['first_audio_s']:.3f} s")
     print(f"  whole stream                  {total:.1f} s for {audio_s:.1f} s of audio "
           f"(RTF {total / audio_s:.2f})")  # fmt: skip
-    print("  our decode cost per second of audio, first/middle/last third of the stream: "
-          + " / ".join(f"{c * 1000:.0f} ms" for c in ours_cost))
-    print("  re-decoding everything so far (transformers' streamer), one chunk at "
-          + ", ".join(f"{a:g} s: {s * 1000:.0f} ms" for a, s in full_cost))
+    print(
+        "  our decode cost per second of audio, first/middle/last third of the stream: "
+        + " / ".join(f"{c * 1000:.0f} ms" for c in ours_cost)
+    )
+    print(
+        "  re-decoding everything so far (transformers' streamer), one chunk at "
+        + ", ".join(f"{a:g} s: {s * 1000:.0f} ms" for a, s in full_cost)
+    )
     return {
         "seconds": seconds,
         "first_audio_s": stats["first_audio_s"],

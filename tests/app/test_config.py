@@ -138,7 +138,9 @@ def test_prompts_dir_null_means_the_shipped_prompts() -> None:
 def test_neural_renderer_adapters_must_exist() -> None:
     """With renderer musicgen, an adapter the config names but nobody has is one line naming
     the key and the adapter; with the DSP renderer the musicgen section is not checked."""
-    bad = ['renderer.name=musicgen', 'musicgen.state_adapters={"stress": {"calm": 0.015}}']
-    with pytest.raises(ConfigError, match=r"musicgen\.state_adapters\.stress: adapter 'calm' not found"):
+    bad = ["renderer.name=musicgen", 'musicgen.state_adapters={"stress": {"calm": 0.015}}']
+    with pytest.raises(
+        ConfigError, match=r"musicgen\.state_adapters\.stress: adapter 'calm' not found"
+    ):
         load_config(overrides=bad)
     assert load_config(overrides=bad[1:]).musicgen.state_adapters == {"stress": {"calm": 0.015}}

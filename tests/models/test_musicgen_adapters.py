@@ -29,7 +29,9 @@ def adapter_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     return out
 
 
-def test_blend_changes_output_and_zero_blend_is_the_base(tiny_model_dir: Path, adapter_dir: Path) -> None:
+def test_blend_changes_output_and_zero_blend_is_the_base(
+    tiny_model_dir: Path, adapter_dir: Path
+) -> None:
     """A blend changes the greedy codes (the decode loop sees the blended weights); weight 0,
     and clearing the blend, give the base model's codes exactly."""
     mg = MusicGen.load(tiny_model_dir, device="cpu", adapter_dirs=[adapter_dir])

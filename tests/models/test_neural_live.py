@@ -33,12 +33,15 @@ def neural_args(model: Path | str, *extra: str) -> list[str]:
     return [x for s in sets for x in ("--set", s)]
 
 
-def wait_status(d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 40.0) -> dict[str, Any]:
+def wait_status(
+    d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 40.0
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     st = query_status(d.osc_port, d.reply_port)
     while not ok(st):
         if time.monotonic() > deadline:
-            raise AssertionError(f"status never matched: {st}")
+            tail = d.log_path.read_text()[-4000:]
+            raise AssertionError(f"status never matched: {st}\ndaemon log: {tail}")
         time.sleep(0.2)
         st = query_status(d.osc_port, d.reply_port)
     return st
@@ -51,7 +54,9 @@ def neural_rows(d: Any, after_s: float = 0.0) -> list[dict[str, str]]:
             and float(r["start_s"]) >= after_s]  # fmt: skip
 
 
-def test_hung_worker_is_killed_and_replaced_without_a_gap(jack_server, start_daemon, tiny_model_dir: Path) -> None:
+def test_hung_worker_is_killed_and_replaced_without_a_gap(
+    jack_server, start_daemon, tiny_model_dir: Path
+) -> None:
     """A worker that stops making progress (SIGSTOP) is killed after stall_seconds, its clip
     falls back to DSP, a new worker takes over and the next segments are neural again; the
     audio never ran dry; the daemon's exit leaves no worker and no shared memory."""
@@ -82,7 +87,9 @@ def test_hung_worker_is_killed_and_replaced_without_a_gap(jack_server, start_dae
     assert d.shm_blocks() == []
 
 
-def test_killed_worker_restarts_and_music_goes_on(jack_server, start_daemon, tiny_model_dir: Path) -> None:
+def test_killed_worker_restarts_and_music_goes_on(
+    jack_server, start_daemon, tiny_model_dir: Path
+) -> None:
     """SIGKILL of the worker right after a skip (mid-clip): counted, restarted with backoff,
     later segments neural again, no dry callback."""
     d = start_daemon(jack_server, *neural_args(tiny_model_dir))
@@ -97,10 +104,15 @@ def test_killed_worker_restarts_and_music_goes_on(jack_server, start_daemon, tin
     st = query_status(d.osc_port, d.reply_port)
     assert st["neural_restarts"] == 1
     assert_engine_healthy(st, jack_server, mark)
-    assert "worker exited" in next(e for e in d.events() if e["event"] == "neural_worker_failed")["reason"]
+    assert (
+        "worker exited"
+        in next(e for e in d.events() if e["event"] == "neural_worker_failed")["reason"]
+    )
 
 
-def test_missing_weights_keep_dsp_playing_and_say_how_to_fetch(jack_server, start_daemon, tmp_path: Path) -> None:
+def test_missing_weights_keep_dsp_playing_and_say_how_to_fetch(
+    jack_server, start_daemon, tmp_path: Path
+) -> None:
     """Weights that are not on the machine: the daemon starts and plays the DSP renderer,
     /status says missing-weights with the command that fetches them, and the log says it once."""
     d = start_daemon(jack_server, *neural_args(tmp_path / "no-such-model"))

@@ -159,7 +159,9 @@ class MusicGen:
         if dtype != "float32":
             model.decoder.to(getattr(torch, dtype))
         processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
-        return cls(model, processor, device=dev, adapter_dirs=adapter_dirs)
+        mg = cls(model, processor, device=dev, adapter_dirs=adapter_dirs)
+        mg._decoder(mg.max_frames)  # the decode loop's weights and cache, once, at load
+        return mg
 
     # ----------------------------------------------------------------- adapters
     def set_adapters(self, blend: Mapping[str, float] | Sequence[tuple[str, float]] | None) -> None:

@@ -257,6 +257,7 @@ class NeuralRenderer:
         self._missing_logged = False
         self._zombies: list[Any] = []  # killed workers not reaped yet
         self._starter: threading.Thread | None = None
+        self._parked = False  # weights missing / extra not installed: retried slowly
         self._start_error = ""
         if start:
             self._spawn()
@@ -359,7 +360,7 @@ class NeuralRenderer:
                                          name="bassd-neural-start", daemon=True)  # fmt: skip
         self._starter.start()
         self._spawned_at = self.clock()
-        if self.state != "missing-weights":
+        if not self._parked:
             self.state = "loading"
 
     def _start_process(self, proc: Any) -> None:
@@ -436,7 +437,7 @@ class NeuralRenderer:
             return
         if not self._proc.is_alive():
             code = self._proc.exitcode
-            if self.state == "missing-weights":
+            if self._parked:  # it said why it cannot run: try again now and then
                 self._discard_worker()
                 self._restart_at = now + self.config.max_backoff_seconds
                 return
@@ -468,14 +469,20 @@ class NeuralRenderer:
         now = self.clock()
         if kind == "loaded":
             self.worker_info = dict(msg[1])
-            self.state, self.reason = "ready", ""
+            self.state, self.reason, self._parked = "ready", "", False
             self._missing_logged = False
             log.info("neural_worker_ready", **self.worker_info,
                      load_s=round(now - self._spawned_at, 2))  # fmt: skip
             self._event("neural_ready", self.worker_info.get("pid", 0),
                         str(self.worker_info.get("device", "")))  # fmt: skip
+        elif kind == "unavailable":  # the neural extra is not installed
+            self.state, self.reason, self._parked = "failed", str(msg[1]), True
+            if not self._missing_logged:
+                log.error("neural_unavailable", detail=msg[1], fix=msg[2])
+                self._event("neural_unavailable", self.config.model, str(msg[2]))
+                self._missing_logged = True
         elif kind == "missing":
-            self.state, self.reason = "missing-weights", str(msg[1])
+            self.state, self.reason, self._parked = "missing-weights", str(msg[1]), True
             if not self._missing_logged:
                 log.warning("neural_weights_missing", model=self.config.model, fetch=msg[2],
                             detail=msg[1])  # fmt: skip
@@ -568,7 +575,7 @@ class NeuralRenderer:
     def wait_for(self, job: NeuralJob) -> None:
         """Offline: wait until ``job`` is complete or has failed (or weights are missing)."""
         while job.state in ("queued", "sent"):
-            if self.state == "missing-weights" and job.state == "queued":
+            if self._parked and job.state == "queued":
                 return
             self.poll(force=True)
             if job.state in ("queued", "sent"):

@@ -5,6 +5,7 @@ and speaks to it through two queues:
 
 * requests (parent → worker): a clip to render (dict, see :func:`_render`) or None (stop);
 * replies (worker → parent): ``("loaded", info)``, ``("missing", message, command)``,
+  ``("unavailable", message, fix)`` (torch, transformers or soxr not installed),
   ``("load_failed", message)``, ``("started", index)``, ``("done", index, figures)``,
   ``("error", index, message)``.
 
@@ -58,6 +59,15 @@ def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
     leave_lifetime_to_parent()
     parent = os.getppid()
     from bassd.models.musicgen import MissingWeights, MusicGen, default_threads
+
+    try:
+        import soxr  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        fix = "pip install torch==2.13.0 'bassd[neural]'"
+        replies.put(("unavailable", f"the neural extra is not installed ({exc}); {fix}", fix))
+        return
 
     try:
         mg = MusicGen.load(

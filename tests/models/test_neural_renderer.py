@@ -142,3 +142,24 @@ def test_missing_weights_play_dsp_and_say_how_to_fetch(
     assert {r["renderer"] for r in table} == {"kuramoto"} and res.fallbacks == res.segments
     audio, sr = read_wav(res.path)
     assert gaps(audio, sr) == 0
+
+
+def test_without_the_neural_extra_the_renderer_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that cannot import torch reports it once, with the install command, and the
+    render goes on with the DSP renderer (no restart loop)."""
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text(
+        "raise ImportError('No module named torch (test)')\n"
+    )
+    monkeypatch.syspath_prepend(str(fake))  # the spawned worker starts with this sys.path
+    cfg = neural_config(tmp_path, tmp_path)
+    renderer = NeuralRenderer(cfg.musicgen, sample_rate=48000, blocking=True)
+    with capture_logs() as logs:
+        res, table = render(cfg, tmp_path / "u.wav", 4.0, renderer=renderer)
+    assert renderer.state == "failed" and "pip install" in renderer.reason
+    assert renderer.restarts == 0
+    assert [e["event"] for e in logs].count("neural_unavailable") == 1
+    assert {r["renderer"] for r in table} == {"kuramoto"}

@@ -163,3 +163,4 @@ def test_without_the_neural_extra_the_renderer_says_how_to_install(
     assert renderer.restarts == 0
     assert [e["event"] for e in logs].count("neural_unavailable") == 1
     assert {r["renderer"] for r in table} == {"kuramoto"}
+    assert gaps(read_wav(res.path)[0], 48000) == 0

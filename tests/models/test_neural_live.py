@@ -126,3 +126,30 @@ def test_missing_weights_keep_dsp_playing_and_say_how_to_fetch(
     assert_engine_healthy(st, jack_server, mark)
     missing = [e for e in d.events() if e["event"] == "neural_weights_missing"]
     assert len(missing) == 1 and missing[0]["fetch"].startswith("bassd models download")
+
+
+def test_osc_blend_reaches_the_next_clips(
+    jack_server, start_daemon, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """/adapter/blend from an independent OSC client: the next clips are rendered with that
+    blend (their metrics rows say so); an unknown adapter is rejected with a reason; /adapter/
+    clear goes back to the configured blend."""
+    from transformers import MusicgenForConditionalGeneration
+
+    from tests.adapters.synth import SPECS, make_adapter
+    from tests.osc_client import OscDump
+
+    base = MusicgenForConditionalGeneration.from_pretrained(tiny_model_dir, local_files_only=True)
+    make_adapter(base, SPECS[0], tmp_path)  # tmp_path/plain
+    d = start_daemon(jack_server, *neural_args(tiny_model_dir, f"musicgen.adapters_dir={tmp_path}"))
+    wait_status(d, lambda s: s["neural_state"] == "ready")
+    with OscDump(d.reply_port) as dump:
+        oscsend(d.osc_port, "/adapter/blend", "sf", "nope", 0.5)
+        err = dump.wait_for("/error", 5)
+    assert "unknown adapter 'nope'" in err and "plain" in err
+    oscsend(d.osc_port, "/adapter/blend", "sf", "plain", 0.5)
+    t = query_status(d.osc_port, d.reply_port)["session_t"]
+    wait_status(d, lambda s: any(r["adapters"] == '{"plain": 0.5}' for r in neural_rows(d, t)))
+    assert query_status(d.osc_port, d.reply_port)["neural_blend"] == {"plain": 0.5}
+    oscsend(d.osc_port, "/adapter/clear")
+    assert wait_status(d, lambda s: s["neural_blend"] == {})["neural_failures"] == 0

@@ -79,7 +79,14 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import os
+
+    import torch
+
     from bassd.adapters.train import DEFAULT_TEXT, train_adapter
+
+    # the command line keeps BLAS to one thread for the engine; training wants every core
+    torch.set_num_threads(os.cpu_count() or 1)
 
     result = train_adapter(
         args.model,

@@ -243,7 +243,8 @@ class SegmentController:
         self._fill_queue()
 
     def set_segment_frames(self, frames: int) -> None:
-        """New segment length; the playing segment ends at its start + the new length."""
+        """New segment length; the playing segment ends at its start + the new length
+        (a clip of its own length, such as a neural one, can end sooner, not later)."""
         if frames < 2 * self.crossfade_frames:
             raise ValueError(
                 f"segment length must be at least twice the crossfade "
@@ -251,7 +252,11 @@ class SegmentController:
             )
         self.segment_frames = frames
         if self.segment_index >= 0:
-            self._boundary = max(self.frame, self._segment_start + frames)
+            length = frames
+            current = self._current
+            if current is not None and getattr(current, "planned_frames", None) is not None:
+                length = min(frames, self._length_of(current))
+            self._boundary = max(self.frame, self._segment_start + length)
 
     def set_crossfade_frames(self, frames: int) -> None:
         if frames * 2 > self.segment_frames:

@@ -164,3 +164,27 @@ def test_without_the_neural_extra_the_renderer_says_how_to_install(
     assert [e["event"] for e in logs].count("neural_unavailable") == 1
     assert {r["renderer"] for r in table} == {"kuramoto"}
     assert gaps(read_wav(res.path)[0], 48000) == 0
+
+
+def test_a_neural_segment_can_be_shortened_not_lengthened_past_its_clip(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """/segment/length while a neural clip plays: shorter ends it sooner; longer is capped at
+    the clip's own length (the clip is never read past its end)."""
+    from bassd.app.session import build_session
+
+    cfg = neural_config(tiny_model_dir, tmp_path)
+    s = build_session(cfg, record_events=False, blocking_renders=True)
+    try:
+        eng = s.engine
+        eng.render(256)
+        job = eng.controller.current
+        assert job is not None and job.renderer == "musicgen"
+        own = job.planned_frames - eng.controller.crossfade_frames
+        assert eng.controller.next_boundary() == own
+        eng.set_segment_seconds(30.0)
+        assert eng.controller.next_boundary() == own
+        eng.set_segment_seconds(2.0)
+        assert eng.controller.next_boundary() == 2 * 48000
+    finally:
+        s.close()

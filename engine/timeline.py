@@ -8,7 +8,10 @@ segment k's job is read for P + X frames. While segment k plays, the next
 At each boundary the oldest pending job is used if it is ready. If it is not,
 the music never stops: a neutral fallback (the embedded DSP renderer, always
 ready) fades in instead, the event is logged and counted, and the late job stays
-at the head of the queue for the next boundary.
+at the head of the queue: it joins, with a crossfade, as soon as it is ready
+(once the fallback's fade-in is over), or at the next boundary. A job may carry
+its own length (``planned_frames``: a neural clip adapted to the renderer's
+speed); its segment then lasts that long, less the crossfade.
 
 A skip never cuts audio. A skip before the segment that the last one started
 has been heard (two structural changes in one block) replaces that segment:

@@ -1,4 +1,5 @@
-"""The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters."""
+"""The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters,
+jam."""
 
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(status)
     status.add_argument("--timeout", type=float, default=2.0)
     from bassd.adapters.cli import add_commands as add_adapter_commands
+    from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.models.cli import add_commands as add_model_commands
 
     add_model_commands(sub, _add_config_args)
     add_adapter_commands(sub)
+    add_jam_commands(sub)
     return parser
 
 
@@ -281,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
+    if args.command == "jam":
+        return int(args.func(args))
     return handlers[args.command](args)
 
 

@@ -42,3 +42,24 @@ def test_jam_key_bad_file_and_profile(tmp_path: Path, capsys: pytest.CaptureFixt
     assert run(["jam", "key", str(good), "--profile", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key profile 'nope'" in err
+
+
+def test_bassd_jam_key_runs_from_the_command_line(tmp_path: Path) -> None:
+    """`bassd jam key FILE.mid` is wired into the command line: the key of a G-major melody."""
+    import subprocess
+    import sys
+
+    from mido import Message, MidiFile, MidiTrack
+
+    mid = MidiFile()
+    track = MidiTrack()
+    mid.tracks.append(track)
+    for pitch in (67, 71, 74, 67, 72, 76, 74, 71, 66, 67):
+        track.append(Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(Message("note_off", note=pitch, velocity=0, time=240))
+    path = tmp_path / "g.mid"
+    mid.save(path)
+    r = subprocess.run([sys.executable, "-m", "bassd", "jam", "key", str(path)],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("G major (r = ")

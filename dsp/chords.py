@@ -265,7 +265,8 @@ def root_name(chord: Chord, tonic_pc: int) -> str:
 
 def symbol(chord: Chord, tonic_pc: int) -> str:
     """Lead-sheet symbol in the key whose tonic is ``tonic_pc``: "G7", "F#m", "Bdim",
-    "Cmaj7", "Bm7b5", "G#dim7", "Caug"."""
+    "Cmaj7", "Bm7b5", "G#dim7", "Caug". The root is spelled by letter degree (see
+    :func:`root_name`), so Eb major's bVI is "Cb", not "B"."""
     return root_name(chord, tonic_pc) + _SUFFIX[chord.quality]
 
 

@@ -1,9 +1,11 @@
-"""The chord-progression corpus format and its music21-derived shipped corpus (issue 8)."""
+"""The chord-progression corpus format, its music21-derived shipped corpus, and the bigram
+baseline of the next-chord predictor (issue 8)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bassd.dsp.chords import parse_roman
@@ -120,3 +122,30 @@ def test_shipped_file_matches_converter_for_one_piece(shipped: list[Progression]
     path = _rntxt("riemenschneider001.rntxt")
     expected = rntxt_to_progressions(path)
     assert [p for p in shipped if p.piece == "bach/riemenschneider001"] == expected
+
+
+def test_bigram_distributions_sum_to_one(shipped: list[Progression]) -> None:
+    """Bigram and unigram give a probability distribution over each mode's vocabulary."""
+    from bassd.dsp.chords import vocabulary
+    from bassd.models.chord_bigram import BigramModel, UnigramModel
+
+    for model in (BigramModel().fit(shipped), UnigramModel().fit(shipped)):
+        for mode, history in (("major", ["I", "V7"]), ("minor", ["i", "bII"]), ("major", [])):
+            dist = model.predict(history, mode)
+            assert dist.shape == (len(vocabulary(mode)),)
+            assert np.all(dist > 0)
+            assert dist.sum() == pytest.approx(1.0)
+
+
+def test_bigram_beats_unigram_on_held_out_pieces(shipped: list[Progression]) -> None:
+    """Fit on the training pieces; on the held-out pieces the bigram's top-1 and top-3
+    next-chord accuracy both beat the unigram's."""
+    from bassd.models.chord_bigram import BigramModel, UnigramModel, evaluate
+
+    train, test = split_by_piece(shipped, held_out=0.2, seed=0)
+    bigram = evaluate(BigramModel().fit(train), test)
+    unigram = evaluate(UnigramModel().fit(train), test)
+    assert bigram["n"] == unigram["n"] == sum(len(p.chords) - 1 for p in test)
+    assert bigram["top1"] > unigram["top1"] + 0.05
+    assert bigram["top3"] > unigram["top3"] + 0.05
+    assert bigram["top3"] >= bigram["top1"]

@@ -69,6 +69,10 @@ class Progression:
     """Roman numerals in :mod:`bassd.dsp.chords` spelling, in order."""
 
 
+#: the corpus shipped with bassd, found through the installed package
+SHIPPED_CORPUS = Path(__file__).resolve().parent / "data" / "chords_music21.txt"
+
+
 def _parse_line(line: str, where: str) -> Progression:
     fields = line.split("\t")
     if len(fields) != 3:

@@ -10,6 +10,7 @@ import pytest
 
 from bassd.dsp.chords import parse_roman
 from bassd.models.chord_corpus import (
+    SHIPPED_CORPUS,
     Progression,
     music21_rntxt_paths,
     read_corpus,
@@ -18,7 +19,7 @@ from bassd.models.chord_corpus import (
     write_corpus,
 )
 
-SHIPPED = Path(__file__).resolve().parents[2] / "models" / "data" / "chords_music21.txt"
+SHIPPED = SHIPPED_CORPUS  # through the installed package (package data), not the checkout
 
 
 @pytest.fixture(scope="module")

@@ -50,38 +50,14 @@ def model_dir(arch: str, cache: Path) -> Path:
     return out
 
 
-def stock_generate(mg: Any, frames: int, guidance: float) -> tuple[float, np.ndarray]:
-    """transformers' own generate (greedy, CFG): wall seconds, and the codes it decoded."""
-    import torch
-
-    model = mg.model
-    seen: list[Any] = []
-    decode = model.audio_encoder.decode
-
-    def spy(codes: Any, *a: Any, **k: Any) -> Any:
-        seen.append(codes.clone())
-        return decode(codes, *a, **k)
-
-    model.audio_encoder.decode = spy
-    try:
-        inputs = mg.processor(text=[PROMPT], padding=True, return_tensors="pt")
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            model.generate(**inputs, do_sample=False, guidance_scale=guidance,
-                           max_new_tokens=frames + mg.max_delay)  # fmt: skip
-        dt = time.perf_counter() - t0
-    finally:
-        del model.audio_encoder.decode
-    return dt, seen[0][0, 0].numpy()
-
-
 def part_speed(folder: Path, seconds: float, guidance: float) -> dict[str, Any]:
     from bassd.models.musicgen import MusicGen
+    from bassd.models.stock import stock_greedy
 
     mg = MusicGen.load(folder, "cpu", threads=os.cpu_count())
     frames = round(seconds * mg.frame_rate)
     mg.generate(PROMPT, 0.2, greedy=True)  # warm-up (allocations, first kernels)
-    stock_s, stock_codes = stock_generate(mg, frames, guidance)
+    stock_codes, _, stock_s = stock_greedy(mg, PROMPT, frames, guidance)
     rows: list[dict[str, Any]] = [
         {"path": "stock transformers generate (DynamicCache, F.linear, CFG rows both "
                  "through cross-attention)", "s": stock_s, "codes_equal": True,

@@ -284,7 +284,7 @@ class NeuralRenderer:
         blend = dict(self.config.adapters)
         blend.update(self.config.state_adapters.get(str(meta.get("state", "")), {}))
         blend.update(self.osc_blend)
-        return {k: v for k, v in blend.items()}
+        return blend
 
     def set_blend(self, name: str, weight: float) -> None:
         """An OSC blend weight, for the next clip (the base model is not reloaded)."""

@@ -10,35 +10,15 @@ import numpy as np
 import pytest
 
 from bassd.models.musicgen import MissingWeights, MusicGen, resolve_model
+from bassd.models.stock import stock_greedy
 
 PROMPT = "calm ambient piano with warm pads"
 
 
 def stock_codes(mg: MusicGen, prompt: str, frames: int, guidance: float) -> tuple[Any, Any]:
     """transformers' own greedy generate: the codes it hands to EnCodec, and its audio."""
-    import torch
-
-    model = mg.model
-    seen: list[Any] = []
-    decode = model.audio_encoder.decode
-
-    def spy(codes: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(codes.clone())
-        return decode(codes, *args, **kwargs)
-
-    model.audio_encoder.decode = spy
-    try:
-        inputs = mg.processor(text=[prompt], padding=True, return_tensors="pt")
-        with torch.inference_mode():
-            audio = model.generate(**inputs, do_sample=False, guidance_scale=guidance,
-                                   max_new_tokens=frames + mg.max_delay)  # fmt: skip
-    finally:
-        del model.audio_encoder.decode
-    codes = torch.cat([c[0, 0] for c in seen]) if mg.channels == 2 else seen[0][0, 0]
-    if mg.channels == 2:  # left and right were decoded separately: interleave them back
-        left, right = seen[0][0, 0], seen[1][0, 0]
-        codes = torch.stack([left, right], dim=1).reshape(-1, left.shape[-1])
-    return codes.numpy(), audio[0].numpy().T
+    codes, audio, _ = stock_greedy(mg, prompt, frames, guidance)
+    return codes, audio
 
 
 @pytest.fixture(scope="module")

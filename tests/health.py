@@ -1,12 +1,18 @@
 """The engine's health on a real JACK server: what the live tests assert.
 
 The engine's own failures must be exactly zero: no callback found the ring
-dry, no pump woke to less than a block in the ring, and the server never found
-bassd's callback (PortAudio's client) still
-running at a cycle's deadline (too slow). The
-server's own xruns are allowed (the dummy driver overruns on a busy VM), and
-the PortAudio underflow flags bassd reports as ``server_xruns`` must be
-explained by them.
+dry, no pump woke to less than a block in the ring, and bassd's callback never
+took as long as a cycle by its own clock (``callback_max_us``, measured inside
+``engine/rtcore.c``). The server's own xruns are allowed (the dummy driver
+overruns on a busy VM), and the PortAudio underflow flags bassd reports as
+``server_xruns`` must be explained by them.
+
+What the server's log says about clients is not asserted: on these VMs a
+stall of the whole machine (a hypervisor pause, a softirq storm) makes JACK
+report every client as "not finished" (``state = Triggered`` *and* ``state =
+Running``, next to the driver's own ``JackTimedDriver::Process XRun``), which
+is the machine's and not the callback's. The callback's own duration tells
+the two apart; the log is quoted in the message when a check fails.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ CLIENT = "PortAudio"  # the JACK client name PortAudio registers for bassd's str
 
 
 def assert_engine_healthy(status: dict[str, Any], jack: JackServer, since: int = 0) -> None:
-    """dry_callbacks == late_pumps == 0, bassd's callback never overran its cycle, and
+    """dry_callbacks == late_pumps == 0, bassd's callback never took a whole cycle, and
     server_xruns ≤ the server's own xruns."""
-    assert status["dry_callbacks"] == 0, status
-    assert status.get("late_pumps", 0) == 0, status
-    late = [c for c in jack.late_clients(since) if c.startswith(CLIENT)]
-    assert not late, (
-        f"bassd's callback overran its cycle {len(late)} time(s): {jack.log_text(since)[-2000:]}"
+    log = jack.log_text(since)[-2000:]
+    assert status["dry_callbacks"] == 0, (status, log)
+    assert status.get("late_pumps", 0) == 0, (status, log)
+    cycle_us = 1e6 * jack.period / jack.rate
+    assert status["callback_max_us"] < cycle_us, (
+        f"bassd's callback took {status['callback_max_us']} µs, a {cycle_us:.0f} µs cycle: {log}"
     )
     assert status["server_xruns"] <= jack.xruns(), (status["server_xruns"], jack.log_text()[-2000:])

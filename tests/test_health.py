@@ -1,4 +1,5 @@
-"""The live tests' health check can fail: a JACK client that is too slow is caught."""
+"""The live tests' health check can fail, on the engine's own figures; the server's log
+names a JACK client that is too slow."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from tests.health import assert_engine_healthy
 pytestmark = pytest.mark.live
 
 
-def test_a_slow_client_is_reported_late_and_fails_the_check(private_jack_server) -> None:
-    """A client whose process callback overruns the cycle shows up in late_clients, and
-    assert_engine_healthy fails for it; the driver's own xruns do not count as late."""
+def test_a_slow_client_is_reported_late_but_only_bassds_own_figures_fail_the_check(
+    private_jack_server,
+) -> None:
+    """A client whose process callback overruns the cycle shows up in late_clients (what the
+    benchmarks count); the health check fails on bassd's own callback duration reaching a
+    cycle, not on the server's report of a client, which a stall of the whole VM also makes."""
     os.environ["JACK_NO_START_SERVER"] = "1"
     mark = private_jack_server.mark()
     client = jack.Client("PortAudio", servername=private_jack_server.name, no_start_server=True)
@@ -38,5 +42,13 @@ def test_a_slow_client_is_reported_late_and_fails_the_check(private_jack_server)
         client.deactivate()
         client.close()
     assert private_jack_server.late_clients(mark)
-    with pytest.raises(AssertionError, match="overran its cycle"):
-        assert_engine_healthy({"dry_callbacks": 0, "server_xruns": 0}, private_jack_server, mark)
+    healthy = {"dry_callbacks": 0, "late_pumps": 0, "server_xruns": 0, "callback_max_us": 40.0}
+    assert_engine_healthy(healthy, private_jack_server, mark)
+    cycle_us = 1e6 * private_jack_server.period / private_jack_server.rate
+    with pytest.raises(AssertionError, match="callback took"):
+        assert_engine_healthy(
+            {**healthy, "callback_max_us": cycle_us + 1}, private_jack_server, mark
+        )
+    for figure in ("dry_callbacks", "late_pumps"):
+        with pytest.raises(AssertionError):
+            assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)

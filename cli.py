@@ -65,11 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--timeout", type=float, default=2.0)
     from bassd.adapters.cli import add_commands as add_adapter_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
+    from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.models.cli import add_commands as add_model_commands
 
     add_model_commands(sub, _add_config_args)
     add_adapter_commands(sub)
     add_jam_commands(sub)
+    add_midi_commands(sub)
     return parser
 
 
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command == "jam":
+    if args.command in ("jam", "midi"):
         return int(args.func(args))
     return handlers[args.command](args)
 

@@ -1,7 +1,9 @@
-"""``bassd jam``: keyboard jamming tools (so far: ``bassd jam key FILE.mid``).
+"""``bassd jam``: keyboard jamming tools: ``bassd jam key FILE.mid`` (the key of a file) and
+``bassd jam eval`` (the next-chord predictors, the Ear and their fusion on held-out pieces;
+see :mod:`bassd.models.chord_eval`).
 
 Light at import: mido is imported only when a file is read; music21 never (it is only the
-reference of the tests and benchmarks).
+reference of the tests and benchmarks); torch never (the evaluation runs the numpy LSTM).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from typing import Any
 
 
 def add_commands(sub: Any) -> None:
-    """Register ``jam`` (with ``key``) on the top-level parser's subparsers."""
+    """Register ``jam`` (with ``key`` and ``eval``) on the top-level parser's subparsers."""
     from bassd.dsp.key_finding import DEFAULT_PROFILE
     from bassd.dsp.key_profiles import PROFILES
 
-    jam = sub.add_parser("jam", help="keyboard jamming: key finding")
+    jam = sub.add_parser("jam", help="keyboard jamming: key finding, chord-predictor evaluation")
     jsub = jam.add_subparsers(dest="jam_command", required=True)
     k = jsub.add_parser("key", help="print the key of a whole MIDI file")
     k.add_argument("file", type=Path, metavar="FILE.mid", help="a standard MIDI file")
@@ -26,11 +28,45 @@ def add_commands(sub: Any) -> None:
         default=DEFAULT_PROFILE,
         help=f"key profile: {', '.join(PROFILES)} (default: {DEFAULT_PROFILE})",
     )
+    e = jsub.add_parser(
+        "eval",
+        help="held-out top-1/top-3 of unigram, bigram, LSTM, Ear (simulated notes) and fused",
+    )
+    e.add_argument("--checkpoint", type=Path, default=None, help="LSTM .npz (default: shipped)")
+    e.add_argument("--corpus", type=Path, default=None, help="corpus file (default: shipped)")
+    e.add_argument("--weight", type=float, default=None, help="fusion weight of the LSTM, 0..1")
+    e.add_argument("--seed", type=int, default=0, help="seed of the simulated notes (0)")
+    e.add_argument("--held-out", type=float, default=None, help="default: the checkpoint's split")
+    e.add_argument("--split-seed", type=int, default=None, help="default: the checkpoint's split")
+    e.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write JSON here")
     jam.set_defaults(func=cmd_jam)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``bassd jam eval``: print the table (and write JSON); 2 on a bad checkpoint/corpus."""
+    from bassd.dsp.chord_fusion import DEFAULT_WEIGHT
+    from bassd.models.chord_eval import format_table, run_eval, write_json
+
+    weight = DEFAULT_WEIGHT if args.weight is None else args.weight
+    if not 0.0 <= weight <= 1.0:
+        print(f"bassd: --weight must be in [0, 1], not {weight}", file=sys.stderr)
+        return 2
+    try:
+        res = run_eval(args.checkpoint, args.corpus, weight, args.seed, args.held_out,
+                       args.split_seed)  # fmt: skip
+    except (ValueError, OSError) as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(res))
+    if args.json is not None:
+        print(f"wrote {write_json(res, args.json)}")
+    return 0
 
 
 def cmd_jam(args: argparse.Namespace) -> int:
     """Run a ``jam`` subcommand; 0 on success, 2 (one line on stderr) on a bad file/profile."""
+    if getattr(args, "jam_command", None) == "eval":
+        return cmd_eval(args)
     if getattr(args, "jam_command", None) != "key":
         print(f"bassd: unknown jam command {getattr(args, 'jam_command', None)!r}",
               file=sys.stderr)  # fmt: skip

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError, model_validator
 
 from bassd.control.config import ControlConfig, OscConfig
 from bassd.control.hr import HrConfig
+from bassd.control.midi_config import MidiConfig
 from bassd.control.prompt_schema import PromptsConfig
 from bassd.engine.config import (
     AudioConfig,
@@ -35,6 +36,7 @@ from bassd.engine.config import (
     TimelineConfig,
     WatchdogConfig,
 )
+from bassd.engine.jam_config import JamConfig
 from bassd.models.config import MusicgenConfig
 
 
@@ -58,6 +60,8 @@ class Config(Strict):
     osc: OscConfig = OscConfig()
     hr: HrConfig = HrConfig()
     prompts: PromptsConfig = PromptsConfig()
+    jam: JamConfig = JamConfig()
+    midi: MidiConfig = MidiConfig()
     control: ControlConfig = ControlConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     logging: LoggingConfig = LoggingConfig()

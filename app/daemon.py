@@ -34,6 +34,8 @@ from bassd.app.logging_setup import worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.clock import WallClock
+from bassd.control.midi_input import MidiInput
+from bassd.control.midi_notes import MidiEvent
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
 from bassd.engine.device_process import DeviceProcess
 from bassd.engine.device_supervisor import DeviceSupervisor
@@ -83,6 +85,7 @@ class Daemon:
         self._exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
         self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
+        self.midi: MidiInput | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
 
@@ -132,6 +135,8 @@ class Daemon:
             out[name] = int(value) if name == "callback_count" else round(value, 1)
         if self.osc is not None:
             out.update(self.osc.counters.figures())
+        if self.midi is not None:
+            out.update(self.midi.figures())
         return out
 
     def _mark_control(self) -> None:
@@ -168,6 +173,19 @@ class Daemon:
         while True:
             await asyncio.sleep(0.1)
             self.session.controller.tick()
+
+    def _midi_event(self, ev: MidiEvent) -> None:
+        """A MIDI event (on the loop, stamped with the frame playing when it arrived)."""
+        assert self.session is not None
+        jam = self.session.controller.jam
+        if jam is None:
+            return
+        if ev.kind == "note_on":
+            jam.note_on(ev.note, ev.velocity, ev.frame)
+        elif ev.kind == "note_off":
+            jam.note_off(ev.note, ev.frame)
+        elif ev.kind == "all_notes_off":  # its note-offs came before it
+            self.session.controller.jam_event("midi_all_notes_off", ev.port, "", ev.frame)
 
     async def _push(self) -> None:
         assert self.session is not None and self.osc is not None
@@ -257,6 +275,11 @@ class Daemon:
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
+        if cfg.midi.enabled:
+            # the rtmidi thread stamps each event with the frame the device is playing
+            self.midi = MidiInput(cfg.midi, clock=lambda: self.ring.read_pos,
+                                  on_event=self._midi_event)  # fmt: skip
+            self._spawn(self.midi.run(), "midi")
         await self._stop.wait()
         await self._shutdown()
 
@@ -281,6 +304,8 @@ class Daemon:
         # the pump keeps the ring topped up (with silence) until the stream has stopped,
         # so the callback never runs dry while the device drains
         await self.supervisor.stop()  # the stream is stopped after the fade has played
+        if self.midi is not None:
+            self.midi.close()  # every held note is released (note-offs) before the end
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -8,11 +8,12 @@ same ``build_session`` as the live daemon's.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bassd.app.config import Config
-from bassd.app.session import build_session, log_segment_start
+from bassd.app.session import Session, build_session, log_segment_start
 from bassd.engine.renderer import Renderer
 from bassd.engine.segment_log import SegmentLog
 from bassd.engine.wavfile import WavWriter
@@ -48,9 +49,13 @@ def render_offline(
     hr_trace: HrTrace | None = None,
     session: str | None = None,
     record_events: bool = True,
+    bed: bool = True,
+    feed: Callable[[Session, int, int], None] | None = None,
 ) -> RenderResult:
     """Render ``seconds`` of the session; a heart-rate trace (t, bpm, rr) drives the
-    same controller as live OSC, on the simulated clock."""
+    same controller as live OSC, on the simulated clock. ``feed(session, frame0, n)`` runs
+    before each block (``bassd jam render`` plays a MIDI file's notes into the jam with it);
+    ``bed=False`` leaves out the segment timeline (only the engine's layers play)."""
     sr, block = config.audio.sample_rate, config.audio.block_size
     total = round(seconds * sr)
     session = session or (segment_log.session if segment_log is not None else None)
@@ -64,6 +69,7 @@ def render_offline(
         blocking_renders=True,  # the simulated clock waits for each neural clip
     )
     engine, controller, events = built.engine, built.controller, built.events
+    engine.bed = bed
 
     engine.add_segment_listener(log_segment_start)
     controller.start_session()
@@ -85,6 +91,8 @@ def render_offline(
                 controller.tick()
                 if controller.hr.state != states[-1][1]:
                     states.append((engine.seconds, controller.hr.state))
+                if feed is not None:
+                    feed(built, engine.frame, n)
                 wav.write(engine.render(n))
         engine.flush()
     finally:

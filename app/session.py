@@ -28,6 +28,7 @@ from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_configured_bank
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.events_log import SessionEvents
+from bassd.engine.jam import EventSink, Jam
 from bassd.engine.renderer import KuramotoRenderer, Renderer
 from bassd.engine.timeline import SegmentStart
 
@@ -51,6 +52,26 @@ def make_renderer(name: str, config: Config | None = None, *, blocking: bool = F
             cfg.musicgen, sample_rate=cfg.audio.sample_rate, blocking=blocking, adapter_dirs=dirs
         )
     raise ValueError(f"unknown renderer {name!r}")
+
+
+def make_jam(config: Config, on_event: EventSink) -> Jam:
+    """The keyboard accompanist of ``config.jam``: FluidSynth with its SoundFont and the chord
+    predictor (the shipped LSTM or ``jam.predictor``). OSError with one clear line when the
+    SoundFont, libfluidsynth or the checkpoint is missing."""
+    from bassd.engine.fluid_synth import FluidVoice
+    from bassd.models.chord_predictor import ChordPredictor
+
+    jc = config.jam
+    try:
+        predictor = ChordPredictor.load(jc.predictor, context=jc.context)
+    except ValueError as exc:
+        raise OSError(str(exc)) from None
+    try:
+        synth = FluidVoice(config.audio.sample_rate, jc.soundfont)
+    except RuntimeError as exc:  # libfluidsynth missing
+        raise OSError(str(exc)) from None
+    return Jam(jc, config.audio.sample_rate, synth=synth, predictor=predictor.predict,
+               on_event=on_event)  # fmt: skip
 
 
 def log_segment_start(ev: SegmentStart) -> None:
@@ -126,6 +147,11 @@ def build_session(
             on_segment_done=on_segment_done,
             params_provider=planner.segment_params,
         )
+        jam = None
+        if config.jam.enabled:
+            sink: list[Controller] = []  # the controller, once made: it records the jam's rows
+            jam = make_jam(config, lambda *row: sink[0].jam_event(*row))
+            engine.add_layer(jam)
         controller = Controller(
             config,
             engine=engine,
@@ -138,7 +164,10 @@ def build_session(
             on_control=on_control,
             fault=fault,
             offload=offload,
+            jam=jam,
         )
+        if jam is not None:
+            sink.append(controller)
     except BaseException:
         if made is not None:
             made.close()

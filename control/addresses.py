@@ -22,6 +22,7 @@ from bassd.dsp.bank_params import param_range
 from bassd.dsp.scales import KEYS, MODES
 
 STATES = ("neutral", "stress", "underaroused")
+JAM_STYLES = ("pad", "block", "arpeggio")  # dsp/accomp_styles.STYLES (a test pins it)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,32 @@ TABLE: tuple[Address, ...] = (
             (Arg("name", S, max_len=128), Arg("weight", F, "", -4, 4)), "adapters"),
     Address("/adapter/clear", "adapter_clear", "Drop the weights set over OSC: back to the "
             "configured blend (musicgen renderer).", (), "adapters"),
+    # the jam: the keyboard accompanist and its metronome (jam.enabled)
+    Address("/jam/accompaniment", "jam_accompaniment", "Accompaniment chords on (1) or off (0) "
+            "from the next bar.", (Arg("on", I, "", 0, 1),), "jam"),
+    Address("/jam/style", "jam_style", "Accompaniment style from the next chord.",
+            (Arg("style", S, choices=JAM_STYLES),), "jam"),
+    Address("/jam/program", "jam_program", "GM program (instrument) of the chords.",
+            (Arg("program", I, "", 0, 127),), "jam"),
+    Address("/jam/level", "jam_level", "Accompaniment level against the segment bed.",
+            (Arg("db", F, "dB", -60, 6),), "jam"),
+    Address("/jam/fusion", "jam_fusion", "Weight of the chord predictor against the Ear "
+            "(0: the Ear alone, 1: the predictor alone).", (Arg("weight", F, "", 0, 1),), "jam"),
+    Address("/jam/tempo", "jam_tempo", "Tempo from the next bar.", (Arg("bpm", F, "bpm", 20, 300),),
+            "jam"),
+    Address("/jam/meter", "jam_meter", "Beats per bar from the next bar line.",
+            (Arg("beats", I, "", 1, 16),), "jam"),
+    Address("/jam/metronome", "jam_metronome", "Metronome on (1) or off (0).",
+            (Arg("on", I, "", 0, 1),), "jam"),
+    Address("/jam/metronome/level", "jam_metronome_level", "Metronome click level (peak).",
+            (Arg("db", F, "dBFS", -60, 0),), "jam"),
+    Address("/jam/key_lock", "jam_key_lock", "Play in this key whatever is heard ('G major', "
+            "'Gmaj', 'Em', 'F#m', 'Bb'); 'off' follows the detected key again.",
+            (Arg("key", S, max_len=16),), "jam"),
+    Address("/jam/tempo_follow", "jam_tempo_follow", "Follow the player's tempo (1) or keep "
+            "the set tempo (0).", (Arg("on", I, "", 0, 1),), "jam"),
+    Address("/jam/panic", "jam_panic", "All notes off: silence the accompaniment and forget "
+            "the held notes.", (), "jam"),
     # transport
     Address("/transport/start", "transport_start", "Resume the timeline with a fade-in.",
             (Arg("fade", F, "s", 0, 10, optional=True),), "transport"),

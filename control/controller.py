@@ -33,6 +33,7 @@ from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
 from bassd.engine.events_log import SessionEvents
+from bassd.engine.jam import Jam
 from bassd.engine.timeline import SegmentStart
 
 log = structlog.get_logger("bassd.control")
@@ -80,8 +81,10 @@ class Controller:
         on_control: Callable[[], None] | None = None,
         fault: Callable[[], None] | None = None,
         offload: Offload = run_inline,
+        jam: Jam | None = None,
     ) -> None:
         self.config = config
+        self.jam = jam  # the keyboard accompanist (jam.enabled), on the engine's clock
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -323,6 +326,55 @@ class Controller:
         self.engine.clear_adapter_blend()
         self.record("adapter_clear", "", "")
 
+    # the jam
+    def _jam(self) -> Jam:
+        if self.jam is None:
+            raise ValueError("the jam is off (jam.enabled: false)")
+        return self.jam
+
+    def jam_event(self, kind: str, value: object, detail: str, frame: int) -> None:
+        """A row from the jam (note, key, chord, beat ...) at its frame on the engine clock."""
+        t = self.clock.segment_time(frame / self.engine.sample_rate)
+        self.record(kind, value, detail, t=t)
+
+    def on_jam_accompaniment(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().accompaniment = bool(v[0])
+
+    def on_jam_style(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().style = v[0]
+
+    def on_jam_program(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().set_program(v[0])
+
+    def on_jam_level(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().level_db = float(v[0])
+
+    def on_jam_fusion(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().set_fusion_weight(v[0])
+
+    def on_jam_tempo(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().set_tempo(v[0])
+
+    def on_jam_meter(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().set_meter(v[0])
+
+    def on_jam_metronome(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().set_metronome(bool(v[0]))
+
+    def on_jam_metronome_level(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().click.level_db = float(v[0])
+
+    def on_jam_key_lock(self, v: tuple[Any, ...], r: Request) -> None:
+        text = v[0].strip()
+        self._jam().set_key_lock(None if text.lower() in ("off", "", "auto") else text)
+
+    def on_jam_tempo_follow(self, v: tuple[Any, ...], r: Request) -> None:
+        self._jam().tempo_follow = bool(v[0])
+
+    def on_jam_panic(self, v: tuple[Any, ...], r: Request) -> None:
+        jam = self._jam()
+        jam.all_notes_off(jam.frame_now())
+
     def on_transport_start(self, v: tuple[Any, ...], r: Request) -> None:
         self.engine.transport_start(v[0] if v else 0.5)
 
@@ -351,6 +403,7 @@ class Controller:
             "fx": eng.fx_settings,
             "renderer_params": {**eng.params, **self.planner.overrides},
             **eng.renderer_figures(),
+            **(self.jam.figures() if self.jam is not None else {}),
         }
 
     def status(self) -> Status:

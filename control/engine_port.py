@@ -12,6 +12,7 @@ from bassd.engine.timeline import SegmentStart
 class EnginePort(Protocol):
     params: dict[str, Any]
     paused: bool
+    sample_rate: int
 
     @property
     def seconds(self) -> float: ...

@@ -38,6 +38,16 @@ EXAMPLES: dict[str, str] = {
     "/renderer/density": "96",
     "/renderer/tempo": "64.",
     "/adapter/blend": "calm 0.015",
+    "/jam/accompaniment": "1",
+    "/jam/program": "4",
+    "/jam/level": "-6.",
+    "/jam/fusion": "0.5",
+    "/jam/tempo": "100.",
+    "/jam/meter": "3",
+    "/jam/metronome": "1",
+    "/jam/metronome/level": "-18.",
+    "/jam/key_lock": "Gmaj",  # one atom (Pd splits at spaces): 'G major', 'Em', 'F#m' also work
+    "/jam/tempo_follow": "1",
 }
 
 

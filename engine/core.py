@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -66,6 +66,14 @@ class SegmentRecord:
         return self.render_seconds / (self.frames_rendered / self._sr)
 
     _sr: int = 48000
+
+
+class Layer(Protocol):
+    """A source mixed into the segment bed before the master chain, on the engine's clock
+    (the jam: accompaniment and metronome)."""
+
+    def render(self, frame0: int, frames: int) -> np.ndarray: ...  # (frames, 2) float32
+    def close(self) -> None: ...
 
 
 class Engine:
@@ -138,6 +146,12 @@ class Engine:
         self.paused = False  # transport stopped: the timeline waits, the output is silence
         self.event_seconds = 0.0  # master-clock time of the segment start being reported
         self._stopping = False
+        self.layers: list[Layer] = []
+        self.bed = True  # the segment timeline plays (off: only the layers, e.g. a jam render)
+
+    def add_layer(self, layer: Layer) -> None:
+        """Mix ``layer`` into every block from now on (it is closed with the engine)."""
+        self.layers.append(layer)
 
     def add_segment_listener(self, listener: Callable[[SegmentStart], None]) -> None:
         """Call ``listener`` as each segment starts (when its first frame is rendered)."""
@@ -324,7 +338,12 @@ class Engine:
             self.frame += frames
             return np.zeros((frames, 2), dtype=np.float32)
         f0 = self.controller.frame  # segment frames are on the timeline's own clock
-        mix = self.controller.render(frames)
+        if self.bed:
+            mix = self.controller.render(frames)
+        else:
+            mix = np.zeros((frames, 2), dtype=np.float32)
+        for layer in self.layers:
+            mix = mix + layer.render(self.frame, frames)  # never into a buffer the timeline owns
         out = self.postfx.process(mix)
         gain = self._master_gain(frames)
         if gain is not None:
@@ -387,6 +406,8 @@ class Engine:
         self._capturing = None
 
     def close(self) -> None:
+        for layer in self.layers:
+            layer.close()
         self._capture.discard()
         self.controller.close()
         self.renderer.close()

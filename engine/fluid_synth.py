@@ -2,10 +2,12 @@
 
 :class:`FluidVoice` wraps one FluidSynth synthesizer (through pyfluidsynth's ctypes binding,
 imported lazily so that importing this module never needs libfluidsynth). Audio is pulled
-with :meth:`FluidVoice.render` -- FluidSynth's interleaved 16-bit output scaled to float32
-in [-1, 1) -- and never through FluidSynth's own audio driver: the engine's callback owns the
-device. The same sequence of calls always gives the same samples (FluidSynth renders
-sample-exactly from its event queue; its 16-bit dither restarts with each synthesizer).
+with :meth:`FluidVoice.render` -- FluidSynth's own float32 output (``fluid_synth_write_float``
+through pyfluidsynth's library handle, written straight into the block; pyfluidsynth's
+``get_samples`` is its 16-bit twin, which dithers: a noise floor in silence and 16 bits in a
+24-bit mix) -- and never through FluidSynth's own audio driver: the engine's callback owns
+the device. The same sequence of calls always gives the same samples (FluidSynth renders
+sample-exactly from its event queue), and silence is exactly zero.
 
 :func:`find_soundfont` locates a GM SoundFont: an explicit path, else ``$BASSD_SOUNDFONT``,
 else the first existing file of :data:`SEARCH_PLACES` (the Debian/Ubuntu, Fedora/Arch and
@@ -108,6 +110,19 @@ def _load_fluidsynth() -> Any:
     return fluidsynth
 
 
+def _write_float(fluidsynth: Any) -> Any:
+    """``fluid_synth_write_float`` from pyfluidsynth's loaded library (None if absent)."""
+    from ctypes import c_int, c_void_p
+
+    cfunc = getattr(fluidsynth, "cfunc", None)
+    if cfunc is None:
+        return None
+    ptr = ("synth", c_void_p, 1), ("len", c_int, 1)
+    buf = ("lout", c_void_p, 1), ("loff", c_int, 1), ("lincr", c_int, 1)
+    rbuf = ("rout", c_void_p, 1), ("roff", c_int, 1), ("rincr", c_int, 1)
+    return cfunc("fluid_synth_write_float", c_int, *ptr, *buf, *rbuf)
+
+
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name} must be an int, got {value!r}")
@@ -164,6 +179,7 @@ class FluidVoice:
         self._has_voice_count = bool(
             getattr(fluidsynth, "fluid_synth_get_active_voice_count", None)
         )
+        self._write_float = _write_float(fluidsynth)
 
     # -- MIDI -------------------------------------------------------------------------------
 
@@ -244,9 +260,15 @@ class FluidVoice:
         synth = self._live()
         if n == 0:
             return np.zeros((0, 2), dtype=np.float32)
-        raw = synth.get_samples(n)  # int16, interleaved L R
-        out = np.asarray(raw, dtype=np.float32).reshape(n, 2)
-        out *= np.float32(1.0 / 32768.0)
+        out = np.zeros((n, 2), dtype=np.float32)
+        if self._write_float is None:  # a binding without the symbol: the 16-bit path
+            raw = synth.get_samples(n)  # int16, interleaved L R
+            out[:] = np.asarray(raw, dtype=np.float32).reshape(n, 2) * np.float32(1 / 32768)
+            return out
+        ptr = out.ctypes.data
+        # left samples at 0, 2, 4 ... and right at 1, 3, 5 ... of the interleaved block
+        if self._write_float(synth.synth, n, ptr, 0, 2, ptr, 1, 2) != 0:
+            raise RuntimeError("fluid_synth_write_float failed")
         return out
 
     def sounding(self) -> int:

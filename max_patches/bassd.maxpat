@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   1348.0
+   1722.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,14 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 18,
+     "numoutlets": 24,
      "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
       "",
       "",
       "",
@@ -468,7 +474,7 @@
     "box": {
      "id": "obj-33",
      "maxclass": "comment",
-     "text": "state",
+     "text": "jam_state",
      "patching_rect": [
       620.0,
       450.0,
@@ -501,7 +507,7 @@
     "box": {
      "id": "obj-35",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "jam_key",
      "patching_rect": [
       620.0,
       480.0,
@@ -534,7 +540,7 @@
     "box": {
      "id": "obj-37",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "jam_chord",
      "patching_rect": [
       620.0,
       510.0,
@@ -567,7 +573,7 @@
     "box": {
      "id": "obj-39",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "jam_next_chord",
      "patching_rect": [
       620.0,
       540.0,
@@ -600,7 +606,7 @@
     "box": {
      "id": "obj-41",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "jam_tempo_bpm",
      "patching_rect": [
       620.0,
       570.0,
@@ -614,6 +620,204 @@
    {
     "box": {
      "id": "obj-42",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      600.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "comment",
+     "text": "jam_beat",
+     "patching_rect": [
+      620.0,
+      600.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      630.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "comment",
+     "text": "state",
+     "patching_rect": [
+      620.0,
+      630.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      660.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "comment",
+     "text": "bpm",
+     "patching_rect": [
+      620.0,
+      660.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      690.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "comment",
+     "text": "baseline_bpm",
+     "patching_rect": [
+      620.0,
+      690.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      720.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      720.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      750.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      750.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -628,7 +832,7 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-55",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -646,7 +850,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-56",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -661,7 +865,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-57",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -679,7 +883,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-58",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -694,7 +898,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-59",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -712,7 +916,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-60",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -727,7 +931,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-61",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -745,7 +949,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-62",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -760,7 +964,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-63",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -778,7 +982,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -793,7 +997,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-65",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -811,7 +1015,7 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-66",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -826,7 +1030,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-67",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -841,7 +1045,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-68",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -859,7 +1063,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-69",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -874,7 +1078,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-70",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -892,7 +1096,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-71",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -907,7 +1111,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-72",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -925,7 +1129,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-73",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -940,7 +1144,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-74",
      "maxclass": "message",
      "text": "/prompt/bank bank.json",
      "patching_rect": [
@@ -958,7 +1162,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-75",
      "maxclass": "comment",
      "text": "file (s)",
      "patching_rect": [
@@ -973,7 +1177,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "mix and FX",
      "patching_rect": [
@@ -988,7 +1192,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-77",
      "maxclass": "message",
      "text": "/master/gain -6.",
      "patching_rect": [
@@ -1006,7 +1210,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "gain (f: -60..0 dB)",
      "patching_rect": [
@@ -1021,7 +1225,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-79",
      "maxclass": "message",
      "text": "/fx/hpf 120.",
      "patching_rect": [
@@ -1039,7 +1243,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-80",
      "maxclass": "comment",
      "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
@@ -1054,7 +1258,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-81",
      "maxclass": "message",
      "text": "/fx/lpf 10000.",
      "patching_rect": [
@@ -1072,7 +1276,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
@@ -1087,7 +1291,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-83",
      "maxclass": "message",
      "text": "/fx/drive 1.6",
      "patching_rect": [
@@ -1105,7 +1309,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-84",
      "maxclass": "comment",
      "text": "drive (f: 0.1..10)",
      "patching_rect": [
@@ -1120,7 +1324,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-85",
      "maxclass": "message",
      "text": "/fx/peak 0.9",
      "patching_rect": [
@@ -1138,7 +1342,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-86",
      "maxclass": "comment",
      "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
@@ -1153,7 +1357,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-87",
      "maxclass": "comment",
      "text": "timeline",
      "patching_rect": [
@@ -1168,7 +1372,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-88",
      "maxclass": "message",
      "text": "/segment/length 24.",
      "patching_rect": [
@@ -1186,7 +1390,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-89",
      "maxclass": "comment",
      "text": "seconds (f: 2..600 s)",
      "patching_rect": [
@@ -1201,7 +1405,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-90",
      "maxclass": "message",
      "text": "/crossfade 1.5",
      "patching_rect": [
@@ -1219,7 +1423,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-91",
      "maxclass": "comment",
      "text": "seconds (f: 0..30 s)",
      "patching_rect": [
@@ -1234,7 +1438,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-92",
      "maxclass": "message",
      "text": "/segment/skip",
      "patching_rect": [
@@ -1252,7 +1456,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-93",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1267,7 +1471,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-94",
      "maxclass": "comment",
      "text": "renderer",
      "patching_rect": [
@@ -1282,7 +1486,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-95",
      "maxclass": "message",
      "text": "/renderer/coupling 0.6",
      "patching_rect": [
@@ -1300,7 +1504,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-96",
      "maxclass": "comment",
      "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
@@ -1315,7 +1519,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-97",
      "maxclass": "message",
      "text": "/renderer/brightness 0.5",
      "patching_rect": [
@@ -1333,7 +1537,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-98",
      "maxclass": "comment",
      "text": "brightness (f: 0..1)",
      "patching_rect": [
@@ -1348,7 +1552,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-99",
      "maxclass": "message",
      "text": "/renderer/width 0.7",
      "patching_rect": [
@@ -1366,7 +1570,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-100",
      "maxclass": "comment",
      "text": "width (f: 0..1)",
      "patching_rect": [
@@ -1381,7 +1585,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-101",
      "maxclass": "message",
      "text": "/renderer/density 96",
      "patching_rect": [
@@ -1399,7 +1603,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-102",
      "maxclass": "comment",
      "text": "partials (i: 4..4096)",
      "patching_rect": [
@@ -1414,7 +1618,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-103",
      "maxclass": "message",
      "text": "/renderer/key C",
      "patching_rect": [
@@ -1432,7 +1636,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-104",
      "maxclass": "comment",
      "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
@@ -1447,7 +1651,7 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-105",
      "maxclass": "message",
      "text": "/renderer/mode ionian",
      "patching_rect": [
@@ -1465,7 +1669,7 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-106",
      "maxclass": "comment",
      "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
@@ -1480,7 +1684,7 @@
    },
    {
     "box": {
-     "id": "obj-95",
+     "id": "obj-107",
      "maxclass": "message",
      "text": "/renderer/tempo 64.",
      "patching_rect": [
@@ -1498,7 +1702,7 @@
    },
    {
     "box": {
-     "id": "obj-96",
+     "id": "obj-108",
      "maxclass": "comment",
      "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
@@ -1513,7 +1717,7 @@
    },
    {
     "box": {
-     "id": "obj-97",
+     "id": "obj-109",
      "maxclass": "comment",
      "text": "adapters",
      "patching_rect": [
@@ -1528,7 +1732,7 @@
    },
    {
     "box": {
-     "id": "obj-98",
+     "id": "obj-110",
      "maxclass": "message",
      "text": "/adapter/blend calm 0.015",
      "patching_rect": [
@@ -1546,7 +1750,7 @@
    },
    {
     "box": {
-     "id": "obj-99",
+     "id": "obj-111",
      "maxclass": "comment",
      "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
@@ -1561,7 +1765,7 @@
    },
    {
     "box": {
-     "id": "obj-100",
+     "id": "obj-112",
      "maxclass": "message",
      "text": "/adapter/clear",
      "patching_rect": [
@@ -1579,7 +1783,7 @@
    },
    {
     "box": {
-     "id": "obj-101",
+     "id": "obj-113",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1594,9 +1798,9 @@
    },
    {
     "box": {
-     "id": "obj-102",
+     "id": "obj-114",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "jam",
      "patching_rect": [
       40.0,
       1076.0,
@@ -1609,9 +1813,9 @@
    },
    {
     "box": {
-     "id": "obj-103",
+     "id": "obj-115",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
       1102.0,
@@ -1627,9 +1831,9 @@
    },
    {
     "box": {
-     "id": "obj-104",
+     "id": "obj-116",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       1102.0,
@@ -1642,9 +1846,9 @@
    },
    {
     "box": {
-     "id": "obj-105",
+     "id": "obj-117",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
       1130.0,
@@ -1660,9 +1864,9 @@
    },
    {
     "box": {
-     "id": "obj-106",
+     "id": "obj-118",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
       350.0,
       1130.0,
@@ -1675,12 +1879,342 @@
    },
    {
     "box": {
-     "id": "obj-107",
-     "maxclass": "comment",
-     "text": "queries",
+     "id": "obj-119",
+     "maxclass": "message",
+     "text": "/jam/program 4",
      "patching_rect": [
       40.0,
-      1170.0,
+      1158.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-120",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
+     "patching_rect": [
+      350.0,
+      1158.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-121",
+     "maxclass": "message",
+     "text": "/jam/level -6.",
+     "patching_rect": [
+      40.0,
+      1186.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-122",
+     "maxclass": "comment",
+     "text": "db (f: -60..6 dB)",
+     "patching_rect": [
+      350.0,
+      1186.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-123",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
+     "patching_rect": [
+      40.0,
+      1214.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-124",
+     "maxclass": "comment",
+     "text": "weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1214.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-125",
+     "maxclass": "message",
+     "text": "/jam/tempo 100.",
+     "patching_rect": [
+      40.0,
+      1242.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-126",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..300 bpm)",
+     "patching_rect": [
+      350.0,
+      1242.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-127",
+     "maxclass": "message",
+     "text": "/jam/meter 3",
+     "patching_rect": [
+      40.0,
+      1270.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-128",
+     "maxclass": "comment",
+     "text": "beats (i: 1..16)",
+     "patching_rect": [
+      350.0,
+      1270.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-129",
+     "maxclass": "message",
+     "text": "/jam/metronome 1",
+     "patching_rect": [
+      40.0,
+      1298.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-130",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1298.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-131",
+     "maxclass": "message",
+     "text": "/jam/metronome/level -18.",
+     "patching_rect": [
+      40.0,
+      1326.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-132",
+     "maxclass": "comment",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      1326.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-133",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      1354.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-134",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      1354.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-135",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      1382.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-136",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1382.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-137",
+     "maxclass": "message",
+     "text": "/jam/panic",
+     "patching_rect": [
+      40.0,
+      1410.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-138",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1410.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      1450.0,
       200.0,
       22.0
      ],
@@ -1690,12 +2224,93 @@
    },
    {
     "box": {
-     "id": "obj-108",
+     "id": "obj-140",
+     "maxclass": "message",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      1476.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-141",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1476.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-142",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      1504.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-143",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1504.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-144",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      1544.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-145",
      "maxclass": "message",
      "text": "/status",
      "patching_rect": [
       40.0,
-      1196.0,
+      1570.0,
       300.0,
       22.0
      ],
@@ -1708,12 +2323,12 @@
    },
    {
     "box": {
-     "id": "obj-109",
+     "id": "obj-146",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1196.0,
+      1570.0,
       250.0,
       22.0
      ],
@@ -1723,12 +2338,12 @@
    },
    {
     "box": {
-     "id": "obj-110",
+     "id": "obj-147",
      "maxclass": "message",
      "text": "/help",
      "patching_rect": [
       40.0,
-      1224.0,
+      1598.0,
       300.0,
       22.0
      ],
@@ -1741,12 +2356,12 @@
    },
    {
     "box": {
-     "id": "obj-111",
+     "id": "obj-148",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1224.0,
+      1598.0,
       250.0,
       22.0
      ],
@@ -1756,12 +2371,12 @@
    },
    {
     "box": {
-     "id": "obj-112",
+     "id": "obj-149",
      "maxclass": "message",
      "text": "/subscribe",
      "patching_rect": [
       40.0,
-      1252.0,
+      1626.0,
       300.0,
       22.0
      ],
@@ -1774,12 +2389,12 @@
    },
    {
     "box": {
-     "id": "obj-113",
+     "id": "obj-150",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      1252.0,
+      1626.0,
       250.0,
       22.0
      ],
@@ -1789,12 +2404,12 @@
    },
    {
     "box": {
-     "id": "obj-114",
+     "id": "obj-151",
      "maxclass": "message",
      "text": "/unsubscribe",
      "patching_rect": [
       40.0,
-      1280.0,
+      1654.0,
       300.0,
       22.0
      ],
@@ -1807,12 +2422,12 @@
    },
    {
     "box": {
-     "id": "obj-115",
+     "id": "obj-152",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      1280.0,
+      1654.0,
       250.0,
       22.0
      ],
@@ -2029,7 +2644,79 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
+      "obj-3",
+      16
+     ],
+     "destination": [
+      "obj-42",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      17
+     ],
+     "destination": [
+      "obj-44",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      18
+     ],
+     "destination": [
+      "obj-46",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      19
+     ],
+     "destination": [
+      "obj-48",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      20
+     ],
+     "destination": [
+      "obj-50",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      21
+     ],
+     "destination": [
+      "obj-52",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
       0
      ],
      "destination": [
@@ -2041,7 +2728,7 @@
    {
     "patchline": {
      "source": [
-      "obj-45",
+      "obj-57",
       0
      ],
      "destination": [
@@ -2053,7 +2740,7 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
+      "obj-59",
       0
      ],
      "destination": [
@@ -2065,7 +2752,7 @@
    {
     "patchline": {
      "source": [
-      "obj-49",
+      "obj-61",
       0
      ],
      "destination": [
@@ -2077,67 +2764,7 @@
    {
     "patchline": {
      "source": [
-      "obj-51",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-53",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
+      "obj-63",
       0
      ],
      "destination": [
@@ -2161,7 +2788,7 @@
    {
     "patchline": {
      "source": [
-      "obj-67",
+      "obj-68",
       0
      ],
      "destination": [
@@ -2173,7 +2800,7 @@
    {
     "patchline": {
      "source": [
-      "obj-69",
+      "obj-70",
       0
      ],
      "destination": [
@@ -2185,7 +2812,7 @@
    {
     "patchline": {
      "source": [
-      "obj-71",
+      "obj-72",
       0
      ],
      "destination": [
@@ -2197,7 +2824,7 @@
    {
     "patchline": {
      "source": [
-      "obj-73",
+      "obj-74",
       0
      ],
      "destination": [
@@ -2209,7 +2836,7 @@
    {
     "patchline": {
      "source": [
-      "obj-76",
+      "obj-77",
       0
      ],
      "destination": [
@@ -2221,7 +2848,7 @@
    {
     "patchline": {
      "source": [
-      "obj-78",
+      "obj-79",
       0
      ],
      "destination": [
@@ -2233,7 +2860,7 @@
    {
     "patchline": {
      "source": [
-      "obj-80",
+      "obj-81",
       0
      ],
      "destination": [
@@ -2269,7 +2896,7 @@
    {
     "patchline": {
      "source": [
-      "obj-87",
+      "obj-88",
       0
      ],
      "destination": [
@@ -2281,7 +2908,7 @@
    {
     "patchline": {
      "source": [
-      "obj-89",
+      "obj-90",
       0
      ],
      "destination": [
@@ -2293,19 +2920,7 @@
    {
     "patchline": {
      "source": [
-      "obj-91",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-93",
+      "obj-92",
       0
      ],
      "destination": [
@@ -2329,7 +2944,7 @@
    {
     "patchline": {
      "source": [
-      "obj-98",
+      "obj-97",
       0
      ],
      "destination": [
@@ -2341,7 +2956,19 @@
    {
     "patchline": {
      "source": [
-      "obj-100",
+      "obj-99",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-101",
       0
      ],
      "destination": [
@@ -2377,7 +3004,7 @@
    {
     "patchline": {
      "source": [
-      "obj-108",
+      "obj-107",
       0
      ],
      "destination": [
@@ -2413,7 +3040,211 @@
    {
     "patchline": {
      "source": [
-      "obj-114",
+      "obj-115",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-117",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-119",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-121",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-123",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-125",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-127",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-129",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-131",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-133",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-135",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-137",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-140",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-142",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-145",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-151",
       0
      ],
      "destination": [

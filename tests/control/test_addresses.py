@@ -30,6 +30,7 @@ VALID: dict[str, tuple[Any, ...]] = {
     "/unsubscribe": (9999,),
     "/transport/stop": (0.1,),
     "/transport/start": (0.1,),
+    "/jam/key_lock": ("G major",),
 }
 
 
@@ -87,7 +88,7 @@ def harness(tmp_path: Path):
         str(files("bassd.prompts").joinpath("emotion_prompt_bank.json")),
         tmp_path / "prompts" / "bank.json",
     )
-    h = Harness(tmp_path)
+    h = Harness(tmp_path, ["jam.enabled=true"])  # so every /jam address reaches a real jam
     yield h
     h.close()
 

@@ -1,0 +1,191 @@
+"""The jam on the engine's sample clock: chords on beat frames, clicks in the audio on the
+beats, deterministic renders, tempo and meter changes at bar lines, panic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bassd.dsp.chords import vocabulary
+from bassd.dsp.harmonist import parse_key
+from bassd.engine.fluid_synth import FluidVoice, find_soundfont
+from bassd.engine.jam import Jam
+from bassd.engine.jam_config import JamConfig
+from bassd.models.chord_bigram import BigramModel
+from bassd.models.chord_corpus import SHIPPED_CORPUS, read_corpus
+
+SR = 48000
+BLOCK = 256
+
+
+def _sf() -> Path:
+    try:
+        return find_soundfont()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def bigram() -> BigramModel:
+    return BigramModel().fit(read_corpus(SHIPPED_CORPUS))
+
+
+def melody_g_major(bpm: float = 120.0) -> list[tuple[int, int, int]]:
+    """(on frame, off frame, pitch): a G major tune in quarter notes, 8 bars of 4/4."""
+    tune = [67, 71, 74, 71, 72, 76, 74, 72, 71, 67, 69, 71, 72, 69, 66, 62] * 2
+    beat = 60.0 / bpm * SR
+    return [(round(i * beat), round((i + 0.9) * beat), p) for i, p in enumerate(tune)]
+
+
+def run(jam: Jam, notes: list[tuple[int, int, int]], seconds: float) -> np.ndarray:
+    """Render like the engine does: each note reaches the jam before the block it falls in."""
+    events = sorted([(a, 1, p) for a, _, p in notes] + [(b, 0, p) for _, b, p in notes])
+    out, i, frame = [], 0, 0
+    total = round(seconds * SR)
+    while frame < total:
+        while i < len(events) and events[i][0] < frame + BLOCK:
+            f, on, p = events[i]
+            jam.note_on(p, 90, f) if on else jam.note_off(p, f)
+            i += 1
+        out.append(jam.render(frame, BLOCK))
+        frame += BLOCK
+    return np.concatenate(out)
+
+
+def make(bigram: BigramModel | None, rows: list, **cfg: object) -> Jam:
+    config = JamConfig.model_validate({"enabled": True, "tempo_bpm": 120.0, **cfg})
+    synth = FluidVoice(SR, _sf())
+    predict = bigram.predict if bigram is not None else None
+    return Jam(config, SR, synth=synth, predictor=predict, on_event=lambda *r: rows.append(r))
+
+
+def test_every_chord_onset_is_a_downbeat_frame_and_fits_the_key(bigram: BigramModel) -> None:
+    """Each chord decision's frame is a downbeat's frame from the beat grid; the chord is in
+    the vocabulary of the key reported, and the key heard is G major."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False})
+    run(jam, melody_g_major(), 16.0)
+    downbeats = {f for k, v, d, f in rows if k == "beat" and d == "downbeat"}
+    # (a bar decided just before the render's end starts after it)
+    chords = [(v, json.loads(d), f) for k, v, d, f in rows if k == "chord" and f < 16 * SR]
+    assert len(chords) >= 5
+    keys = [v for k, v, d, f in rows if k == "key"]
+    assert keys and keys[-1] == "G major"
+    for _symbol, detail, frame in chords:
+        assert frame == detail["frame"] and frame in downbeats
+        key = parse_key(detail["key"])
+        assert detail["roman"] in {c.roman for c in vocabulary(key.mode)}
+    diatonic = {c.roman for c in vocabulary("major") if c.kind == "diatonic"}
+    share = sum(d["roman"] in diatonic for _, d, _ in chords) / len(chords)
+    assert share >= 0.6, [d["roman"] for _, d, _ in chords]
+
+
+def test_chord_sound_starts_on_its_downbeat_in_the_audio(bigram: BigramModel) -> None:
+    """With the metronome off and no thru, the output is exactly silent before the first
+    chord's frame and sounds within a millisecond of it (FluidSynth fed at that sample)."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False}, style="pad")
+    audio = run(jam, melody_g_major(), 10.0)
+    first = next(f for k, v, d, f in rows if k == "chord")
+    assert first > 0
+    assert not np.any(audio[:first])
+    sounding = np.flatnonzero(np.abs(audio[first:, 0]) > 1e-6)
+    assert sounding.size and sounding[0] < SR // 1000
+
+
+def test_metronome_clicks_start_on_the_beat_frames_in_the_audio() -> None:
+    """Accompaniment off: the click onsets found in the audio are the beat frames, exactly."""
+    rows: list = []
+    jam = make(None, rows, accompaniment=False)
+    audio = run(jam, [], 6.0)
+    beats = [f for k, v, d, f in rows if k == "beat"]
+    sounding = np.flatnonzero(audio[:, 0])
+    # an onset: a sounding sample after at least 10 ms of exact silence (a click lasts 30 ms)
+    gap = np.diff(sounding, prepend=-SR) > SR // 100
+    onsets = [int(i) for i in sounding[gap]]
+    assert onsets == beats
+    assert len(beats) == 12  # 120 bpm, 6 s
+
+
+def test_two_renders_of_one_performance_are_sample_identical(bigram: BigramModel) -> None:
+    """The same notes at the same frames give the same samples (offline == live)."""
+    a = run(make(bigram, []), melody_g_major(), 8.0)
+    b = run(make(bigram, []), melody_g_major(), 8.0)
+    assert np.any(a) and np.array_equal(a, b)
+
+
+def test_tempo_change_takes_effect_at_the_next_undecided_bar(bigram: BigramModel) -> None:
+    """/jam/tempo mid-bar: the bar already decided keeps its grid; from the next bar line
+    the beats follow the new period exactly."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False})
+    jam.render(0, SR)  # 1 s: bar 0 (beats 0-3 at 120 bpm, 0.5 s each) is decided
+    jam.set_tempo(60.0)
+    for f in range(SR, 12 * SR, BLOCK):
+        jam.render(f, BLOCK)
+    beats = [f for k, v, d, f in rows if k == "beat"]
+    gaps = np.diff(beats)
+    assert set(gaps[:3]) == {SR // 2}  # bar 0 at 120 bpm
+    assert set(gaps[4:]) == {SR}  # from beat 4 (bar 1) at 60 bpm
+    tempo = [(v, f) for k, v, d, f in rows if k == "tempo"]
+    assert tempo == [("60.00", beats[4])]
+
+
+def test_meter_change_moves_the_bar_lines(bigram: BigramModel) -> None:
+    """From the next bar line, bars have the new number of beats."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False})
+    jam.render(0, SR)  # bar 0 (4 beats) is decided
+    jam.set_meter(3)
+    for f in range(SR, 10 * SR, BLOCK):
+        jam.render(f, BLOCK)
+    downs = [int(v) for k, v, d, f in rows if k == "beat" and d == "downbeat"]
+    assert downs[:4] == [0, 4, 7, 10]
+
+
+def test_panic_silences_the_accompaniment(bigram: BigramModel) -> None:
+    """all_notes_off: the chord rings out through its release and is silent a second later;
+    the note-offs still scheduled for it are harmless."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False}, style="pad", idle_bars=0)
+    notes = melody_g_major()
+    run(jam, notes, 6.0)
+    frame = 6 * SR
+    jam.all_notes_off(frame)
+    tail = np.concatenate([jam.render(frame + i * BLOCK, BLOCK) for i in range(SR // BLOCK)])
+    assert np.abs(tail[-BLOCK:]).max() < 1e-4
+    assert ("all_notes_off", "", "", frame) in rows
+
+
+def test_the_player_resting_for_idle_bars_rests_the_accompaniment(bigram: BigramModel) -> None:
+    """No note for jam.idle_bars bars: the next bar is a rest (and it is recorded)."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": False}, idle_bars=2)
+    notes = [n for n in melody_g_major() if n[0] < 6 * SR]
+    run(jam, notes, 14.0)
+    rests = [f for k, v, d, f in rows if k == "chord_rest"]
+    last_note = max(n[1] for n in notes)
+    assert rests and rests[0] > last_note + 2 * 4 * SR // 2 - SR
+    assert not [f for k, v, d, f in rows if k == "chord" and f > rests[0]]
+
+
+def test_key_lock_plays_in_the_locked_key(bigram: BigramModel) -> None:
+    """With the key locked to Eb major, a G major tune is accompanied in Eb major."""
+    rows: list = []
+    jam = make(bigram, rows, key_lock="Eb major", metronome={"enabled": False})
+    run(jam, melody_g_major(), 8.0)
+    keys = {json.loads(d)["key"] for k, v, d, f in rows if k == "chord"}
+    assert keys == {"Eb major"}
+
+
+def test_bad_config_is_an_error_that_names_the_key() -> None:
+    """An unknown key, a bad style, a bad key lock and a collapsed range are rejected."""
+    from pydantic import ValidationError
+
+    for bad in ({"colour": 1}, {"style": "waltz"}, {"key_lock": "H major"},
+                {"low_note": 60, "high_note": 64}):  # fmt: skip
+        with pytest.raises(ValidationError):
+            JamConfig.model_validate(bad)

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_commands(sub, _add_config_args)
     add_adapter_commands(sub)
-    add_jam_commands(sub)
+    add_jam_commands(sub, _add_config_args)
     add_midi_commands(sub)
     return parser
 

@@ -54,6 +54,9 @@ def make_renderer(name: str, config: Config | None = None, *, blocking: bool = F
     raise ValueError(f"unknown renderer {name!r}")
 
 
+SYNTH_GAIN = 2.0
+
+
 def make_jam(config: Config, on_event: EventSink) -> Jam:
     """The keyboard accompanist of ``config.jam``: FluidSynth with its SoundFont and the chord
     predictor (the shipped LSTM or ``jam.predictor``). OSError with one clear line when the
@@ -67,7 +70,8 @@ def make_jam(config: Config, on_event: EventSink) -> Jam:
     except ValueError as exc:
         raise OSError(str(exc)) from None
     try:
-        synth = FluidVoice(config.audio.sample_rate, jc.soundfont)
+        # FluidSynth's gain 2: a GM piano chord then sits a few LU under the -16 LUFS bed
+        synth = FluidVoice(config.audio.sample_rate, jc.soundfont, gain=SYNTH_GAIN)
     except RuntimeError as exc:  # libfluidsynth missing
         raise OSError(str(exc)) from None
     return Jam(jc, config.audio.sample_rate, synth=synth, predictor=predictor.predict,

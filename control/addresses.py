@@ -199,7 +199,7 @@ TABLE: tuple[Address, ...] = (
     Address("/jam/program", "jam_program", "GM program (instrument) of the chords.",
             (Arg("program", I, "", 0, 127),), "jam"),
     Address("/jam/level", "jam_level", "Accompaniment level against the segment bed.",
-            (Arg("db", F, "dB", -60, 6),), "jam"),
+            (Arg("db", F, "dB", -60, 12),), "jam"),
     Address("/jam/fusion", "jam_fusion", "Weight of the chord predictor against the Ear "
             "(0: the Ear alone, 1: the predictor alone).", (Arg("weight", F, "", 0, 1),), "jam"),
     Address("/jam/tempo", "jam_tempo", "Tempo from the next bar.", (Arg("bpm", F, "bpm", 20, 300),),

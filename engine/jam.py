@@ -19,7 +19,9 @@ Per block ``[frame0, frame0 + n)``:
 
 Tempo and meter changes (OSC, tempo following, Ableton Link) take effect at the next bar
 that is not decided yet, so a scheduled bar is never torn. Every note, key change, chord
-decision (with its frame) and beat goes to ``on_event`` (the session's events.csv).
+decision and beat goes to ``on_event`` (the session's events.csv), its detail a JSON object
+with the row's ``frame`` on the engine clock (chords also: Roman numeral, key, probability,
+the Ear's and the predictor's favourites, the notes voiced).
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class Jam:
         if self.synth is not None:
             self.synth.all_notes_off(None)
         self._sounding.clear()
-        self._emit("all_notes_off", "", "", f)
+        self._emit("all_notes_off", "", {}, f)
 
     def _hear(self, n: PlayerNote) -> None:
         t = n.frame / self.sample_rate
@@ -171,13 +173,14 @@ class Jam:
             self.harmonist.note_off(n.note, t)
         if self.config.thru and self.synth is not None:
             self._push(n.frame, THRU_CH, n.note, n.velocity if n.on else 0)
-        self._emit("note_on" if n.on else "note_off", n.note, f"velocity={n.velocity}", n.frame)
+        self._emit("note_on" if n.on else "note_off", n.note, {"velocity": n.velocity}, n.frame)
 
     # -- controls ----------------------------------------------------------------------
     def set_tempo(self, bpm: float, *, source: str = "osc") -> None:
         """From the next bar not decided yet."""
         self._pending_tempo = float(bpm)
-        self._emit("tempo_request", f"{bpm:.2f}", source, self.clock.beat_frame(self._next_bar))
+        self._emit("tempo_request", f"{bpm:.2f}", {"source": source},
+                   self.clock.beat_frame(self._next_bar))  # fmt: skip
 
     def set_meter(self, beats_per_bar: int) -> None:
         self._pending_meter = int(beats_per_bar)
@@ -229,12 +232,12 @@ class Jam:
             bpm, self._pending_tempo = self._pending_tempo, None
             k = self.clock.set_tempo(bpm, at)
             self.follower.reset(bpm)
-            self._emit("tempo", f"{bpm:.2f}", f"from beat {k}", self.clock.beat_frame(k))
+            self._emit("tempo", f"{bpm:.2f}", {"beat": k}, self.clock.beat_frame(k))
         if self._pending_meter is not None:
             m, self._pending_meter = self._pending_meter, None
             k = self.clock.set_meter(m, at)
             self._next_bar = k
-            self._emit("meter", m, f"from beat {k}", self.clock.beat_frame(k))
+            self._emit("meter", m, {"beat": k}, self.clock.beat_frame(k))
 
     def _decide_bar(self, bar_beat: int) -> None:
         cfg = self.config
@@ -247,8 +250,10 @@ class Jam:
         if key != self.key and key is not None:
             self.key = key
             est = self.harmonist.live_key.estimate()
-            detail = "locked" if self.harmonist.locked else f"r={est.r:.3f}" if est else ""
-            self._emit("key", key.name, detail, downbeat)
+            info: dict[str, Any] = {"locked": self.harmonist.locked is not None}
+            if est is not None and not info["locked"]:
+                info["r"] = round(est.r, 3)
+            self._emit("key", key.name, info, downbeat)
         idle = (
             cfg.idle_bars > 0
             and (self.harmonist.last_note_s is None or
@@ -256,7 +261,7 @@ class Jam:
         )  # fmt: skip
         if not self.accompaniment or idle or key is None:
             if self.chord is not None:
-                self._emit("chord_rest", "", "idle" if idle else "off", downbeat)
+                self._emit("chord_rest", "", {"why": "idle" if idle else "off"}, downbeat)
             self.chord = None
             return
         started = time.perf_counter()
@@ -278,20 +283,16 @@ class Jam:
             self._push(max(on + 1, off), CHORD_CH, ev.note, 0)
         self.chord = decision
         self.decisions += 1
-        detail = json.dumps(
-            {
-                "frame": downbeat,
-                "roman": decision.roman,
-                "key": decision.key.name,
-                "p": round(decision.probability, 4),
-                "ear": decision.ear_top,
-                "predicted": decision.predicted_top,
-                "heard": decision.heard_notes,
-                "style": self.style,
-                "notes": list(notes) + ([bass] if bass is not None else []),
-            },
-            sort_keys=True,
-        )
+        detail = {
+            "roman": decision.roman,
+            "key": decision.key.name,
+            "p": round(decision.probability, 4),
+            "ear": decision.ear_top,
+            "predicted": decision.predicted_top,
+            "heard": decision.heard_notes,
+            "style": self.style,
+            "notes": list(notes) + ([bass] if bass is not None else []),
+        }
         self._emit("chord", decision.symbol, detail, downbeat)
 
     def _record_decision_time(self, seconds: float) -> None:
@@ -328,7 +329,7 @@ class Jam:
         beats = self.clock.beats_in(frame0, frames)
         for frame, k, down in beats:
             self.beat = k
-            self._emit("beat", k, "downbeat" if down else "", frame)
+            self._emit("beat", k, {"downbeat": down}, frame)
         out = self._render_synth(frame0, frames)
         clicks = self.click.render(frame0, frames, beats)
         out += clicks
@@ -363,8 +364,10 @@ class Jam:
             out *= np.float32(gain)
         return out
 
-    def _emit(self, kind: str, value: object, detail: str, frame: int) -> None:
+    def _emit(self, kind: str, value: object, fields: dict[str, Any], frame: int) -> None:
+        """A row: its detail is a JSON object that always carries the row's ``frame``."""
         if self.on_event is not None:
+            detail = json.dumps({"frame": frame, **fields}, sort_keys=True)
             self.on_event(kind, value, detail, frame)
 
     # -- figures -----------------------------------------------------------------------

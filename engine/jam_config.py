@@ -45,7 +45,7 @@ class JamConfig(Strict):
     accompaniment: bool = True  # chords on/off (the metronome has its own switch)
     style: Style = "block"
     program: int = Field(0, ge=0, le=127)  # GM program of the chords (0: acoustic grand)
-    level_db: float = Field(-6.0, ge=-60.0, le=6.0)  # the accompaniment against the bed
+    level_db: float = Field(0.0, ge=-60.0, le=12.0)  # the accompaniment against the bed
     velocity: int = Field(80, ge=1, le=127)
     soundfont: Path | None = None  # None: BASSD_SOUNDFONT, then the usual places
     voices: int = Field(4, ge=3, le=6)

@@ -1932,7 +1932,7 @@
     "box": {
      "id": "obj-122",
      "maxclass": "comment",
-     "text": "db (f: -60..6 dB)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
       1186.0,

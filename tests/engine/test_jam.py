@@ -68,7 +68,7 @@ def test_every_chord_onset_is_a_downbeat_frame_and_fits_the_key(bigram: BigramMo
     rows: list = []
     jam = make(bigram, rows, metronome={"enabled": False})
     run(jam, melody_g_major(), 16.0)
-    downbeats = {f for k, v, d, f in rows if k == "beat" and d == "downbeat"}
+    downbeats = {f for k, v, d, f in rows if k == "beat" and json.loads(d)["downbeat"]}
     # (a bar decided just before the render's end starts after it)
     chords = [(v, json.loads(d), f) for k, v, d, f in rows if k == "chord" and f < 16 * SR]
     assert len(chords) >= 5
@@ -131,7 +131,7 @@ def test_tempo_change_takes_effect_at_the_next_undecided_bar(bigram: BigramModel
     assert set(gaps[:3]) == {SR // 2}  # bar 0 at 120 bpm
     assert set(gaps[4:]) == {SR}  # from beat 4 (bar 1) at 60 bpm
     tempo = [(v, f) for k, v, d, f in rows if k == "tempo"]
-    assert tempo == [("60.00", beats[4])]
+    assert [(v, f) for v, f in tempo] == [("60.00", beats[4])]
 
 
 def test_meter_change_moves_the_bar_lines(bigram: BigramModel) -> None:
@@ -142,7 +142,7 @@ def test_meter_change_moves_the_bar_lines(bigram: BigramModel) -> None:
     jam.set_meter(3)
     for f in range(SR, 10 * SR, BLOCK):
         jam.render(f, BLOCK)
-    downs = [int(v) for k, v, d, f in rows if k == "beat" and d == "downbeat"]
+    downs = [int(v) for k, v, d, f in rows if k == "beat" and json.loads(d)["downbeat"]]
     assert downs[:4] == [0, 4, 7, 10]
 
 
@@ -157,7 +157,7 @@ def test_panic_silences_the_accompaniment(bigram: BigramModel) -> None:
     jam.all_notes_off(frame)
     tail = np.concatenate([jam.render(frame + i * BLOCK, BLOCK) for i in range(SR // BLOCK)])
     assert np.abs(tail[-BLOCK:]).max() < 1e-4
-    assert ("all_notes_off", "", "", frame) in rows
+    assert ("all_notes_off", "", json.dumps({"frame": frame}), frame) in rows
 
 
 def test_the_player_resting_for_idle_bars_rests_the_accompaniment(bigram: BigramModel) -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from bassd.app.jam_cli import add_commands, cmd_jam
+from bassd.cli import _add_config_args as add_config_args
 from tests.dsp.test_midi_notes import write_g_major_file
 
 
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bassd")
-    add_commands(parser.add_subparsers(dest="command", required=True))
+    add_commands(parser.add_subparsers(dest="command", required=True), add_config_args)
     args = parser.parse_args(argv)
     assert args.func is cmd_jam
     return int(args.func(args))

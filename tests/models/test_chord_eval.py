@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bassd.app.jam_cli import add_commands
+from bassd.cli import _add_config_args as add_config_args
 from bassd.dsp.chords import parse_roman
 from bassd.models.chord_eval import METHODS, simulate_notes
 
@@ -18,7 +19,7 @@ def _run(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
-    add_commands(sub)
+    add_commands(sub, add_config_args)
     args = parser.parse_args(argv)
     rc: int = args.func(args)
     return rc

@@ -108,6 +108,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SystemExit:
         host.kill()
         raise
+    midi_process = None
+    if cfg.midi.enabled:  # the MIDI process boots while the daemon does (control/midi_host.py)
+        from bassd.control.midi_host import spawn_midi_process
+
+        midi_process = spawn_midi_process()
     from bassd.app.logging_setup import configure_logging
     from bassd.engine.device_process import start_device_early
     from bassd.engine.shm_names import claim_ownership, remove_stale_blocks
@@ -133,7 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         structlog.get_logger("bassd").info("stale_shared_memory_removed", blocks=stale)
     try:
-        return run_daemon(cfg, device=device, segment_log=_segment_log(cfg))
+        return run_daemon(cfg, device=device, segment_log=_segment_log(cfg),
+                          midi_process=midi_process)  # fmt: skip
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
@@ -141,6 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"bassd: {exc}", file=sys.stderr)
         return 3
     finally:
+        if midi_process is not None:
+            midi_process.kill()  # (already ended by the daemon, unless it failed early)
         ring, player, proc = device
         proc.kill()
         ring.close()

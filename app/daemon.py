@@ -34,7 +34,7 @@ from bassd.app.logging_setup import worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.clock import WallClock
-from bassd.control.midi_input import MidiInput
+from bassd.control.midi_host import MidiHost, Spawned
 from bassd.control.midi_notes import MidiEvent
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
 from bassd.engine.device_process import DeviceProcess
@@ -61,8 +61,10 @@ class Daemon:
         segment_log: SegmentWriter | None = None,
         renderer: Renderer | None = None,
         session_name: str | None = None,
+        midi_process: Spawned | None = None,
     ) -> None:
         self.config = config
+        self._midi_process = midi_process  # started by bassd run before the daemon
         self.ring, self.player, device_process = device
         self.supervisor = DeviceSupervisor(
             device_process, config.watchdog, frame=lambda: self.engine_frame
@@ -85,7 +87,7 @@ class Daemon:
         self._exit_code = EXIT_OK
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
         self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
-        self.midi: MidiInput | None = None
+        self.midi: MidiHost | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
 
@@ -204,6 +206,8 @@ class Daemon:
         log.warning("forced_stop", signals=self._signals)
         self._exit_code = EXIT_FORCED
         self.supervisor.kill()
+        if self.midi is not None:
+            self.midi.kill()
         for task in list(self._tasks):
             task.cancel()
         if self._main_task is not None:
@@ -276,9 +280,11 @@ class Daemon:
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
         if cfg.midi.enabled:
-            # the rtmidi thread stamps each event with the frame the device is playing
-            self.midi = MidiInput(cfg.midi, clock=lambda: self.ring.read_pos,
-                                  on_event=self._midi_event)  # fmt: skip
+            # a process of its own (control/midi_host.py): its rtmidi thread stamps each
+            # event with the frame the device is playing (it reads the ring's position)
+            self.midi = MidiHost(cfg.midi, ring_name=self.ring.name, on_event=self._midi_event,
+                                 clock=lambda: self.ring.read_pos,
+                                 early=self._midi_process)  # fmt: skip
             self._spawn(self.midi.run(), "midi")
         await self._stop.wait()
         await self._shutdown()
@@ -305,7 +311,7 @@ class Daemon:
         # so the callback never runs dry while the device drains
         await self.supervisor.stop()  # the stream is stopped after the fade has played
         if self.midi is not None:
-            self.midi.close()  # every held note is released (note-offs) before the end
+            await self.midi.stop()  # every held note is released (note-offs) before the end
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -340,10 +346,16 @@ def event_loop_runner() -> tuple[str, Callable[..., Any]]:
     return "uvloop", uvloop.run
 
 
-def run_daemon(config: Config, device: DeviceParts, segment_log: SegmentWriter | None) -> int:
+def run_daemon(
+    config: Config,
+    device: DeviceParts,
+    segment_log: SegmentWriter | None,
+    midi_process: Spawned | None = None,
+) -> int:
     name, runner = event_loop_runner()
     log.info("event_loop", implementation=name)
     session = getattr(segment_log, "session", None)  # metrics rows and events share it
-    daemon = Daemon(config, segment_log=segment_log, device=device, session_name=session)
+    daemon = Daemon(config, segment_log=segment_log, device=device, session_name=session,
+                    midi_process=midi_process)  # fmt: skip
     result: int = runner(daemon.run())
     return result

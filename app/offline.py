@@ -69,7 +69,7 @@ def render_offline(
         blocking_renders=True,  # the simulated clock waits for each neural clip
     )
     engine, controller, events = built.engine, built.controller, built.events
-    engine.bed = bed
+    engine.bed = engine.bed and bed
 
     engine.add_segment_listener(log_segment_start)
     controller.start_session()

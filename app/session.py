@@ -156,6 +156,7 @@ def build_session(
             sink: list[Controller] = []  # the controller, once made: it records the jam's rows
             jam = make_jam(config, lambda *row: sink[0].jam_event(*row))
             engine.add_layer(jam)
+            engine.bed = config.jam.bed
         controller = Controller(
             config,
             engine=engine,

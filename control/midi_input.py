@@ -66,6 +66,11 @@ def _backend_problem(api: Api, exc: BaseException) -> str:
     return f"cannot open the MIDI backend (api {api}): {text}"
 
 
+def _close_quietly(port: Any) -> None:
+    with contextlib.suppress(Exception):
+        port.close()
+
+
 def matches(pattern: str, name: str) -> bool:
     """Whether port ``name`` is one that ``pattern`` (a substring, any case) asks for."""
     return pattern.casefold() in name.casefold()
@@ -208,20 +213,21 @@ class MidiInput:
         self._backend_down = False
         return names
 
-    def _open(self, name: str, virtual: bool) -> None:
+    def _open(self, name: str, virtual: bool) -> tuple[Any, NoteTracker]:
+        """Open one input (in a worker thread: opening a JACK or ALSA client can block for
+        tens of milliseconds, which the loop, the audio pump's, must not)."""
         tracker = NoteTracker(name, self._velocity)
         be = self._get_backend()
         if virtual:
             port = be.open_input(name, client_name=name, callback=self._callback(tracker))
         else:
             port = be.open_input(name, callback=self._callback(tracker))
-        self._ports[name] = (port, tracker)
+        return port, tracker
 
-    def _close_port(self, name: str) -> None:
-        """Close ``name`` and end its notes after whatever it sent before."""
+    async def _close_port(self, name: str) -> None:
+        """Close ``name`` (off the loop) and end its notes after whatever it sent before."""
         port, tracker = self._ports.pop(name)
-        with contextlib.suppress(Exception):
-            port.close()
+        await asyncio.to_thread(_close_quietly, port)
         self._release(tracker)
 
     def _release(self, tracker: NoteTracker) -> None:
@@ -231,14 +237,15 @@ class MidiInput:
         self._dead.add(tracker)
         self._emit(tracker.release_all(self._clock()))
 
-    def _watch(self) -> None:
-        """One look at the ports: open what is wanted and there, close what vanished."""
+    async def _watch(self) -> None:
+        """One look at the ports: open what is wanted and there, close what vanished. The
+        backend's calls run in a worker thread; the bookkeeping stays on the loop."""
         cfg = self.config
         self.checks += 1
         if not cfg.ports:
             if not self._ports:
                 try:
-                    self._open(cfg.virtual_name, virtual=True)
+                    opened = await asyncio.to_thread(self._open, cfg.virtual_name, True)
                 except Exception as exc:
                     if not self._backend_down:
                         log.warning("midi_backend_unavailable",
@@ -246,17 +253,18 @@ class MidiInput:
                     self._backend_down = True
                     self._backend = None
                     return
+                self._ports[cfg.virtual_name] = opened
                 self._backend_down = False
                 log.info("midi_virtual_port_opened", port=cfg.virtual_name, api=cfg.api)
             return
-        names = self._input_names()
+        names = await asyncio.to_thread(self._input_names)
         if names is None:
             return
         for name in [n for n in self._ports if n not in names]:
             self.port_losses += 1
             held = len(self._ports[name][1].sounding)
             log.warning("midi_port_lost", port=name, notes_released=held)
-            self._close_port(name)
+            await self._close_port(name)
         for pattern in cfg.ports:
             found = [n for n in names if matches(pattern, n)]
             if not found:
@@ -272,12 +280,13 @@ class MidiInput:
                 if name in self._ports:
                     continue
                 try:
-                    self._open(name, virtual=False)
+                    opened = await asyncio.to_thread(self._open, name, False)
                 except Exception as exc:
                     if name not in self._open_failed:  # once, not every retry
                         log.warning("midi_port_open_failed", port=name, problem=str(exc))
                     self._open_failed.add(name)
                     continue
+                self._ports[name] = opened
                 self._open_failed.discard(name)
                 log.info("midi_port_opened", port=name, wanted=pattern)
 
@@ -289,7 +298,7 @@ class MidiInput:
         try:
             while not self._closed:
                 try:
-                    self._watch()
+                    await self._watch()
                 except Exception:  # the input goes on without MIDI rather than end
                     log.exception("midi_watch_failed")
                 await asyncio.sleep(self.config.retry_seconds)

@@ -114,6 +114,7 @@ class Status:
     midi_rejected: int = _f("i", "MIDI messages ignored (malformed, filtered, unsupported)", 0)
     midi_port_losses: int = _f("i", "MIDI input ports lost (all their notes released)", 0)
     midi_dropped: int = _f("i", "MIDI events dropped (nobody reading them)", 0)
+    midi_restarts: int = _f("i", "MIDI processes replaced (one died; its notes were released)", 0)
     # records
     session: str | None = _f("s", "the session's folder name (events.csv)")
     session_t: float = _f("f", "seconds on the session clock", 0.0)

@@ -40,6 +40,7 @@ class TempoFollowConfig(Strict):
 
 class JamConfig(Strict):
     enabled: bool = False
+    bed: bool = True  # the segment timeline plays under the jam (false: the jam alone)
     tempo_bpm: float = Field(100.0, ge=20.0, le=300.0)
     beats_per_bar: int = Field(4, ge=1, le=16)
     accompaniment: bool = True  # chords on/off (the metronome has its own switch)

@@ -17,9 +17,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import structlog
+
 from bassd.engine.core import Engine
 from bassd.engine.ring import SharedRing
 from bassd.engine.scheduler import FrameScheduler
+
+log = structlog.get_logger("bassd.pump")
 
 
 class Pump:
@@ -66,10 +70,16 @@ class Pump:
 
     async def run(self) -> None:
         period = self.block_size / self.sample_rate
+        last = time.perf_counter()
         while True:
             self.wakeups += 1
+            now = time.perf_counter()
             if self.running and self.ring.fill() < self.block_size:
                 self.late_pumps += 1
+                if self.late_pumps <= 10:  # what a near-miss looked like (the first ten)
+                    log.warning("late_pump", fill=self.ring.fill(),
+                                woke_after_ms=round((now - last) * 1e3, 2))  # fmt: skip
+            last = now
             self.top_up()
             self.engine.prepare_next()  # the ring is full: time for work ahead
             await asyncio.sleep(period / 2)

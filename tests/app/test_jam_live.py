@@ -1,0 +1,199 @@
+"""The jam live: a keyboard on the JACK dummy server plays into the daemon's JACK MIDI port."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.control.test_midi_input import Keyboard
+from tests.health import assert_engine_healthy
+from tests.jack import JackServer
+from tests.osc_client import oscsend, query_status
+
+pytestmark = pytest.mark.live
+NOTE_ON, NOTE_OFF = 0x90, 0x80
+C_MAJOR = [60, 64, 67, 72, 65, 69, 67, 71, 60, 64, 67, 60, 62, 65, 71, 67]
+
+
+def jam_args(*extra: str) -> list[str]:
+    sets = ["jam.enabled=true", "midi.enabled=true", "midi.api=jack", "midi.retry_seconds=0.2",
+            "jam.tempo_bpm=120", "jam.metronome.enabled=false", "jam.bed=false",
+            "jam.style=pad", *extra]  # fmt: skip
+    return [x for s in sets for x in ("--set", s)]
+
+
+def wait_status(d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 20.0
+                ) -> dict[str, Any]:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    st = query_status(d.osc_port, d.reply_port)
+    while not ok(st):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"status never matched: {st}\n{d.log_path.read_text()[-3000:]}")
+        time.sleep(0.1)
+        st = query_status(d.osc_port, d.reply_port)
+    return st
+
+
+class Capture:
+    """A JACK client of the test recording bassd's output (PortAudio's first port)."""
+
+    def __init__(self, server: str) -> None:
+        import jack
+
+        self.client = jack.Client(f"cap-{uuid.uuid4().hex[:6]}", servername=server,
+                                  no_start_server=True)  # fmt: skip
+        self.port = self.client.inports.register("in")
+        self.blocks: list[np.ndarray] = []
+        self.lock = threading.Lock()
+
+        @self.client.set_process_callback
+        def process(frames: int) -> None:
+            block = np.array(self.port.get_array(), dtype=np.float32)
+            with self.lock:
+                self.blocks.append(block)
+
+        self.client.activate()
+        src = next(p for p in self.client.get_ports(is_output=True, is_audio=True)
+                   if p.name.startswith("PortAudio"))  # fmt: skip
+        self.client.connect(src, self.port)
+
+    def take(self) -> np.ndarray:
+        with self.lock:
+            blocks, self.blocks = self.blocks, []
+        return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.fixture
+def keyboard(jack_server: JackServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyboard]:
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    kb = Keyboard(f"kbd-{uuid.uuid4().hex[:8]}")
+    yield kb
+    kb.close()
+
+
+def session_rows(d: Any, st: dict[str, Any]) -> list[dict[str, str]]:
+    import csv
+
+    path = d.workdir / "outputs" / "sessions" / st["session"] / "events.csv"
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def play(kb: Keyboard, notes: list[int], beat_s: float = 0.5) -> None:
+    for p in notes:
+        kb.send(NOTE_ON, p, 90)
+        time.sleep(beat_s * 0.9)
+        kb.send(NOTE_OFF, p, 0)
+        time.sleep(beat_s * 0.1)
+
+
+def test_notes_into_the_midi_port_bring_chords_and_the_key(
+    jack_server: JackServer, start_daemon: Any, keyboard: Keyboard, need_liblo: None
+) -> None:
+    """A C major tune sent into bassd's JACK MIDI port (the test connects its keyboard to it):
+    /status shows C major and the chords; the output is silent before the first chord and
+    sounds after it (bed and metronome off); the engine never ran dry."""
+    name = f"bassd-{uuid.uuid4().hex[:6]}"
+    d = start_daemon(jack_server, *jam_args(f"midi.virtual_name={name}"))
+    wait_status(d, lambda s: s["midi_ports"] == name)
+    mark = jack_server.mark()
+    cap = Capture(jack_server.name)
+    try:
+        client = cap.client
+        dest = next(p for p in client.get_ports(is_input=True, is_midi=True) if name in p.name)
+        client.connect(keyboard.name, dest)
+        time.sleep(0.5)
+        before = cap.take()
+        play(keyboard, C_MAJOR)
+        st = wait_status(d, lambda s: s["jam_key"] == "C major" and s["jam_chords"] >= 2)
+        time.sleep(1.0)
+        after = cap.take()
+    finally:
+        cap.close()
+    assert before.size > 0 and np.abs(before).max() == 0.0  # nothing plays before a chord
+    assert np.abs(after).max() > 0.01
+    assert st["jam_chord"] and st["jam_next_chord"] and st["jam_notes"] >= len(C_MAJOR)
+    assert st["midi_events"] >= 2 * len(C_MAJOR)
+    rows = session_rows(d, st)
+    chords = [json.loads(r["detail"]) for r in rows if r["kind"] == "chord"]
+    downbeats = {json.loads(r["detail"])["frame"] for r in rows
+                 if r["kind"] == "beat" and json.loads(r["detail"])["downbeat"]}  # fmt: skip
+    assert chords and all(c["frame"] in downbeats for c in chords)
+    assert sum(r["kind"] == "note_on" for r in rows) == len(C_MAJOR)
+    assert_engine_healthy(st, jack_server, mark)
+
+
+def test_osc_controls_reach_the_jam(
+    jack_server: JackServer, start_daemon: Any, need_liblo: None
+) -> None:
+    """/jam/* from an independent OSC client: key lock, style, tempo and metronome show in
+    /status; a bad key is answered with an error and changes nothing."""
+    d = start_daemon(jack_server, *jam_args("midi.enabled=false"))
+    oscsend(d.osc_port, "/jam/key_lock", "s", "Eb major")
+    oscsend(d.osc_port, "/jam/style", "s", "arpeggio")
+    oscsend(d.osc_port, "/jam/tempo", "f", 90.0)
+    oscsend(d.osc_port, "/jam/metronome", "i", 1)
+    oscsend(d.osc_port, "/jam/key_lock", "s", "H major")
+    st = wait_status(d, lambda s: s["jam_key"] == "Eb major" and s["jam_tempo_bpm"] == 90.0)
+    assert st["jam_style"] == "arpeggio" and st["jam_metronome"] and st["jam_key_locked"]
+    assert st["osc_dropped"] >= 1
+
+
+def test_port_loss_releases_held_notes_and_the_port_returns(
+    jack_server: JackServer, start_daemon: Any, keyboard: Keyboard, need_liblo: None
+) -> None:
+    """The keyboard (a named port) disappears with a note held: the daemon ends that note
+    (a note_off in events.csv), counts the loss, keeps playing, and takes notes again when
+    the keyboard returns."""
+    d = start_daemon(jack_server, *jam_args(f"midi.ports=[{keyboard.client}]"))
+    mark = jack_server.mark()
+    wait_status(d, lambda s: keyboard.client in s["midi_ports"])
+    keyboard.send(NOTE_ON, 64, 100)
+    wait_status(d, lambda s: s["jam_notes"] >= 1)
+    keyboard.unplug()
+    st = wait_status(d, lambda s: s["midi_port_losses"] >= 1 and s["midi_ports"] == "")
+    offs = [r for r in session_rows(d, st) if r["kind"] == "note_off" and r["value"] == "64"]
+    assert len(offs) == 1
+    keyboard.plug()
+    wait_status(d, lambda s: keyboard.client in s["midi_ports"])
+    keyboard.send(NOTE_ON, 67, 100)
+    keyboard.send(NOTE_OFF, 67, 0)
+    st = wait_status(d, lambda s: s["jam_notes"] >= 2)
+    assert d.proc.poll() is None
+    assert_engine_healthy(st, jack_server, mark)
+
+
+def test_a_dead_midi_process_is_replaced_and_its_notes_released(
+    jack_server: JackServer, start_daemon: Any, keyboard: Keyboard, need_liblo: None
+) -> None:
+    """The MIDI process is killed with a note held: the daemon ends that note, starts a new
+    MIDI process, which reopens the port, and the engine never ran dry."""
+    import os
+    import signal
+
+    d = start_daemon(jack_server, *jam_args(f"midi.ports=[{keyboard.client}]"))
+    mark = jack_server.mark()
+    wait_status(d, lambda s: keyboard.client in s["midi_ports"])
+    keyboard.send(NOTE_ON, 62, 100)
+    wait_status(d, lambda s: s["jam_notes"] >= 1)
+    (pid,) = [p for p, cmd in d.children() if "bassd.control.midi_host" in cmd]
+    os.kill(pid, signal.SIGKILL)
+    st = wait_status(d, lambda s: s["midi_restarts"] >= 1 and keyboard.client in s["midi_ports"])
+    offs = [r for r in session_rows(d, st) if r["kind"] == "note_off" and r["value"] == "62"]
+    assert len(offs) == 1
+    assert [p for p, cmd in d.children() if "bassd.control.midi_host" in cmd] != [pid]
+    keyboard.send(NOTE_ON, 65, 100)
+    st = wait_status(d, lambda s: s["jam_notes"] >= 2)
+    assert_engine_healthy(st, jack_server, mark)

@@ -43,10 +43,36 @@ class MidiBackendError(RuntimeError):
 
 
 def backend(api: Api) -> Any:
-    """mido's rtmidi backend for ``api``."""
+    """mido's rtmidi backend for ``api``; ``auto`` is JACK when a JACK server runs (as for
+    the audio device), else rtmidi's own choice (ALSA on Linux, CoreMIDI, Windows MM)."""
+    if api == "auto":
+        api = "jack" if jack_server_running() else api
     if api == "auto":
         return mido.Backend("mido.backends.rtmidi", load=True)
     return mido.Backend(f"mido.backends.rtmidi/{_RTMIDI_API[api]}", load=True)
+
+
+def jack_server_running() -> bool:
+    """Whether a JACK server answers (a client opened and closed; never starts one). It
+    blocks for a few ms: the MIDI process calls it, never the daemon's loop."""
+    import os
+
+    import rtmidi
+
+    if rtmidi.API_UNIX_JACK not in rtmidi.get_compiled_api():
+        return False
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    try:
+        probe = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="bassd-probe")
+    except Exception:  # rtmidi raises its own SystemError kinds without a server
+        return False
+    try:
+        probe.get_port_count()  # a client without a server has no ports to count
+        return True
+    except Exception:
+        return False
+    finally:
+        probe.delete()
 
 
 def list_ports(api: Api = "auto") -> dict[str, list[str]]:

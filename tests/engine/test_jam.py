@@ -189,3 +189,23 @@ def test_bad_config_is_an_error_that_names_the_key() -> None:
                 {"low_note": 60, "high_note": 64}):  # fmt: skip
         with pytest.raises(ValidationError):
             JamConfig.model_validate(bad)
+
+
+def test_tempo_following_moves_the_beat_to_the_players_tempo(bigram: BigramModel) -> None:
+    """With tempo following on, a player steady at 110 bpm against a 100 bpm jam moves the
+    grid to ~110 bpm from a bar line, with the change recorded; a steady player at the jam's
+    own tempo changes nothing."""
+    for player_bpm, moves in ((110.0, True), (100.0, False)):
+        rows: list = []
+        jam = make(bigram, rows, tempo_bpm=100.0, tempo_follow={"enabled": True},
+                   metronome={"enabled": False})  # fmt: skip
+        beat = 60.0 / player_bpm * SR
+        notes = [(round(i * beat), round((i + 0.5) * beat), 60 + (i % 5)) for i in range(24)]
+        run(jam, notes, 15.0)
+        tempo = [float(v) for k, v, d, f in rows if k == "tempo"]
+        if moves:
+            assert tempo and abs(tempo[-1] - 110.0) < 2.0, tempo
+            downbeats = {f for k, v, d, f in rows if k == "beat" and json.loads(d)["downbeat"]}
+            assert all(f in downbeats for k, v, d, f in rows if k == "tempo")
+        else:
+            assert tempo == []

@@ -78,7 +78,9 @@ def find_soundfont(path: str | Path | None = None) -> Path:
     if path is not None:
         p = Path(path).expanduser()
         if not p.is_file():
-            raise SoundFontNotFound(f"SoundFont {str(path)!r} does not exist or is not a file")
+            raise SoundFontNotFound(
+                f"SoundFont {str(path)!r} does not exist or is not a file; {INSTALL_HINT}"
+            )
         return p
     env = os.environ.get(ENV_VAR)
     if env:

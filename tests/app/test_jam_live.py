@@ -197,3 +197,28 @@ def test_a_dead_midi_process_is_replaced_and_its_notes_released(
     keyboard.send(NOTE_ON, 65, 100)
     st = wait_status(d, lambda s: s["jam_notes"] >= 2)
     assert_engine_healthy(st, jack_server, mark)
+
+
+def test_a_missing_soundfont_is_one_clear_error(jack_server: JackServer, tmp_path: Any) -> None:
+    """`bassd run` with the jam on and a SoundFont that is not there exits 3 with one line
+    naming the file and the package to install, and leaves no process or shared memory."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server.name, JACK_NO_START_SERVER="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bassd", "run", "--set", "jam.enabled=true", "--set",
+         "jam.soundfont=/nowhere/piano.sf2", "--set", "midi.enabled=true", "--set",
+         "midi.api=jack", "--set", "logging.level=error"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("bassd:")]
+    assert len(lines) == 1 and "/nowhere/piano.sf2" in lines[0], err
+    assert "timgm6mb-soundfont" in lines[0] and "Traceback" not in err
+    assert not list(Path("/dev/shm").glob(f"bassd_{proc.pid}_*"))
+    left = subprocess.run(["pgrep", "-f", "bassd.control.midi_host"], capture_output=True)
+    assert left.stdout == b"", "a MIDI process outlived the daemon"

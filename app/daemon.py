@@ -34,6 +34,7 @@ from bassd.app.logging_setup import worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.clock import WallClock
+from bassd.control.link_tempo import LinkTempo
 from bassd.control.midi_host import MidiHost, Spawned
 from bassd.control.midi_notes import MidiEvent
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
@@ -88,6 +89,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
         self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
         self.midi: MidiHost | None = None
+        self.link: LinkTempo | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
 
@@ -139,6 +141,8 @@ class Daemon:
             out.update(self.osc.counters.figures())
         if self.midi is not None:
             out.update(self.midi.figures())
+        if self.link is not None:
+            out.update(self.link.figures())
         return out
 
     def _mark_control(self) -> None:
@@ -286,6 +290,12 @@ class Daemon:
                                  clock=lambda: self.ring.read_pos,
                                  early=self._midi_process)  # fmt: skip
             self._spawn(self.midi.run(), "midi")
+        if cfg.jam.enabled and cfg.jam.link:
+            # Ableton Link (the link extra): polled on the loop, every aalink call non-blocking
+            controller = session.controller
+            self.link = LinkTempo(lambda: controller.jam, on_event=controller.jam_event,
+                                  quantum=cfg.jam.beats_per_bar)  # fmt: skip
+            self._spawn(self.link.run(), "link")
         await self._stop.wait()
         await self._shutdown()
 

@@ -136,6 +136,10 @@ def _check_int(name: str, value: object, lo: int, hi: int) -> int:
 class FluidVoice:
     """One FluidSynth synthesizer with a loaded GM SoundFont, 16 MIDI channels, pulled audio."""
 
+    block = 64
+    """FluidSynth's internal block (FLUID_BUFSIZE): a note event takes effect at the start
+    of its next block, so a caller wanting sample-exact onsets calls at multiples of it."""
+
     def __init__(
         self,
         sample_rate: int,

@@ -137,6 +137,9 @@ class Jam:
         self.decision_us: float | None = None  # the last decision's own time (Ear, fuse, voice)
         self._decision_us: list[float] = []
         self._frame = start_frame  # the end of the last block rendered
+        # FluidSynth starts a note at its next internal block (64 frames): every frame the
+        # jam plays on is put on that grid, counted from start_frame, so onsets are exact
+        self.grid = int(getattr(synth, "block", 1)) if synth is not None else 1
 
     def frame_now(self) -> int:
         """The engine frame the jam has rendered up to."""
@@ -172,7 +175,7 @@ class Jam:
         else:
             self.harmonist.note_off(n.note, t)
         if self.config.thru and self.synth is not None:
-            self._push(n.frame, THRU_CH, n.note, n.velocity if n.on else 0)
+            self._push(self._snap(n.frame), THRU_CH, n.note, n.velocity if n.on else 0)
         self._emit("note_on" if n.on else "note_off", n.note, {"velocity": n.velocity}, n.frame)
 
     # -- controls ----------------------------------------------------------------------
@@ -180,7 +183,7 @@ class Jam:
         """From the next bar not decided yet."""
         self._pending_tempo = float(bpm)
         self._emit("tempo_request", f"{bpm:.2f}", {"source": source},
-                   self.clock.beat_frame(self._next_bar))  # fmt: skip
+                   self.beat_frame(self._next_bar))  # fmt: skip
 
     def set_meter(self, beats_per_bar: int) -> None:
         self._pending_meter = int(beats_per_bar)
@@ -213,14 +216,32 @@ class Jam:
             _Scheduled(frame, 0 if velocity == 0 else 1, self._seq, channel, note, velocity),
         )
 
+    def _snap(self, frame: int) -> int:
+        """The nearest frame of the synth's grid (no drift: each frame is snapped on its
+        own, at most half a grid step, 0.67 ms at 48 kHz, from the exact beat)."""
+        g, s0 = self.grid, self.clock.start_frame
+        return s0 + ((frame - s0 + g // 2) // g) * g if g > 1 else frame
+
+    def beat_frame(self, beat: int) -> int:
+        """Where beat ``beat`` sounds: the beat grid's frame on the synth's grid."""
+        return self._snap(self.clock.beat_frame(beat))
+
+    def _beats_in(self, frame0: int, frames: int) -> list[tuple[int, int, bool]]:
+        """(frame, beat, downbeat) of the beats that sound in [frame0, frame0 + frames)."""
+        g = self.grid
+        lo = max(self.clock.start_frame, frame0 - g)
+        raw = self.clock.beats_in(lo, frame0 + frames + g - lo)
+        out = [(self._snap(f), k, down) for f, k, down in raw]
+        return [b for b in out if frame0 <= b[0] < frame0 + frames]
+
     def _frame_of(self, beat: int, offset: Fraction) -> int:
         whole = int(offset)
         frac = offset - whole
         f0 = self.clock.beat_frame(beat + whole)
         if frac == 0:
-            return f0
+            return self._snap(f0)
         f1 = self.clock.beat_frame(beat + whole + 1)
-        return f0 + round(frac * (f1 - f0))
+        return self._snap(f0 + round(frac * (f1 - f0)))
 
     def _decision_frame(self, bar_beat: int) -> int:
         lead = round(self.config.decide_before_s * self.sample_rate)
@@ -232,16 +253,16 @@ class Jam:
             bpm, self._pending_tempo = self._pending_tempo, None
             k = self.clock.set_tempo(bpm, at)
             self.follower.reset(bpm)
-            self._emit("tempo", f"{bpm:.2f}", {"beat": k}, self.clock.beat_frame(k))
+            self._emit("tempo", f"{bpm:.2f}", {"beat": k}, self.beat_frame(k))
         if self._pending_meter is not None:
             m, self._pending_meter = self._pending_meter, None
             k = self.clock.set_meter(m, at)
             self._next_bar = k
-            self._emit("meter", m, {"beat": k}, self.clock.beat_frame(k))
+            self._emit("meter", m, {"beat": k}, self.beat_frame(k))
 
     def _decide_bar(self, bar_beat: int) -> None:
         cfg = self.config
-        downbeat = self.clock.beat_frame(bar_beat)
+        downbeat = self.beat_frame(bar_beat)
         meter = self.clock.meter_at_beat(bar_beat)
         t1 = self._decision_frame(bar_beat) / self.sample_rate
         beat_s = 60.0 / self.clock.tempo_at_beat(bar_beat)
@@ -320,13 +341,13 @@ class Jam:
                 hi += 1
             self._apply_pending()
             bar = self._next_bar
-            if self.clock.beat_frame(bar) >= frame0:
+            if self.beat_frame(bar) >= frame0:
                 self._decide_bar(bar)
             # else: a downbeat already past (the transport was paused): not played late
             self._next_bar = bar + self.clock.meter_at_beat(bar)
         for n in heard[hi:]:
             self._hear(n)
-        beats = self.clock.beats_in(frame0, frames)
+        beats = self._beats_in(frame0, frames)
         for frame, k, down in beats:
             self.beat = k
             self._emit("beat", k, {"downbeat": down}, frame)
@@ -339,6 +360,11 @@ class Jam:
     def _render_synth(self, frame0: int, frames: int) -> np.ndarray:
         out = np.zeros((frames, 2), dtype=np.float32)
         synth = self.synth
+        if synth is not None and frame0 != self._frame and self.grid > 1:
+            # blocks were not rendered (a paused transport): keep the synth on the grid
+            skip = (frame0 - self._frame) % self.grid
+            if skip:
+                synth.render(skip)
         if synth is None:
             self._queue = [s for s in self._queue if s.frame >= frame0 + frames]
             heapq.heapify(self._queue)

@@ -222,3 +222,38 @@ def test_a_missing_soundfont_is_one_clear_error(jack_server: JackServer, tmp_pat
     assert not list(Path("/dev/shm").glob(f"bassd_{proc.pid}_*"))
     left = subprocess.run(["pgrep", "-f", "bassd.control.midi_host"], capture_output=True)
     assert left.stdout == b"", "a MIDI process outlived the daemon"
+
+
+def test_the_jam_follows_an_ableton_link_peer(
+    jack_server: JackServer, start_daemon: Any, need_liblo: None
+) -> None:
+    """With jam.link, a Link peer of the test's own (aalink, on this machine) that sets 133
+    bpm moves the daemon's jam to 133 bpm from a bar line; /status counts the peer."""
+    import asyncio
+
+    aalink = pytest.importorskip("aalink")
+    d = start_daemon(jack_server, *jam_args("midi.enabled=false", "jam.link=true"))
+    wait_status(d, lambda s: s["link_enabled"])
+
+    async def peer_sets_tempo() -> dict[str, Any]:
+        peer = aalink.Link(120.0)
+        peer.enabled = True
+        try:
+            for _ in range(100):  # discovery: a few hundred ms on one machine
+                if peer.num_peers >= 1:
+                    break
+                await asyncio.sleep(0.1)
+            if peer.num_peers < 1:
+                pytest.skip("Link peers do not discover each other here (no multicast)")
+            peer.tempo = 133.0
+            return await asyncio.to_thread(
+                wait_status, d, lambda s: s["jam_tempo_bpm"] == 133.0 and s["link_peers"] >= 1
+            )
+        finally:
+            peer.enabled = False
+
+    st = asyncio.run(peer_sets_tempo())
+    assert st["link_tempo_bpm"] == pytest.approx(133.0, abs=0.01)
+    rows = session_rows(d, st)
+    assert any(r["kind"] == "tempo_request" and json.loads(r["detail"]).get("source") == "link"
+               for r in rows)  # fmt: skip

@@ -6,10 +6,11 @@ daemon and the offline renderer:
 * it **listens**: every note the player plays (start, end, pitch, velocity) feeds a
   :class:`~bassd.dsp.key_finding.LiveKey` (a decaying pitch-class histogram with
   hysteresis) and a short memory of recent notes for the Ear;
-* it **thinks ahead**: right after each decision it asks the predictor (a callable
-  ``history -> distribution over vocabulary(mode)``, e.g. the LSTM of
-  ``models/chord_predictor.py``) for the next chord, so at the next chord change only the
-  Ear and the fusion are left to do;
+* it **thinks ahead**: after each decision the caller asks it (:meth:`think_ahead`) to
+  run the predictor (a callable ``history -> distribution over vocabulary(mode)``, e.g.
+  the LSTM of ``models/chord_predictor.py``) for the next chord, so at the next chord
+  change only the Ear and the fusion are left to do (the jam does it once the bar's
+  notes are scheduled, outside the decision's own time);
 * it **decides**: at a chord change the Ear's distribution over the key's chords (from
   the notes of the listening window just before) and the prediction are fused
   (:func:`bassd.dsp.chord_fusion.fuse`, weight ``fusion_weight`` on the predictor) and the
@@ -211,7 +212,7 @@ class Harmonist:
             self.history, self._history_key = [], key
         self.history.append(chord.roman)
         del self.history[: -4 * self.context]
-        self.think_ahead(key)
+        self._ahead = None  # made for the chord just decided; think_ahead() makes the next
         return Decision(
             chord=chord,
             key=key,

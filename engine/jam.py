@@ -134,7 +134,9 @@ class Jam:
         self.decisions = 0
         self.notes = 0
         self.beat = -1
-        self.decision_us: float | None = None  # the last decision's own time (Ear, fuse, voice)
+        # the last decision's own time: Ear, fusion, voicing, the bar's notes scheduled (the
+        # prediction it fuses was made ahead, after the previous decision)
+        self.decision_us: float | None = None
         self._decision_us: list[float] = []
         self._frame = start_frame  # the end of the last block rendered
         # FluidSynth starts a note at its next internal block (64 frames): every frame the
@@ -295,13 +297,14 @@ class Jam:
         )
         bass = bass_note(pcs[0], low=cfg.bass_low, high=cfg.bass_high) if cfg.bass else None
         events = pattern(self.style, notes, bass, meter, cfg.velocity)
-        self._record_decision_time(time.perf_counter() - started)
         self._voicing = notes
         for ev in events:
             on = self._frame_of(bar_beat, ev.beat)
             off = self._frame_of(bar_beat, ev.beat + ev.length)
             self._push(on, CHORD_CH, ev.note, ev.velocity)
             self._push(max(on + 1, off), CHORD_CH, ev.note, 0)
+        self._record_decision_time(time.perf_counter() - started)
+        self.harmonist.think_ahead(decision.key)  # the next bar's prediction, now
         self.chord = decision
         self.decisions += 1
         detail = {

@@ -52,19 +52,21 @@ def play_c_major(h: Harmonist, until: float) -> None:
 
 
 def test_decision_fuses_and_thinks_ahead_once_per_change() -> None:
-    """Each decision uses the prediction made after the previous one (one predictor call per
-    chord change), and the history it passes grows with the decided chords."""
+    """A decision uses the prediction made ahead after the previous one (the decision itself
+    calls no predictor), and the history thinking ahead passes grows with the chords."""
     pred = Counting("IV")
     h = Harmonist(pred, fusion_weight=1.0)
     play_c_major(h, 6.0)
     first = h.decide((4.0, 6.0))
     assert first is not None and first.key == Key(0, "major") and first.roman == "IV"
+    h.think_ahead(first.key)
     calls = len(pred.calls)
+    assert pred.calls[-1] == ("IV",) and h.next_chord() == "F"
     second = h.decide((6.0, 8.0))
     assert second is not None and second.roman == "IV"
-    assert len(pred.calls) == calls + 1  # only the thinking ahead after the second decision
+    assert len(pred.calls) == calls  # the decision used the prediction made ahead
+    h.think_ahead(second.key)
     assert pred.calls[-1] == ("IV", "IV")
-    assert h.next_chord() == "F"
 
 
 def test_weight_zero_is_the_ear_alone() -> None:

@@ -6,8 +6,9 @@ and ``render_jam`` path, called in-process through :func:`bassd.cli.main` with a
 (``tests/jam_midi.corpus_melody``, Essen ``altdeu10``, written as a MIDI file at 120 bpm),
 and ``bassd run`` on a private JACK dummy server.
 
-* ``decision``: ``jam_decision_us`` (the Jam's ``_decision_us``: Ear + fusion + voicing +
-  pattern, which includes the predictor's think-ahead call for the next bar) over every
+* ``decision``: ``jam_decision_us`` (the Jam's ``_decision_us``: Ear + fusion with the
+  prediction made ahead + voicing + pattern; the think-ahead call for the next bar comes
+  after it, once the bar's notes are scheduled) over every
   chord of the melody with the CLI's defaults, beside the predictor alone and the Ear
   alone (their calls recorded in the same render, timed in situ and replayed in isolation);
   the engine's cost per 256-frame block with the jam on (accompaniment + metronome, no bed)
@@ -321,8 +322,8 @@ def print_decision(r: dict[str, Any]) -> None:
           f"{r['predictor_calls_per_decision']:.2f} predictor and "
           f"{r['ear_calls_per_decision']:.2f} Ear calls per decision)")  # fmt: skip
     print(table(["what", "n", "p50 µs", "p99 µs", "max µs"], rows))
-    print("   jam_decision_us times Harmonist.decide (the Ear, the fusion, and think_ahead: the")
-    print("   predictor's call for the NEXT bar) + voicing + pattern; key_at is outside it.")
+    print("   jam_decision_us times Harmonist.decide (the Ear and the fusion with the prediction")
+    print("   made ahead) + voicing + pattern; key_at, scheduling and think_ahead are outside it.")
     rows = []
     for label, key in (("engine.render, jam on (chords+click)", "engine_block_us_jam_on"),
                        ("engine.render, jam off (anchor)", "engine_block_us_jam_off"),
@@ -567,6 +568,7 @@ def part_live(work: Path, seconds: float) -> dict[str, Any]:
         finally:
             cap.close()
         after = status_json(osc, reply)
+        jack_xruns = server.xruns()  # the server's own log: driver overruns and late clients
     finally:
         if daemon is not None:
             daemon.stop()
@@ -604,6 +606,10 @@ def part_live(work: Path, seconds: float) -> dict[str, Any]:
         "deviation_mean_abs": float(np.mean(ad)) if ad else None,
         "first_onset_jack_frame": (t0 + onsets[0]) if onsets else None,
         "dry_callbacks": after["dry_callbacks"] - before["dry_callbacks"],
+        # a server xrun that skips PortAudio's client delays everything after it by a block
+        # against JACK's frame clock (the ring is not consumed in that cycle)
+        "server_xruns": after["server_xruns"] - before["server_xruns"],
+        "jack_log_xruns": jack_xruns,
         "dry_callbacks_total": after["dry_callbacks"],
         "callbacks": after.get("callbacks", 0) - before.get("callbacks", 0),
         "jam_beat_status": after.get("jam_beat"),
@@ -613,12 +619,15 @@ def part_live(work: Path, seconds: float) -> dict[str, Any]:
 def print_live(r: dict[str, Any]) -> None:
     rows = [["clicks on JACK (120 bpm, grid 24000)", r["clicks"], r["beats_expected"],
              r["beat_indices_skipped"], r["deviation_max_abs"], r["deviation_mean_abs"],
-             r["dry_callbacks"]]]  # fmt: skip
+             r["dry_callbacks"], r["jack_log_xruns"]]]  # fmt: skip
     print(f"\n3. live onset deviation from the grid fitted to the first click, samples "
           f"({r['capture_seconds']:.1f} s captured, {r['capture_missing_frames']} frames "
           f"missing from the capture)")  # fmt: skip
-    print(table(["what", "clicks", "expected", "skipped", "max |dev|", "mean |dev|", "dry cb"],
-                rows))  # fmt: skip
+    print(table(["what", "clicks", "expected", "skipped", "max |dev|", "mean |dev|", "dry cb",
+                 "jack xruns"], rows))  # fmt: skip
+    print("   a server xrun that skips bassd's client delays what follows by a block against")
+    print("   JACK's frame clock (the ring is not read in that cycle); the engine's clock is")
+    print("   the frames played, so the grid itself stays exact")
 
 
 # -- main ---------------------------------------------------------------------------------

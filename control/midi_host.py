@@ -28,7 +28,10 @@ import asyncio
 import contextlib
 import json
 import os
+import select
+import shutil
 import sys
+import time
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -48,13 +51,19 @@ RESTART_S = 1.0
 def spawn_midi_process() -> Spawned:
     """Start a MIDI process; it imports its libraries, then waits for its hello line.
 
-    ``bassd run`` starts the first one right after reading its config, so the child's
+    ``bassd run`` starts the first one right after reading its config and waits for its
+    ``ready`` (:meth:`Spawned.wait_ready`) before it opens the audio device, so the child's
     start-up work (about 0.3 s of a core) overlaps the daemon's own, not the music. The
     spawn is glibc's vfork (0.4 ms whatever the daemon's size; a fork from the running
     loop stalled it by ~25 ms, longer than the ring's lead).
     """
     env = dict(os.environ, JACK_NO_START_SERVER="1")
-    return spawn_with_pipes([sys.executable, "-P", "-m", "bassd.control.midi_host"], env)
+    args = [sys.executable, "-P", "-m", "bassd.control.midi_host"]
+    nice = shutil.which("nice")
+    # niced: its start-up and its main loop yield the cores to the daemon's threads (a
+    # daemon thread preempted while it holds the GIL would stall the real-time loop); its
+    # rtmidi thread, the one that stamps events, is JACK's real-time thread regardless
+    return spawn_with_pipes([nice, "-n", "10", *args] if nice else args, env)
 
 
 class MidiHost:
@@ -160,6 +169,8 @@ class MidiHost:
             if "f" in msg:
                 self._figures.update(msg["f"])
                 return
+            if "ready" in msg:  # a child started here (not early) says it too
+                return
             kind, note, velocity, channel, frame, port = msg["e"]
             ev = MidiEvent(kind, int(note), int(velocity), int(channel), int(frame), str(port))
         except (ValueError, KeyError, TypeError):
@@ -238,6 +249,22 @@ class Spawned:
     def kill(self) -> None:
         if self.poll() is None:
             os.kill(self.pid, 9)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the child's first line (``{"ready": 1}``, after its imports) or
+        ``timeout`` seconds; reads the pipe unbuffered, so nothing after it is taken."""
+        fd = self.stdout.fileno()
+        line = b""
+        deadline = time.monotonic() + timeout
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return False
+            byte = os.read(fd, 1)
+            if not byte:
+                return False
+            line += byte
+        return b"ready" in line
 
 
 def spawn_with_pipes(args: list[str], env: dict[str, str]) -> Spawned:
@@ -327,6 +354,9 @@ def _child() -> int:
     )
     from bassd.control.midi_input import MidiInput  # mido, python-rtmidi: before the hello
     from bassd.engine.ring import SharedRing
+
+    sys.stdout.write(json.dumps({"ready": 1}) + "\n")  # imports done: the daemon may play
+    sys.stdout.flush()
 
     hello = json.loads(sys.stdin.readline() or "null")
     if not isinstance(hello, dict):

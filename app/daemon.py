@@ -267,7 +267,9 @@ class Daemon:
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,
         )  # fmt: skip
         session.controller.start_session()
-        self.pump.top_up()  # the ring is full before the first callback
+        # the ring is full before the first callback, with start-up headroom (it drains to
+        # target_fill_frames within ~0.1 s)
+        self.pump.top_up(a.startup_fill)
         # what start-up built (config, session, FluidSynth, the predictor ...) lives as long
         # as the daemon: collected once now and frozen, so the collector never walks it
         # while the music plays (a full collection of it took ~20 ms on the loop)

@@ -28,6 +28,10 @@ class AudioConfig(Strict):
     device: str | None = None
     ring_frames: int = Field(8192, ge=512, le=1 << 20)
     target_fill_frames: int = Field(1024, ge=64)
+    # rendered ahead before the device opens: the first ~0.1 s of a daemon (first calls,
+    # its clients joining the sound server) may stall the loop; it drains to the target.
+    # None: 6144 frames, or as much as the ring holds
+    startup_fill_frames: int | None = Field(None, ge=64)
     fade_frames: int = Field(64, ge=1, le=4096)
     realtime_priority: int = Field(20, ge=0, le=98)
 
@@ -45,12 +49,27 @@ class AudioConfig(Strict):
                 f"target_fill_frames ({self.target_fill_frames}) must be at least two blocks "
                 f"(2 × block_size = {2 * self.block_size})"
             )
+        s = self.startup_fill_frames
+        if s is not None and not self.target_fill_frames <= s <= self.ring_frames - self.block_size:
+            raise ValueError(
+                f"startup_fill_frames ({s}) must be within target_fill_frames "
+                f"({self.target_fill_frames}) .. ring_frames - block_size "
+                f"({self.ring_frames - self.block_size})"
+            )
         if self.target_fill_frames + self.block_size > self.ring_frames:
             raise ValueError(
                 f"target_fill_frames + block_size ({self.target_fill_frames + self.block_size}) "
                 f"must fit in ring_frames ({self.ring_frames})"
             )
         return self
+
+    @property
+    def startup_fill(self) -> int:
+        """The frames rendered ahead before the device opens."""
+        if self.startup_fill_frames is not None:
+            return self.startup_fill_frames
+        room = self.ring_frames - self.block_size
+        return max(self.target_fill_frames, min(6144, room))
 
 
 class TimelineConfig(Strict):

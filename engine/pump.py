@@ -47,10 +47,11 @@ class Pump:
         self.wakeups = 0
         self.running = False  # the device is playing: a low ring is a near-miss
 
-    def top_up(self) -> None:
-        """Render into the ring until it holds ``target_fill_frames``."""
+    def top_up(self, frames: int | None = None) -> None:
+        """Render into the ring until it holds ``frames`` (``target_fill_frames``)."""
         block = self.block_size
-        while self.ring.fill() < self.target_fill_frames:
+        target = self.target_fill_frames if frames is None else frames
+        while self.ring.fill() < target:
             for action in self.scheduler.pop_due(self.engine.frame + block):
                 action()  # bundles due in this block: applied at its boundary
             audio = self.engine.render(block)

@@ -1,5 +1,5 @@
 """The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters,
-jam."""
+jam, midi, ble."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(status)
     status.add_argument("--timeout", type=float, default=2.0)
     from bassd.adapters.cli import add_commands as add_adapter_commands
+    from bassd.app.ble_cli import add_commands as add_ble_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.models.cli import add_commands as add_model_commands
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_adapter_commands(sub)
     add_jam_commands(sub, _add_config_args)
     add_midi_commands(sub)
+    add_ble_commands(sub, _add_config_args)
     return parser
 
 
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi"):
+    if args.command in ("jam", "midi", "ble"):
         return int(args.func(args))
     return handlers[args.command](args)
 

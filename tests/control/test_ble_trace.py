@@ -9,7 +9,7 @@ import pytest
 from bassd.control.ble_trace import BleTraceWriter, read_ble_trace
 from bassd.control.hr_measurement import parse_heart_rate_measurement
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "configs/scenarios/ble_polar_example.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "configs/ble_traces/polar_example.csv"
 
 
 def test_round_trip(tmp_path: Path) -> None:

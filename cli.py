@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--scenario", help="a shipped heart-rate scenario (see `bassd demo --list`)"
     )
+    render.add_argument(
+        "--ble-trace", type=Path,
+        help="recorded BLE heart-rate notifications (t,hex: bassd ble record) that steer it",
+    )  # fmt: skip
     demo = sub.add_parser(
         "demo", help="render a shipped heart-rate scenario end to end (baseline, stress, recovery)"
     )
@@ -215,11 +219,39 @@ def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    if args.hr_trace is not None and args.scenario is not None:
-        print("bassd: give --hr-trace or --scenario, not both", file=sys.stderr)
+    given = [args.hr_trace, args.scenario, args.ble_trace]
+    if sum(x is not None for x in given) > 1:
+        print("bassd: give one of --hr-trace, --scenario, --ble-trace", file=sys.stderr)
         return 2
+    if args.ble_trace is not None:
+        return _render_ble(args)
     trace = args.hr_trace or (scenario_path(args.scenario) if args.scenario else None)
     return _render(args, trace)
+
+
+def _render_ble(args: argparse.Namespace) -> int:
+    """``bassd render --ble-trace FILE``: the trace's notifications through the BLE parser."""
+    cfg = _load(args)
+    from bassd.app.ble_input import TraceFeeder
+    from bassd.app.logging_setup import configure_logging
+    from bassd.app.offline import render_offline
+
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    try:
+        feeder = TraceFeeder(args.ble_trace)
+    except (OSError, ValueError) as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 2
+    seconds = args.seconds if args.seconds is not None else feeder.seconds + 5.0
+    if seconds <= 0:
+        print("bassd: --seconds must be positive", file=sys.stderr)
+        return 2
+    result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg), feed=feeder)
+    print(f"rendered {result.seconds:.1f} s to {result.path} in {result.wall_seconds:.2f} s "
+          f"from {len(feeder.rows)} BLE notifications")  # fmt: skip
+    if result.events_csv is not None:
+        print(f"events in {result.events_csv}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

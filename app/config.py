@@ -21,8 +21,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError, model_validator
 
+from bassd.control.ble_bridge import BleConfig
 from bassd.control.config import ControlConfig, OscConfig
 from bassd.control.hr import HrConfig
+from bassd.control.hrv_monitor import HrvConfig
 from bassd.control.midi_config import MidiConfig
 from bassd.control.prompt_schema import PromptsConfig
 from bassd.engine.config import (
@@ -59,6 +61,8 @@ class Config(Strict):
     outputs: OutputsConfig = OutputsConfig()
     osc: OscConfig = OscConfig()
     hr: HrConfig = HrConfig()
+    hrv: HrvConfig = HrvConfig()
+    ble: BleConfig = BleConfig()
     prompts: PromptsConfig = PromptsConfig()
     jam: JamConfig = JamConfig()
     midi: MidiConfig = MidiConfig()

@@ -30,10 +30,12 @@ from typing import Any
 
 import structlog
 
+from bassd.app.ble_input import sample_handler
 from bassd.app.config import Config
 from bassd.app.logging_setup import worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.session import Session, build_session, log_segment_start
+from bassd.control.ble_bridge import HeartRateBridge
 from bassd.control.clock import WallClock
 from bassd.control.link_tempo import LinkTempo
 from bassd.control.midi_host import MidiHost, Spawned
@@ -90,6 +92,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[Any]] = set()  # strong references
         self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
         self.midi: MidiHost | None = None
+        self.ble: HeartRateBridge | None = None
         self.link: LinkTempo | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
@@ -142,6 +145,8 @@ class Daemon:
             out.update(self.osc.counters.figures())
         if self.midi is not None:
             out.update(self.midi.figures())
+        if self.ble is not None:
+            out.update(self.ble.figures())
         if self.link is not None:
             out.update(self.link.figures())
         return out
@@ -295,6 +300,9 @@ class Daemon:
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
+        if cfg.ble.enabled:  # bleak's BlueZ backend is asyncio (dbus-fast): no thread, no block
+            self.ble = HeartRateBridge(cfg.ble, sample_handler(session.controller, lambda t: None))
+            self._spawn(self.ble.run(), "ble")
         if cfg.midi.enabled:
             # a process of its own (control/midi_host.py): its rtmidi thread stamps each
             # event with the frame the device is playing (it reads the ring's position)

@@ -24,6 +24,7 @@ from bassd.app.config import Config
 from bassd.control.clock import RenderClock, SessionClock
 from bassd.control.controller import Controller, Offload, run_inline
 from bassd.control.hr import HeartRateMonitor
+from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_configured_bank
 from bassd.engine.core import Engine, SegmentRecord
@@ -157,6 +158,7 @@ def build_session(
             jam = make_jam(config, lambda *row: sink[0].jam_event(*row))
             engine.add_layer(jam)
             engine.bed = config.jam.bed
+        hrv = HrvMonitor(config.hrv) if config.hrv.enabled else None
         controller = Controller(
             config,
             engine=engine,
@@ -170,7 +172,10 @@ def build_session(
             fault=fault,
             offload=offload,
             jam=jam,
+            hrv=hrv,
         )
+        if hrv is not None:
+            hrv.record = lambda t, kind, value, detail: controller.record(kind, value, detail, t=t)
         if jam is not None:
             sink.append(controller)
     except BaseException:

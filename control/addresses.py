@@ -135,6 +135,9 @@ TABLE: tuple[Address, ...] = (
             (Arg("bpm", F, "bpm", 0, 400),), "heart rate"),
     Address("/hr/rr", "hr_rr", "RR intervals since the last message, in milliseconds.",
             (Arg("rr", F, "ms", 100, 4000, repeat=16),), "heart rate"),
+    Address("/hr/contact", "hr_contact", "Sensor skin contact (a BLE bridge): 1 detected, 0 "
+            "not detected; only from sensors that report contact.",
+            (Arg("contact", I, "", 0, 1),), "heart rate"),
     Address("/state/force", "state_force", "Force the listener state (overrides the heart-rate rules).",
             (Arg("state", S, choices=STATES),), "heart rate"),
     Address("/state/auto", "state_auto", "Back to the heart-rate rules.", (), "heart rate"),

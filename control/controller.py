@@ -27,6 +27,7 @@ from bassd.control.config import ControlSections
 from bassd.control.engine_port import EnginePort
 from bassd.control.free_text import prompt_from_text
 from bassd.control.hr import HeartRateMonitor, HrEvent
+from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.osc_server import Request
 from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
@@ -82,9 +83,12 @@ class Controller:
         fault: Callable[[], None] | None = None,
         offload: Offload = run_inline,
         jam: Jam | None = None,
+        hrv: HrvMonitor | None = None,
     ) -> None:
         self.config = config
         self.jam = jam  # the keyboard accompanist (jam.enabled), on the engine's clock
+        self.hrv = hrv  # HRV from the RR intervals (hrv.enabled)
+        self.hr_contact: bool | None = None  # the sensor's skin contact (/hr/contact, BLE)
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -130,7 +134,10 @@ class Controller:
     def tick(self) -> None:
         if self._fail_tick:
             raise RuntimeError("injected task failure (/debug/fail_task)")
-        self.hr.tick(self.now())
+        now = self.now()
+        self.hr.tick(now)
+        if self.hrv is not None:
+            self.hrv.tick(now)
 
     # ------------------------------------------------------------ segments
     def on_segment_start(self, ev: SegmentStart) -> None:
@@ -166,7 +173,33 @@ class Controller:
             self.engine.skip(self.config.control.early_crossfade_seconds)
 
     def hr_sample(self, t: float | None, bpm: float, rr_ms: tuple[float, ...] = ()) -> None:
-        self.hr.sample(self.now() if t is None else t, bpm, rr_ms)
+        t = self.now() if t is None else t
+        self.hr.sample(t, bpm, rr_ms)
+        if rr_ms:
+            self.rr_intervals(t, rr_ms)
+
+    def rr_intervals(self, t: float | None, rr_ms: tuple[float, ...]) -> tuple[float, ...]:
+        """RR intervals (ms) of one message: the ones in the heart-rate range are recorded
+        and go to the HRV window, the others are recorded as rejected. Returns the good."""
+        t = self.now() if t is None else t
+        lo, hi = 60_000.0 / self.config.hr.max_bpm, 60_000.0 / self.config.hr.min_bpm
+        good = tuple(x for x in rr_ms if lo <= x <= hi)
+        for x in rr_ms:
+            if not lo <= x <= hi:
+                self.record("hr_rejected", f"{x:g}",
+                            f"rr interval out of range {lo:.0f}-{hi:.0f} ms", t=t)  # fmt: skip
+        if good:
+            self.record("rr", " ".join(f"{x:g}" for x in good), f"{len(good)} interval(s)", t=t)
+            if self.hrv is not None:
+                self.hrv.add(t, good)
+        return good
+
+    def contact(self, t: float | None, detected: bool) -> None:
+        """The sensor's skin contact changed (recorded); without it, no heart-rate sample
+        is used (the bridge sends none, and the state falls back as on a silent source)."""
+        if detected != self.hr_contact:
+            self.record("hr_contact", int(detected), "", t=self.now() if t is None else t)
+        self.hr_contact = detected
 
     # ----------------------------------------------------------- dispatch
     def dispatch(self, entry: Address, values: tuple[Any, ...], request: Request) -> None:
@@ -181,17 +214,12 @@ class Controller:
         self.hr_sample(None, v[0])
 
     def on_hr_rr(self, v: tuple[Any, ...], r: Request) -> None:
-        """RR intervals are recorded (accepted or rejected); the rules use /hr/bpm."""
-        rr = tuple(v)
-        lo, hi = 60_000.0 / self.config.hr.max_bpm, 60_000.0 / self.config.hr.min_bpm
-        good = [x for x in rr if lo <= x <= hi]
-        for x in rr:
-            if not lo <= x <= hi:
-                self.record(
-                    "hr_rejected", f"{x:g}", f"rr interval out of range {lo:.0f}-{hi:.0f} ms"
-                )
-        if good:
-            self.record("rr", " ".join(f"{x:g}" for x in good), f"{len(good)} interval(s)")
+        """RR intervals: recorded (accepted or rejected) and fed to HRV; the state rules use
+        /hr/bpm."""
+        self.rr_intervals(None, tuple(v))
+
+    def on_hr_contact(self, v: tuple[Any, ...], r: Request) -> None:
+        self.contact(None, bool(v[0]))
 
     def on_state_force(self, v: tuple[Any, ...], r: Request) -> None:
         self.hr.force_state(self.now(), v[0])
@@ -404,6 +432,8 @@ class Controller:
             "renderer_params": {**eng.params, **self.planner.overrides},
             **eng.renderer_figures(),
             **(self.jam.figures() if self.jam is not None else {}),
+            **(self.hrv.figures() if self.hrv is not None else {}),
+            "hr_contact": self.hr_contact,
         }
 
     def status(self) -> Status:

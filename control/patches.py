@@ -21,6 +21,7 @@ from bassd.control.status import STATUS_FIELDS
 EXAMPLES: dict[str, str] = {
     "/hr/bpm": "72",
     "/hr/rr": "830.",
+    "/hr/contact": "1",
     "/baseline/set": "70.",
     "/prompt/set": "calm-warm-strings",
     "/prompt/text": '"slow warm strings and choir, 58 bpm"',

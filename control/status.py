@@ -131,6 +131,21 @@ class Status:
     baseline_bpm: float | None = _f("f", "the baseline", push=True)
     hr_accepted: int = _f("i", "heart-rate samples accepted", 0)
     hr_rejected: int = _f("i", "heart-rate samples rejected (artifacts, range, time)", 0)
+    hr_contact: bool | None = _f("i", "the sensor's skin contact (/hr/contact, BLE)")
+    hrv_rmssd_ms: float | None = _f("f", "RMSSD of the RR window (ms)", push=True)
+    hrv_sdnn_ms: float | None = _f("f", "SDNN of the RR window (ms)", push=True)
+    hrv_pnn50: float | None = _f("f", "pNN50 of the RR window (%)")
+    hrv_mean_hr: float | None = _f("f", "mean HR of the RR window (60000 / mean NN)")
+    hrv_beats: int = _f("i", "accepted beats in the RR window", 0)
+    hrv_rejected: int = _f("i", "artifact/ectopic beats rejected in the RR window", 0)
+    ble_state: str = _f("s", "BLE sensor: off, scanning, connecting, connected, no_contact, lost",
+                        "off", push=True)  # fmt: skip
+    ble_device: str = _f("s", "the BLE sensor's name and address", "")
+    ble_battery: int | None = _f("i", "the BLE sensor's battery level (%)")
+    ble_samples: int = _f("i", "heart-rate notifications received over BLE", 0)
+    ble_malformed: int = _f("i", "BLE notifications that could not be parsed", 0)
+    ble_reconnects: int = _f("i", "BLE reconnections", 0)
+    ble_contact: bool | None = _f("i", "skin contact reported by the BLE sensor")
     prompt: str = _f("s", "the playing segment's prompt id", "", push=True)
     category: str = _f("s", "its category", "")
     # OSC

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   1722.0
+   1750.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,11 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 24,
+     "numoutlets": 27,
      "outlettype": [
+      "",
+      "",
+      "",
       "",
       "",
       "",
@@ -771,7 +774,7 @@
     "box": {
      "id": "obj-51",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       720.0,
@@ -804,7 +807,7 @@
     "box": {
      "id": "obj-53",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       750.0,
@@ -818,6 +821,105 @@
    {
     "box": {
      "id": "obj-54",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      780.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "comment",
+     "text": "ble_state",
+     "patching_rect": [
+      620.0,
+      780.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      810.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      810.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      840.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      840.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -832,7 +934,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-61",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -850,7 +952,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-62",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -865,7 +967,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-63",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -883,7 +985,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -898,111 +1000,12 @@
    },
    {
     "box": {
-     "id": "obj-59",
-     "maxclass": "message",
-     "text": "/state/force neutral",
-     "patching_rect": [
-      40.0,
-      174.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-60",
-     "maxclass": "comment",
-     "text": "state (s: neutral|stress|underaroused)",
-     "patching_rect": [
-      350.0,
-      174.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-61",
-     "maxclass": "message",
-     "text": "/state/auto",
-     "patching_rect": [
-      40.0,
-      202.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-62",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      202.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-63",
-     "maxclass": "message",
-     "text": "/baseline/start",
-     "patching_rect": [
-      40.0,
-      230.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-64",
-     "maxclass": "comment",
-     "text": "optional seconds (f: 10..1800 s)",
-     "patching_rect": [
-      350.0,
-      230.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-65",
      "maxclass": "message",
-     "text": "/baseline/set 70.",
+     "text": "/hr/contact 1",
      "patching_rect": [
       40.0,
-      258.0,
+      174.0,
       300.0,
       22.0
      ],
@@ -1017,7 +1020,106 @@
     "box": {
      "id": "obj-66",
      "maxclass": "comment",
-     "text": "bpm (f: 30..220 bpm)",
+     "text": "contact (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      174.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "message",
+     "text": "/state/force neutral",
+     "patching_rect": [
+      40.0,
+      202.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
+     "maxclass": "comment",
+     "text": "state (s: neutral|stress|underaroused)",
+     "patching_rect": [
+      350.0,
+      202.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "message",
+     "text": "/state/auto",
+     "patching_rect": [
+      40.0,
+      230.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      230.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "message",
+     "text": "/baseline/start",
+     "patching_rect": [
+      40.0,
+      258.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "comment",
+     "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
       350.0,
       258.0,
@@ -1030,145 +1132,46 @@
    },
    {
     "box": {
-     "id": "obj-67",
-     "maxclass": "comment",
-     "text": "prompts",
-     "patching_rect": [
-      40.0,
-      298.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-68",
-     "maxclass": "message",
-     "text": "/prompt/set calm-warm-strings",
-     "patching_rect": [
-      40.0,
-      324.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-69",
-     "maxclass": "comment",
-     "text": "id (s)",
-     "patching_rect": [
-      350.0,
-      324.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-70",
-     "maxclass": "message",
-     "text": "/prompt/next",
-     "patching_rect": [
-      40.0,
-      352.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-71",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      352.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-72",
-     "maxclass": "message",
-     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
-     "patching_rect": [
-      40.0,
-      380.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
      "id": "obj-73",
-     "maxclass": "comment",
-     "text": "text (s)",
+     "maxclass": "message",
+     "text": "/baseline/set 70.",
      "patching_rect": [
-      350.0,
-      380.0,
-      250.0,
+      40.0,
+      286.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-74",
-     "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "maxclass": "comment",
+     "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
-      40.0,
-      408.0,
-      300.0,
+      350.0,
+      286.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-75",
      "maxclass": "comment",
-     "text": "file (s)",
+     "text": "prompts",
      "patching_rect": [
-      350.0,
-      408.0,
-      250.0,
+      40.0,
+      326.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1178,110 +1181,95 @@
    {
     "box": {
      "id": "obj-76",
-     "maxclass": "comment",
-     "text": "mix and FX",
+     "maxclass": "message",
+     "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
       40.0,
-      448.0,
-      200.0,
+      352.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-77",
-     "maxclass": "message",
-     "text": "/master/gain -6.",
+     "maxclass": "comment",
+     "text": "id (s)",
      "patching_rect": [
-      40.0,
-      474.0,
-      300.0,
+      350.0,
+      352.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-78",
-     "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "maxclass": "message",
+     "text": "/prompt/next",
      "patching_rect": [
-      350.0,
-      474.0,
-      250.0,
+      40.0,
+      380.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-79",
-     "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
-      40.0,
-      502.0,
-      300.0,
+      350.0,
+      380.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-80",
-     "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "maxclass": "message",
+     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
-      350.0,
-      502.0,
-      250.0,
+      40.0,
+      408.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-81",
-     "maxclass": "message",
-     "text": "/fx/lpf 10000.",
-     "patching_rect": [
-      40.0,
-      530.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-82",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
-      530.0,
+      408.0,
       250.0,
       22.0
      ],
@@ -1291,12 +1279,12 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-82",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      558.0,
+      436.0,
       300.0,
       22.0
      ],
@@ -1305,17 +1293,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-83",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      436.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-84",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "mix and FX",
      "patching_rect": [
-      350.0,
-      558.0,
-      250.0,
+      40.0,
+      476.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1326,10 +1329,10 @@
     "box": {
      "id": "obj-85",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/master/gain -6.",
      "patching_rect": [
       40.0,
-      586.0,
+      502.0,
       300.0,
       22.0
      ],
@@ -1344,7 +1347,106 @@
     "box": {
      "id": "obj-86",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "gain (f: -60..0 dB)",
+     "patching_rect": [
+      350.0,
+      502.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-87",
+     "maxclass": "message",
+     "text": "/fx/hpf 120.",
+     "patching_rect": [
+      40.0,
+      530.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-88",
+     "maxclass": "comment",
+     "text": "hz (f: 10..2000 Hz)",
+     "patching_rect": [
+      350.0,
+      530.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-89",
+     "maxclass": "message",
+     "text": "/fx/lpf 10000.",
+     "patching_rect": [
+      40.0,
+      558.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "comment",
+     "text": "hz (f: 1000..20000 Hz)",
+     "patching_rect": [
+      350.0,
+      558.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-91",
+     "maxclass": "message",
+     "text": "/fx/drive 1.6",
+     "patching_rect": [
+      40.0,
+      586.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-92",
+     "maxclass": "comment",
+     "text": "drive (f: 0.1..10)",
      "patching_rect": [
       350.0,
       586.0,
@@ -1357,127 +1459,31 @@
    },
    {
     "box": {
-     "id": "obj-87",
-     "maxclass": "comment",
-     "text": "timeline",
-     "patching_rect": [
-      40.0,
-      626.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-88",
-     "maxclass": "message",
-     "text": "/segment/length 24.",
-     "patching_rect": [
-      40.0,
-      652.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-89",
-     "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
-     "patching_rect": [
-      350.0,
-      652.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-90",
-     "maxclass": "message",
-     "text": "/crossfade 1.5",
-     "patching_rect": [
-      40.0,
-      680.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-91",
-     "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
-     "patching_rect": [
-      350.0,
-      680.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-92",
-     "maxclass": "message",
-     "text": "/segment/skip",
-     "patching_rect": [
-      40.0,
-      708.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
      "id": "obj-93",
-     "maxclass": "comment",
-     "text": "(no arguments)",
+     "maxclass": "message",
+     "text": "/fx/peak 0.9",
      "patching_rect": [
-      350.0,
-      708.0,
-      250.0,
+      40.0,
+      614.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-94",
      "maxclass": "comment",
-     "text": "renderer",
+     "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
-      40.0,
-      748.0,
-      200.0,
+      350.0,
+      614.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -1487,95 +1493,77 @@
    {
     "box": {
      "id": "obj-95",
-     "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "maxclass": "comment",
+     "text": "timeline",
      "patching_rect": [
       40.0,
-      774.0,
-      300.0,
+      654.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-96",
-     "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
+     "maxclass": "message",
+     "text": "/segment/length 24.",
      "patching_rect": [
-      350.0,
-      774.0,
-      250.0,
+      40.0,
+      680.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-97",
-     "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "maxclass": "comment",
+     "text": "seconds (f: 2..600 s)",
      "patching_rect": [
-      40.0,
-      802.0,
-      300.0,
+      350.0,
+      680.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-98",
-     "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "maxclass": "message",
+     "text": "/crossfade 1.5",
      "patching_rect": [
-      350.0,
-      802.0,
-      250.0,
+      40.0,
+      708.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-99",
-     "maxclass": "message",
-     "text": "/renderer/width 0.7",
-     "patching_rect": [
-      40.0,
-      830.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-100",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
-      830.0,
+      708.0,
       250.0,
       22.0
      ],
@@ -1585,12 +1573,12 @@
    },
    {
     "box": {
-     "id": "obj-101",
+     "id": "obj-100",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      858.0,
+      736.0,
       300.0,
       22.0
      ],
@@ -1599,17 +1587,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-101",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      736.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-102",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "renderer",
      "patching_rect": [
-      350.0,
-      858.0,
-      250.0,
+      40.0,
+      776.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1620,10 +1623,10 @@
     "box": {
      "id": "obj-103",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
       40.0,
-      886.0,
+      802.0,
       300.0,
       22.0
      ],
@@ -1638,10 +1641,10 @@
     "box": {
      "id": "obj-104",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
       350.0,
-      886.0,
+      802.0,
       250.0,
       22.0
      ],
@@ -1653,10 +1656,10 @@
     "box": {
      "id": "obj-105",
      "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "text": "/renderer/brightness 0.5",
      "patching_rect": [
       40.0,
-      914.0,
+      830.0,
       300.0,
       22.0
      ],
@@ -1671,10 +1674,10 @@
     "box": {
      "id": "obj-106",
      "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
       350.0,
-      914.0,
+      830.0,
       250.0,
       22.0
      ],
@@ -1686,10 +1689,10 @@
     "box": {
      "id": "obj-107",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/width 0.7",
      "patching_rect": [
       40.0,
-      942.0,
+      858.0,
       300.0,
       22.0
      ],
@@ -1704,7 +1707,106 @@
     "box": {
      "id": "obj-108",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "width (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      858.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-109",
+     "maxclass": "message",
+     "text": "/renderer/density 96",
+     "patching_rect": [
+      40.0,
+      886.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-110",
+     "maxclass": "comment",
+     "text": "partials (i: 4..4096)",
+     "patching_rect": [
+      350.0,
+      886.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-111",
+     "maxclass": "message",
+     "text": "/renderer/key C",
+     "patching_rect": [
+      40.0,
+      914.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-112",
+     "maxclass": "comment",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "patching_rect": [
+      350.0,
+      914.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-113",
+     "maxclass": "message",
+     "text": "/renderer/mode ionian",
+     "patching_rect": [
+      40.0,
+      942.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-114",
+     "maxclass": "comment",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
       942.0,
@@ -1717,108 +1819,12 @@
    },
    {
     "box": {
-     "id": "obj-109",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      982.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-110",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1008.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-111",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1008.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-112",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1036.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-113",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1036.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-114",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      1076.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-115",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/renderer/tempo 64.",
      "patching_rect": [
       40.0,
-      1102.0,
+      970.0,
       300.0,
       22.0
      ],
@@ -1833,10 +1839,10 @@
     "box": {
      "id": "obj-116",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
       350.0,
-      1102.0,
+      970.0,
       250.0,
       22.0
      ],
@@ -1847,62 +1853,44 @@
    {
     "box": {
      "id": "obj-117",
-     "maxclass": "message",
-     "text": "/jam/style pad",
+     "maxclass": "comment",
+     "text": "adapters",
      "patching_rect": [
       40.0,
-      1130.0,
-      300.0,
+      1010.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-118",
-     "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "maxclass": "message",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
-      350.0,
-      1130.0,
-      250.0,
+      40.0,
+      1036.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-119",
-     "maxclass": "message",
-     "text": "/jam/program 4",
-     "patching_rect": [
-      40.0,
-      1158.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-120",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1158.0,
+      1036.0,
       250.0,
       22.0
      ],
@@ -1912,12 +1900,12 @@
    },
    {
     "box": {
-     "id": "obj-121",
+     "id": "obj-120",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1186.0,
+      1064.0,
       300.0,
       22.0
      ],
@@ -1926,17 +1914,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-121",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1064.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-122",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "jam",
      "patching_rect": [
-      350.0,
-      1186.0,
-      250.0,
+      40.0,
+      1104.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1947,10 +1950,10 @@
     "box": {
      "id": "obj-123",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
-      1214.0,
+      1130.0,
       300.0,
       22.0
      ],
@@ -1965,10 +1968,10 @@
     "box": {
      "id": "obj-124",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      1214.0,
+      1130.0,
       250.0,
       22.0
      ],
@@ -1980,10 +1983,10 @@
     "box": {
      "id": "obj-125",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
-      1242.0,
+      1158.0,
       300.0,
       22.0
      ],
@@ -1998,10 +2001,10 @@
     "box": {
      "id": "obj-126",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
       350.0,
-      1242.0,
+      1158.0,
       250.0,
       22.0
      ],
@@ -2013,10 +2016,10 @@
     "box": {
      "id": "obj-127",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/jam/program 4",
      "patching_rect": [
       40.0,
-      1270.0,
+      1186.0,
       300.0,
       22.0
      ],
@@ -2031,10 +2034,10 @@
     "box": {
      "id": "obj-128",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "program (i: 0..127)",
      "patching_rect": [
       350.0,
-      1270.0,
+      1186.0,
       250.0,
       22.0
      ],
@@ -2046,10 +2049,10 @@
     "box": {
      "id": "obj-129",
      "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
-      1298.0,
+      1214.0,
       300.0,
       22.0
      ],
@@ -2064,10 +2067,10 @@
     "box": {
      "id": "obj-130",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
-      1298.0,
+      1214.0,
       250.0,
       22.0
      ],
@@ -2079,10 +2082,10 @@
     "box": {
      "id": "obj-131",
      "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
       40.0,
-      1326.0,
+      1242.0,
       300.0,
       22.0
      ],
@@ -2097,10 +2100,10 @@
     "box": {
      "id": "obj-132",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
       350.0,
-      1326.0,
+      1242.0,
       250.0,
       22.0
      ],
@@ -2112,10 +2115,10 @@
     "box": {
      "id": "obj-133",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
-      1354.0,
+      1270.0,
       300.0,
       22.0
      ],
@@ -2130,10 +2133,10 @@
     "box": {
      "id": "obj-134",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
-      1354.0,
+      1270.0,
       250.0,
       22.0
      ],
@@ -2145,10 +2148,10 @@
     "box": {
      "id": "obj-135",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
-      1382.0,
+      1298.0,
       300.0,
       22.0
      ],
@@ -2163,10 +2166,10 @@
     "box": {
      "id": "obj-136",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
-      1382.0,
+      1298.0,
       250.0,
       22.0
      ],
@@ -2178,10 +2181,10 @@
     "box": {
      "id": "obj-137",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
-      1410.0,
+      1326.0,
       300.0,
       22.0
      ],
@@ -2196,7 +2199,106 @@
     "box": {
      "id": "obj-138",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1326.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "message",
+     "text": "/jam/metronome/level -18.",
+     "patching_rect": [
+      40.0,
+      1354.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-140",
+     "maxclass": "comment",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      1354.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-141",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      1382.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-142",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      1382.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-143",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      1410.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-144",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       1410.0,
@@ -2209,108 +2311,12 @@
    },
    {
     "box": {
-     "id": "obj-139",
-     "maxclass": "comment",
-     "text": "transport",
-     "patching_rect": [
-      40.0,
-      1450.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-140",
-     "maxclass": "message",
-     "text": "/transport/start",
-     "patching_rect": [
-      40.0,
-      1476.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-141",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      1476.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-142",
-     "maxclass": "message",
-     "text": "/transport/stop",
-     "patching_rect": [
-      40.0,
-      1504.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-143",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      1504.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-144",
-     "maxclass": "comment",
-     "text": "queries",
-     "patching_rect": [
-      40.0,
-      1544.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-145",
      "maxclass": "message",
-     "text": "/status",
+     "text": "/jam/panic",
      "patching_rect": [
       40.0,
-      1570.0,
+      1438.0,
       300.0,
       22.0
      ],
@@ -2328,7 +2334,7 @@
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1570.0,
+      1438.0,
       250.0,
       22.0
      ],
@@ -2339,8 +2345,104 @@
    {
     "box": {
      "id": "obj-147",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      1478.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-148",
      "maxclass": "message",
-     "text": "/help",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      1504.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-149",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1504.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-150",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      1532.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-151",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1532.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-152",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      1572.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "message",
+     "text": "/status",
      "patching_rect": [
       40.0,
       1598.0,
@@ -2356,7 +2458,7 @@
    },
    {
     "box": {
-     "id": "obj-148",
+     "id": "obj-154",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -2371,9 +2473,9 @@
    },
    {
     "box": {
-     "id": "obj-149",
+     "id": "obj-155",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/help",
      "patching_rect": [
       40.0,
       1626.0,
@@ -2389,9 +2491,9 @@
    },
    {
     "box": {
-     "id": "obj-150",
+     "id": "obj-156",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       1626.0,
@@ -2404,9 +2506,9 @@
    },
    {
     "box": {
-     "id": "obj-151",
+     "id": "obj-157",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/subscribe",
      "patching_rect": [
       40.0,
       1654.0,
@@ -2422,12 +2524,45 @@
    },
    {
     "box": {
-     "id": "obj-152",
+     "id": "obj-158",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
       1654.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-159",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      1682.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-160",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      1682.0,
       250.0,
       22.0
      ],
@@ -2716,36 +2851,36 @@
    {
     "patchline": {
      "source": [
-      "obj-55",
-      0
+      "obj-3",
+      22
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-54",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-57",
-      0
+      "obj-3",
+      23
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-56",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-59",
-      0
+      "obj-3",
+      24
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-58",
+      1
      ]
     }
    },
@@ -2788,7 +2923,7 @@
    {
     "patchline": {
      "source": [
-      "obj-68",
+      "obj-67",
       0
      ],
      "destination": [
@@ -2800,7 +2935,7 @@
    {
     "patchline": {
      "source": [
-      "obj-70",
+      "obj-69",
       0
      ],
      "destination": [
@@ -2812,7 +2947,7 @@
    {
     "patchline": {
      "source": [
-      "obj-72",
+      "obj-71",
       0
      ],
      "destination": [
@@ -2824,7 +2959,7 @@
    {
     "patchline": {
      "source": [
-      "obj-74",
+      "obj-73",
       0
      ],
      "destination": [
@@ -2836,7 +2971,7 @@
    {
     "patchline": {
      "source": [
-      "obj-77",
+      "obj-76",
       0
      ],
      "destination": [
@@ -2848,7 +2983,7 @@
    {
     "patchline": {
      "source": [
-      "obj-79",
+      "obj-78",
       0
      ],
      "destination": [
@@ -2860,7 +2995,7 @@
    {
     "patchline": {
      "source": [
-      "obj-81",
+      "obj-80",
       0
      ],
      "destination": [
@@ -2872,7 +3007,7 @@
    {
     "patchline": {
      "source": [
-      "obj-83",
+      "obj-82",
       0
      ],
      "destination": [
@@ -2896,7 +3031,7 @@
    {
     "patchline": {
      "source": [
-      "obj-88",
+      "obj-87",
       0
      ],
      "destination": [
@@ -2908,7 +3043,7 @@
    {
     "patchline": {
      "source": [
-      "obj-90",
+      "obj-89",
       0
      ],
      "destination": [
@@ -2920,7 +3055,7 @@
    {
     "patchline": {
      "source": [
-      "obj-92",
+      "obj-91",
       0
      ],
      "destination": [
@@ -2932,7 +3067,7 @@
    {
     "patchline": {
      "source": [
-      "obj-95",
+      "obj-93",
       0
      ],
      "destination": [
@@ -2944,7 +3079,7 @@
    {
     "patchline": {
      "source": [
-      "obj-97",
+      "obj-96",
       0
      ],
      "destination": [
@@ -2956,7 +3091,7 @@
    {
     "patchline": {
      "source": [
-      "obj-99",
+      "obj-98",
       0
      ],
      "destination": [
@@ -2968,7 +3103,7 @@
    {
     "patchline": {
      "source": [
-      "obj-101",
+      "obj-100",
       0
      ],
      "destination": [
@@ -3016,7 +3151,7 @@
    {
     "patchline": {
      "source": [
-      "obj-110",
+      "obj-109",
       0
      ],
      "destination": [
@@ -3028,7 +3163,19 @@
    {
     "patchline": {
      "source": [
-      "obj-112",
+      "obj-111",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-113",
       0
      ],
      "destination": [
@@ -3052,7 +3199,7 @@
    {
     "patchline": {
      "source": [
-      "obj-117",
+      "obj-118",
       0
      ],
      "destination": [
@@ -3064,19 +3211,7 @@
    {
     "patchline": {
      "source": [
-      "obj-119",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-121",
+      "obj-120",
       0
      ],
      "destination": [
@@ -3184,7 +3319,7 @@
    {
     "patchline": {
      "source": [
-      "obj-140",
+      "obj-139",
       0
      ],
      "destination": [
@@ -3196,7 +3331,19 @@
    {
     "patchline": {
      "source": [
-      "obj-142",
+      "obj-141",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-143",
       0
      ],
      "destination": [
@@ -3220,7 +3367,7 @@
    {
     "patchline": {
      "source": [
-      "obj-147",
+      "obj-148",
       0
      ],
      "destination": [
@@ -3232,7 +3379,7 @@
    {
     "patchline": {
      "source": [
-      "obj-149",
+      "obj-150",
       0
      ],
      "destination": [
@@ -3244,7 +3391,43 @@
    {
     "patchline": {
      "source": [
-      "obj-151",
+      "obj-153",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-155",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-157",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-159",
       0
      ],
      "destination": [

@@ -21,6 +21,12 @@ Rules (the BASS seed rules, derived from WESAD):
   rules start again with fresh sustain timers.
 * ``force_state`` overrides the rules (which keep running underneath) until
   ``force_state(t, None)``.
+* ``model: bayes`` replaces the two sustained rules (entering and leaving) with the
+  hidden Markov model of ``bassd.dsp.arousal_hmm`` over HR − baseline, its means derived
+  from ``stress_delta_bpm`` / ``under_delta_bpm``: the state changes when another state's
+  posterior reaches its ``p_enter``. Everything else (calibration, rejections,
+  staleness, forcing, the events) is the same; the filter restarts whenever the
+  sustain timers would (a new baseline, stale data).
 
 Artifacts (out of range, non-finite, time not advancing, faster than
 ``max_jump_bpm_per_s`` from the last *accepted* sample) are rejected with a reason.
@@ -42,6 +48,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bassd.dsp.arousal_hmm import STATES, ArousalHmm, ArousalHmmParams
+
 State = Literal["neutral", "stress", "underaroused"]
 
 _EPS = 1e-9  # float slack when comparing held durations with sustain times
@@ -62,6 +70,7 @@ class HrConfig(BaseModel):
     max_bpm: float = Field(220.0, gt=0.0, le=300.0)
     max_jump_bpm_per_s: float = Field(20.0, gt=0.0, le=300.0)
     stale_seconds: float = Field(10.0, gt=0.0, le=3600.0)
+    model: Literal["thresholds", "bayes"] = "thresholds"
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -126,6 +135,10 @@ class HeartRateMonitor:
         self.rejected = 0
         self._high, self._low = _Run(), _Run()
         self._below_stress_exit, self._above_under_exit = _Run(), _Run()
+        self._hmm = ArousalHmm(
+            ArousalHmmParams.from_thresholds(cfg.stress_delta_bpm, cfg.under_delta_bpm)
+        )
+        self._hmm_t: float | None = None  # the last sample the filter saw (None: fresh)
 
     def subscribe(self, listener: Callable[[HrEvent], None]) -> None:
         """Call ``listener`` with every event (sample verdicts, state changes, calibration)."""
@@ -222,6 +235,8 @@ class HeartRateMonitor:
     def _reset_runs(self) -> None:
         for run in (self._high, self._low, self._below_stress_exit, self._above_under_exit):
             run.since = None
+        self._hmm.reset()
+        self._hmm_t = None
 
     def _check_stale(self, t: float) -> None:
         if self._stale or self._last_t is None or not t - self._last_t >= self.cfg.stale_seconds:
@@ -303,6 +318,9 @@ class HeartRateMonitor:
         b, cfg = self._baseline, self.cfg
         if b is None:
             return
+        if cfg.model == "bayes":
+            self._apply_bayes(t, bpm, b)
+            return
         sd, ud, h = cfg.stress_delta_bpm, cfg.under_delta_bpm, cfg.hysteresis_bpm
         self._high.update(t, bpm > b + sd)
         self._low.update(t, bpm < b - ud)
@@ -334,6 +352,17 @@ class HeartRateMonitor:
                 else:
                     why = f"hr {bpm:.1f} > baseline {b:.1f} - {ud:g} + {h:g} for {held:g} s"
                     self._set_auto(t, "neutral", why)
+
+    def _apply_bayes(self, t: float, bpm: float, b: float) -> None:
+        dt = None if self._hmm_t is None else t - self._hmm_t
+        self._hmm_t = t
+        post = self._hmm.update(bpm - b, dt)
+        new = self._hmm.state
+        if new != self._auto:
+            p = post[STATES.index(new)]
+            p_enter = self._hmm.params.p_enter
+            why = f"p({new}) {p:.3f} >= {p_enter:g} (hr {bpm:.1f}, baseline {b:.1f})"
+            self._set_auto(t, new, why)
 
 
 _RR_SPLIT = re.compile(r"[;\s]+")

@@ -290,3 +290,86 @@ def test_read_hr_trace_errors_name_file_row_field(tmp_path: Path, text: str, mes
     with pytest.raises(ValueError) as err:
         read_hr_trace(p)
     assert str(err.value).startswith(f"{p}: ") and message in str(err.value)
+
+
+# -- model: bayes (the HMM of bassd.dsp.arousal_hmm decides the state) ------------------
+BAYES = HrConfig(model="bayes")
+
+
+def ramp(start: int, frm: float, to: float, seconds: int) -> list[tuple[float, float]]:
+    """A linear change at 1 Hz from ``frm`` (at ``start``) to ``to`` over ``seconds``."""
+    return [(float(start + k), frm + (to - frm) * k / seconds) for k in range(seconds + 1)]
+
+
+def test_default_model_is_thresholds() -> None:
+    """The threshold rules stay the default; an unknown model name is refused."""
+    assert HrConfig().model == "thresholds"
+    with pytest.raises(ValidationError):
+        HrConfig(model="kalman")  # type: ignore[arg-type]
+
+
+def test_bayes_sustained_rise_reaches_stress_and_recovers() -> None:
+    """model=bayes: a sustained +25 reaches stress after a delay, the return reaches neutral."""
+    r = Recorder(BAYES)
+    r.mon.set_baseline(0.0, 70.0)
+    r.feed(flat(0, 100, 70))
+    r.feed(ramp(100, 70, 95, 10)[1:])
+    r.feed(flat(111, 250, 95))
+    r.feed(ramp(250, 95, 70, 10)[1:])
+    r.feed(flat(261, 400, 70))
+    states = r.states()
+    assert [v for _, v in states] == ["stress", "neutral"]
+    assert 110 < states[0][0] < 141 and 255 < states[1][0] < 300
+    assert r.kinds("state")[0].detail.startswith("p(stress) ")
+
+
+def test_bayes_short_spike_does_not_flip() -> None:
+    """model=bayes: a 3-sample spike to +25 (within the jump limit) leaves the state neutral."""
+    r = Recorder(BAYES)
+    r.mon.set_baseline(0.0, 70.0)
+    r.feed(flat(0, 100, 70))
+    r.feed([(100.0, 85.0), (101.0, 95.0), (102.0, 85.0)])
+    r.feed(flat(103, 200, 70))
+    r.feed([(200.0, 58.0), (201.0, 52.0), (202.0, 58.0)])
+    r.feed(flat(203, 300, 70))
+    assert r.states() == [] and r.mon.state == "neutral"
+    assert r.mon.rejected == 0
+
+
+def test_bayes_sustained_drop_reaches_underaroused() -> None:
+    """model=bayes: a sustained -18 reaches under-aroused, not at once."""
+    r = Recorder(BAYES)
+    r.mon.set_baseline(0.0, 76.0)
+    r.feed(flat(0, 100, 76))
+    r.feed(flat(100, 200, 58))
+    ((t_under, v),) = r.states()
+    assert v == "underaroused" and 105 < t_under < 140
+
+
+def test_bayes_emits_the_same_kinds_of_events() -> None:
+    """model=bayes and thresholds on one trace with artifacts and a dropout: same event kinds."""
+    trace = [(float(t), 72.0 + (30.0 if 300 <= t < 400 else 0.0)) for t in range(0, 500)]
+    trace = [s for s in trace if not 420 <= s[0] < 435] + [(440.0, float("nan"))]
+    trace.sort()
+    kinds = []
+    for cfg in (HrConfig(), BAYES):
+        r = Recorder(cfg)
+        r.mon.start_baseline(0.0)
+        r.feed(trace)
+        r.mon.force_state(480.0, "stress")
+        r.mon.force_state(481.0, None)
+        kinds.append({e.kind for e in r.events})
+        assert [v for _, v in r.states()][:2] == ["stress", "neutral"]
+        assert r.kinds("hr_stale") and r.kinds("hr_resumed") and r.kinds("hr_rejected")
+    assert kinds[0] == kinds[1]
+
+
+def test_bayes_stale_restarts_the_filter() -> None:
+    """model=bayes: stale data → neutral, and evidence from before the gap does not carry over."""
+    r = Recorder(BAYES)
+    r.mon.set_baseline(0.0, 70.0)
+    r.feed(flat(0, 60, 70))
+    r.feed(flat(60, 66, 100))  # 70 → 100 is rejected at 60 (30 bpm/s); 61..65 build evidence
+    r.feed(flat(80, 84, 100))  # after the 14 s gap: stale, then 4 samples are not enough
+    assert r.kinds("hr_stale") and r.mon.state == "neutral"
+    assert r.states() == []

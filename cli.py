@@ -176,23 +176,32 @@ def scenario_path(name: str) -> Path:
     return path
 
 
-def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
+def _render(
+    args: argparse.Namespace, trace_path: Path | None, ble_trace: Path | None = None
+) -> int:
+    """``bassd render``/``demo``: a heart-rate trace, or BLE notifications (through the BLE
+    parser, ``app/ble_input.py``), steer the session."""
     cfg = _load(args)
     from bassd.app.logging_setup import configure_logging
     from bassd.app.offline import render_offline
     from bassd.control.hr import read_hr_trace
 
     configure_logging(cfg.logging.level, cfg.logging.format)
-    trace = None
-    if trace_path is not None:
-        try:
+    trace = feeder = None
+    try:
+        if trace_path is not None:
             trace = read_hr_trace(trace_path)
-        except (OSError, ValueError) as exc:
-            print(f"bassd: {exc}", file=sys.stderr)
-            return 2
+        if ble_trace is not None:
+            from bassd.app.ble_input import TraceFeeder
+
+            feeder = TraceFeeder(ble_trace)
+    except (OSError, ValueError) as exc:
+        print(f"bassd: {exc}", file=sys.stderr)
+        return 2
     seconds = args.seconds
     if seconds is None:
-        seconds = (trace[-1][0] + 5.0) if trace else 120.0
+        end = trace[-1][0] if trace else feeder.seconds if feeder is not None else None
+        seconds = end + 5.0 if end is not None else 120.0
     if seconds <= 0:
         print("bassd: --seconds must be positive", file=sys.stderr)
         return 2
@@ -200,7 +209,7 @@ def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
 
     try:
         result = render_offline(
-            cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace
+            cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace, feed=feeder
         )
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
@@ -210,9 +219,11 @@ def _render(args: argparse.Namespace, trace_path: Path | None) -> int:
         f"({result.speed:.1f}x real time, {result.segments} segments, "
         f"{result.fallbacks} fallbacks); metrics in {cfg.outputs.metrics_csv}"
     )
+    if feeder is not None:
+        print(f"from {len(feeder.rows)} BLE notifications")
     if result.events_csv is not None:
         print(f"events in {result.events_csv}")
-    if trace is not None:
+    if trace is not None or feeder is not None:
         timeline = ", ".join(f"{t:.0f} s {state}" for t, state in result.states)
         print(f"states: {timeline}")
     return 0
@@ -223,35 +234,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     if sum(x is not None for x in given) > 1:
         print("bassd: give one of --hr-trace, --scenario, --ble-trace", file=sys.stderr)
         return 2
-    if args.ble_trace is not None:
-        return _render_ble(args)
     trace = args.hr_trace or (scenario_path(args.scenario) if args.scenario else None)
-    return _render(args, trace)
-
-
-def _render_ble(args: argparse.Namespace) -> int:
-    """``bassd render --ble-trace FILE``: the trace's notifications through the BLE parser."""
-    cfg = _load(args)
-    from bassd.app.ble_input import TraceFeeder
-    from bassd.app.logging_setup import configure_logging
-    from bassd.app.offline import render_offline
-
-    configure_logging(cfg.logging.level, cfg.logging.format)
-    try:
-        feeder = TraceFeeder(args.ble_trace)
-    except (OSError, ValueError) as exc:
-        print(f"bassd: {exc}", file=sys.stderr)
-        return 2
-    seconds = args.seconds if args.seconds is not None else feeder.seconds + 5.0
-    if seconds <= 0:
-        print("bassd: --seconds must be positive", file=sys.stderr)
-        return 2
-    result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg), feed=feeder)
-    print(f"rendered {result.seconds:.1f} s to {result.path} in {result.wall_seconds:.2f} s "
-          f"from {len(feeder.rows)} BLE notifications")  # fmt: skip
-    if result.events_csv is not None:
-        print(f"events in {result.events_csv}")
-    return 0
+    return _render(args, trace, args.ble_trace)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

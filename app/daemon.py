@@ -24,6 +24,7 @@ import contextlib
 import gc
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +39,7 @@ from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.ble_bridge import HeartRateBridge
 from bassd.control.clock import WallClock
 from bassd.control.link_tempo import LinkTempo
-from bassd.control.midi_host import MidiHost, Spawned
+from bassd.control.midi_host import MidiHost, wait_ready
 from bassd.control.midi_notes import MidiEvent
 from bassd.control.osc_server import OscServer, OscSettings, start_osc_server
 from bassd.engine.device_process import DeviceProcess
@@ -65,7 +66,7 @@ class Daemon:
         segment_log: SegmentWriter | None = None,
         renderer: Renderer | None = None,
         session_name: str | None = None,
-        midi_process: Spawned | None = None,
+        midi_process: subprocess.Popen[bytes] | None = None,
     ) -> None:
         self.config = config
         self._midi_process = midi_process  # started by bassd run before the daemon
@@ -281,7 +282,7 @@ class Daemon:
         gc.collect()
         gc.freeze()
         if self._midi_process is not None:  # its start-up burst ends before the music starts
-            ready = await asyncio.to_thread(self._midi_process.wait_ready, 5.0)
+            ready = await asyncio.to_thread(wait_ready, self._midi_process, 5.0)
             if not ready:
                 log.warning("midi_process_not_ready", pid=self._midi_process.pid)
         dev = await self.supervisor.open()
@@ -380,7 +381,7 @@ def run_daemon(
     config: Config,
     device: DeviceParts,
     segment_log: SegmentWriter | None,
-    midi_process: Spawned | None = None,
+    midi_process: subprocess.Popen[bytes] | None = None,
 ) -> int:
     name, runner = event_loop_runner()
     log.info("event_loop", implementation=name)

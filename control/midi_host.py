@@ -30,6 +30,7 @@ import json
 import os
 import select
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -48,14 +49,15 @@ _COUNTERS = ("midi_events", "midi_rejected", "midi_port_losses", "midi_dropped")
 RESTART_S = 1.0
 
 
-def spawn_midi_process() -> Spawned:
+def spawn_midi_process() -> subprocess.Popen[bytes]:
     """Start a MIDI process; it imports its libraries, then waits for its hello line.
 
     ``bassd run`` starts the first one right after reading its config and waits for its
-    ``ready`` (:meth:`Spawned.wait_ready`) before it opens the audio device, so the child's
-    start-up work (about 0.3 s of a core) overlaps the daemon's own, not the music. The
-    spawn is glibc's vfork (0.4 ms whatever the daemon's size; a fork from the running
-    loop stalled it by ~25 ms, longer than the ring's lead).
+    ``ready`` (:func:`wait_ready`) before it opens the audio device, so the child's
+    start-up work (about 0.3 s of a core) overlaps the daemon's own, not the music.
+    ``subprocess.Popen`` spawns with vfork on Linux (0.6-0.9 ms whatever the daemon's size;
+    uvloop's subprocess spawn, a fork from the running loop, stalled it by ~25 ms, longer
+    than the ring's lead).
     """
     env = dict(os.environ, JACK_NO_START_SERVER="1")
     args = [sys.executable, "-P", "-m", "bassd.control.midi_host"]
@@ -63,7 +65,9 @@ def spawn_midi_process() -> Spawned:
     # niced: its start-up and its main loop yield the cores to the daemon's threads (a
     # daemon thread preempted while it holds the GIL would stall the real-time loop); its
     # rtmidi thread, the one that stamps events, is JACK's real-time thread regardless
-    return spawn_with_pipes([nice, "-n", "10", *args] if nice else args, env)
+    pipe = subprocess.PIPE
+    return subprocess.Popen([nice, "-n", "10", *args] if nice else args, stdin=pipe,
+                            stdout=pipe, stderr=pipe, env=env)  # fmt: skip
 
 
 class MidiHost:
@@ -76,13 +80,13 @@ class MidiHost:
         ring_name: str,
         on_event: Callable[[MidiEvent], None],
         clock: Callable[[], int],
-        early: Spawned | None = None,
+        early: subprocess.Popen[bytes] | None = None,
     ) -> None:
         self.config = config
         self.ring_name = ring_name
         self.on_event = on_event
         self.clock = clock  # for the note-offs of a child that died
-        self.proc: Spawned | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._figures: dict[str, Any] = {
             "midi_ports": "",
@@ -140,6 +144,7 @@ class MidiHost:
             proc = spawn_midi_process()
         self.proc = proc
         hello = {"config": self.config.model_dump(mode="json"), "ring": self.ring_name}
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write((json.dumps(hello) + "\n").encode())
         proc.stdin.flush()
         log.info("midi_process_started", pid=proc.pid)
@@ -219,70 +224,30 @@ class MidiHost:
         self._closing = True
         if self._early is not None:
             self._early.kill()
-            self._early.stdin.close()
+            if self._early.stdin is not None:
+                self._early.stdin.close()
             self._early = None
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
 
 
-class Spawned:
-    """A child started by :func:`spawn_with_pipes`: its pid and the parent's pipe ends."""
-
-    def __init__(self, pid: int, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]):
-        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def kill(self) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, 9)
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Block until the child's first line (``{"ready": 1}``, after its imports) or
-        ``timeout`` seconds; reads the pipe unbuffered, so nothing after it is taken."""
-        fd = self.stdout.fileno()
-        line = b""
-        deadline = time.monotonic() + timeout
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return False
-            byte = os.read(fd, 1)
-            if not byte:
-                return False
-            line += byte
-        return b"ready" in line
-
-
-def spawn_with_pipes(args: list[str], env: dict[str, str]) -> Spawned:
-    """``args`` as a child with stdin/stdout/stderr pipes, by ``os.posix_spawn`` (glibc's
-    vfork: its cost does not grow with the parent's memory, unlike fork)."""
-    fds = [os.pipe() for _ in range(3)]  # (read, write) for stdin, stdout, stderr
-    child_ends = (fds[0][0], fds[1][1], fds[2][1])
-    actions: list[tuple[int, ...]] = [
-        (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(child_ends)
-    ]
-    actions += [(os.POSIX_SPAWN_CLOSE, fd) for pair in fds for fd in pair]
-    try:
-        pid = os.posix_spawn(args[0], args, env, file_actions=actions)
-    finally:
-        for fd in child_ends:
-            os.close(fd)
-    return Spawned(pid, os.fdopen(fds[0][1], "wb"), os.fdopen(fds[1][0], "rb"),
-                   os.fdopen(fds[2][0], "rb"))  # fmt: skip
+def wait_ready(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Block until the child's first line (``{"ready": 1}``, after its imports) or
+    ``timeout`` seconds; reads the pipe unbuffered, so nothing after it is taken."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    line = b""
+    deadline = time.monotonic() + timeout
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return False
+        byte = os.read(fd, 1)
+        if not byte:
+            return False
+        line += byte
+    return b"ready" in line
 
 
 def _read_lines(loop: asyncio.AbstractEventLoop, pipe: IO[bytes],

@@ -201,7 +201,7 @@ class Harmonist:
         if key is None:
             return None
         chords = vocabulary(key.mode)
-        notes = [tuple(min(x, t1) if i == 1 else x for i, x in enumerate(n)) for n in self._notes]
+        notes = [(s, min(e, t1), p, v) for s, e, p, v in self._notes]  # held: sounding till t1
         heard = sum(1 for n in notes if n[1] > t0 and n[0] < t1)
         ear = self.ear.distribution(notes, key, window=(t0, t1))
         model = self.predicted(key)

@@ -125,6 +125,13 @@ def _write_float(fluidsynth: Any) -> Any:
     return cfunc("fluid_synth_write_float", c_int, *ptr, *buf, *rbuf)
 
 
+def _channels(channel: int | None) -> range | tuple[int]:
+    """Every channel (None) or the one given, checked."""
+    if channel is None:
+        return range(CHANNELS)
+    return (_check_int("channel", channel, 0, CHANNELS - 1),)
+
+
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name} must be an int, got {value!r}")
@@ -231,11 +238,7 @@ class FluidVoice:
         released too, then CC123 (All Notes Off) releases every key: all voices then decay
         through their release envelopes to silence.
         """
-        channels = (
-            range(CHANNELS)
-            if channel is None
-            else (_check_int("channel", channel, 0, CHANNELS - 1),)
-        )
+        channels = _channels(channel)
         synth = self._live()
         for ch in channels:
             synth.cc(ch, _CC_SUSTAIN, 0)
@@ -246,11 +249,7 @@ class FluidVoice:
 
     def all_sounds_off(self, channel: int | None = None) -> None:
         """Cut every voice of ``channel`` (all when None) at once, without release (panic)."""
-        channels = (
-            range(CHANNELS)
-            if channel is None
-            else (_check_int("channel", channel, 0, CHANNELS - 1),)
-        )
+        channels = _channels(channel)
         synth = self._live()
         for ch in channels:
             synth.cc(ch, _CC_SUSTAIN, 0)

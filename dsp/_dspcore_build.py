@@ -1,7 +1,8 @@
 """cffi build script for the DSP kernels (``bassd.dsp._dspcore``); setup.py runs it.
 
-The kernels: ``sos.c`` (the post-FX filters) and ``bank.c`` (the control-rate
-step of the oscillator bank). The declarations are read from their headers.
+The kernels: ``sos.c`` (the post-FX filters), ``bank.c`` (the control-rate
+step of the oscillator bank) and ``peaks.c`` (per-frame spectral peak picking). The
+declarations are read from their headers.
 """
 
 import os
@@ -12,7 +13,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 
 ffibuilder = FFI()
-HEADERS = ("sos.h", "bank.h")
+HEADERS = ("sos.h", "bank.h", "peaks.h")
 
 
 def _declarations(name: str) -> str:
@@ -24,8 +25,8 @@ def _declarations(name: str) -> str:
 ffibuilder.cdef("\n".join(_declarations(h) for h in HEADERS))
 ffibuilder.set_source(
     "bassd.dsp._dspcore",
-    '#include "sos.h"\n#include "bank.h"',
-    sources=[os.path.relpath(HERE / "sos.c"), os.path.relpath(HERE / "bank.c")],
+    "".join(f'#include "{h}"\n' for h in HEADERS),
+    sources=[os.path.relpath(HERE / f"{h[:-2]}.c") for h in HEADERS],
     include_dirs=[os.path.relpath(HERE)],
     extra_compile_args=["-O3", "-std=c11"],
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from bassd.dsp.partial_tracks import (
     Partial,
+    PartialTracker,
     group_partials,
     is_stable,
     split_stable,
@@ -138,3 +142,145 @@ def test_group_by_band_and_stability_figures() -> None:
     assert stability(low).amp_jitter_db == pytest.approx(0, abs=1e-9)
     assert stability(low).freq_std_cents == 0
     assert not is_stable(trem) and is_stable(low)
+
+
+def _track_reference(frames, times, *, max_jump_cents=50.0, max_gap_frames=2, min_length_frames=5):
+    """The pure-Python tracker before PartialTracker (all pairs, sorted), for comparison."""
+    ts = np.asarray(times, dtype=np.float64)
+    done, open_ = [], []
+    for k, peaks in enumerate(frames):
+        done += [tr for tr in open_ if k - tr[0][-1] - 1 > max_gap_frames]
+        open_ = [tr for tr in open_ if k - tr[0][-1] - 1 <= max_gap_frames]
+        pairs = []
+        for ti, tr in enumerate(open_):
+            for pi, p in enumerate(peaks):
+                if p.freq_hz > 0.0:
+                    d = abs(1200.0 * math.log2(p.freq_hz / tr[1][-1]))
+                    if d <= max_jump_cents:
+                        pairs.append((d, -p.amp_db, ti, pi))
+        pairs.sort()
+        used_t, used_p = set(), set()
+        for _, _, ti, pi in pairs:
+            if ti not in used_t and pi not in used_p:
+                used_t.add(ti)
+                used_p.add(pi)
+                open_[ti][0].append(k)
+                open_[ti][1].append(peaks[pi].freq_hz)
+                open_[ti][2].append(peaks[pi].amp_db)
+        open_ += [
+            ([k], [p.freq_hz], [p.amp_db])
+            for pi, p in enumerate(peaks)
+            if pi not in used_p and p.freq_hz > 0.0
+        ]
+    out = [
+        Partial(ts[np.asarray(ks)], np.asarray(fs, float), np.asarray(a_, float))
+        for ks, fs, a_ in done + open_
+        if len(ks) >= min_length_frames
+    ]
+    out.sort(key=lambda p: (float(p.times[0]), p.median_freq_hz))
+    return out
+
+
+def _random_frames(rng: np.random.Generator, n: int, *, crowded: bool) -> list[list[Peak]]:
+    """Drifting tones that come and go plus random peaks; ``crowded`` puts many peaks
+    within a jump of each other (conflicts), with repeated frequencies and amplitudes
+    (exact ties) and some at 0 Hz (ignored)."""
+    base = 100.0 * 2.0 ** (rng.uniform(0, 6, size=24))
+    frames = []
+    for _ in range(n):
+        base *= 2.0 ** (rng.normal(0, 10, size=base.size) / 1200)
+        f = base[rng.random(base.size) < 0.8]
+        if crowded:
+            f = np.r_[f, f[: f.size // 2] * 2 ** (rng.uniform(-60, 60, f.size // 2) / 1200)]
+            f = np.r_[f, np.round(rng.uniform(200, 260, 6)), 0.0]
+        f = np.r_[f, 50.0 * 2.0 ** rng.uniform(0, 8, size=int(rng.integers(0, 8)))]
+        amps = np.round(rng.uniform(-60, 0, f.size)) if crowded else rng.uniform(-60, 0, f.size)
+        frames.append([Peak(float(x), float(y), 20.0) for x, y in zip(f, amps, strict=True)])
+    return frames
+
+
+def _same(a: list[Partial], b: list[Partial]) -> None:
+    assert len(a) == len(b)
+    for p, q in zip(a, b, strict=True):
+        for x, y in ((p.times, q.times), (p.freqs, q.freqs), (p.amps_db, q.amps_db)):
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("crowded", [False, True])
+def test_track_partials_equals_the_reference(crowded: bool) -> None:
+    """The vectorised tracker gives exactly the pure-Python all-pairs tracker's partials
+    (same points, same order), for several gap, jump and length settings."""
+    rng = np.random.default_rng(7 + crowded)
+    frames = _random_frames(rng, 300, crowded=crowded)
+    times = np.cumsum(rng.uniform(0.01, 0.05, len(frames)))
+    for kw in (
+        {},
+        {"max_gap_frames": 0, "min_length_frames": 1},
+        {"max_jump_cents": 120.0, "max_gap_frames": 4, "min_length_frames": 3},
+    ):
+        _same(track_partials(frames, times, **kw), _track_reference(frames, times, **kw))
+
+
+def test_streaming_equals_batch() -> None:
+    """Feeding PartialTracker frame by frame and sorting what it returns gives
+    track_partials' result; every returned partial ended before the frame that closed it."""
+    rng = np.random.default_rng(9)
+    frames = _random_frames(rng, 400, crowded=True)
+    times = np.arange(len(frames)) * 0.046
+    tr = PartialTracker(max_gap_frames=3, min_length_frames=4)
+    got: list[Partial] = []
+    for t, peaks in zip(times, frames, strict=True):
+        f = np.array([p.freq_hz for p in peaks])
+        a = np.array([p.amp_db for p in peaks])
+        closed = tr.feed(t, f, a)
+        assert all(p.times[-1] < t and len(p) >= 4 for p in closed)
+        got += closed
+    got += tr.close()
+    assert tr.n_open == 0 and tr.close() == []
+    got.sort(key=lambda p: (float(p.times[0]), p.median_freq_hz))
+    _same(got, track_partials(frames, times, max_gap_frames=3, min_length_frames=4))
+
+
+def test_a_track_closes_when_its_gap_exceeds_max_gap() -> None:
+    """Seen at frames 0-4, a track with max_gap_frames 2 is returned by frame 7, the third
+    frame in a row without it, and not before; a too short one is closed but dropped."""
+    tr = PartialTracker(max_gap_frames=2, min_length_frames=5)
+    for k in range(5):
+        assert tr.feed(k, [440.0], [-10.0]) == []
+    assert tr.n_open == 1
+    for k in (5, 6):
+        assert tr.feed(k, [], []) == []
+        assert tr.n_open == 1
+    (p,) = tr.feed(7, [1000.0], [-20.0])  # 1000 Hz starts a track
+    np.testing.assert_array_equal(p.times, np.arange(5.0))
+    np.testing.assert_array_equal(p.freqs, np.full(5, 440.0))
+    assert tr.n_open == 1
+    for k in (8, 9, 10):
+        assert tr.feed(k, [], []) == []
+    assert tr.n_open == 0
+    with pytest.raises(ValueError, match="amplitudes"):
+        tr.feed(11, [1.0, 2.0], [0.0])
+
+
+def test_memory_does_not_grow_with_closed_tracks() -> None:
+    """A long feed of short-lived random peaks (~50,000 tracks closed): the traced
+    memory's peak stays bounded by the open tracks (measured 52 kB over 19,000 frames),
+    far under what the closed tracks take (> 500 B each as Partials)."""
+    rng = np.random.default_rng(10)
+    tr = PartialTracker(max_gap_frames=1, min_length_frames=1)
+    n_frames, closed = 3000, 0
+    tracemalloc.start()
+    try:
+        for k in range(n_frames):
+            f = 100.0 * 2.0 ** rng.uniform(0, 7, size=32)
+            closed += len(tr.feed(k * 0.05, f, rng.uniform(-60, 0, 32)))
+            if k == 300:
+                tracemalloc.reset_peak()
+                base, _ = tracemalloc.get_traced_memory()
+        now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert closed > 40_000
+    assert tr.n_open < 200
+    assert peak - base < 500_000  # the closed tracks: > 20 MB
+    assert now - base < 200_000

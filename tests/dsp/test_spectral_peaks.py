@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -13,6 +14,8 @@ from bassd.dsp.spectral_peaks import (
     iter_stft,
     local_maxima,
     n_frames,
+    parabolic,
+    peak_arrays,
     pick_peaks,
     prominences,
     stft_frames,
@@ -31,6 +34,78 @@ def test_prominences_match_scipy() -> None:
     pk, _ = scipy.signal.find_peaks(y)
     np.testing.assert_array_equal(local_maxima(y), pk)
     np.testing.assert_allclose(prominences(y, pk), scipy.signal.peak_prominences(y, pk)[0])
+
+
+def _scipy_prominences(y: np.ndarray, pk: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():  # a prominence of 0 (an edge, a plateau's end) warns
+        warnings.simplefilter("ignore")
+        return scipy.signal.peak_prominences(y, pk)[0]
+
+
+def test_prominences_plateaus_edges_and_many_peaks() -> None:
+    """Equal to scipy's on quantised spectra (plateaus, ties), at every index (edges and
+    non-maxima too), on a tilted spectrum with ripples, on n/2 alternating peaks, and on
+    tiny inputs."""
+    rng = np.random.default_rng(5)
+    cases = [np.round(rng.standard_normal(n) * 2) for n in (3, 4, 17, 2049)]
+    cases.append(-0.05 * np.arange(2049) + rng.standard_normal(2049))  # tilt + ripple
+    cases.append(np.tile([0.0, 1.0], 1024)[: 2049 - 1] + np.linspace(0, 3, 2048))
+    cases.append(np.r_[np.full(10, 5.0), 3.0, np.full(7, 5.0), 1.0, 9.0])
+    for y in cases:
+        pk, _ = scipy.signal.find_peaks(y)  # plateaus give their middles
+        for idx in (pk, np.arange(y.size)):
+            np.testing.assert_array_equal(prominences(y, idx), _scipy_prominences(y, idx))
+    for _ in range(50):
+        y = np.round(rng.standard_normal(int(rng.integers(1, 300))) * 3)
+        idx = np.arange(y.size)
+        np.testing.assert_array_equal(prominences(y, idx), _scipy_prominences(y, idx))
+    assert prominences(np.zeros(0), np.zeros(0, dtype=int)).shape == (0,)
+    with pytest.raises(ValueError, match="peak indices"):
+        prominences(np.zeros(4), [4])
+
+
+def _pick_reference(y: np.ndarray, sr: float, n_fft: int, prom_db: float, top: int, floor: float):
+    """The numpy pick (before the C kernel), with scipy's prominences."""
+    idx = local_maxima(y)
+    idx = idx[y[idx] > floor]
+    prom = _scipy_prominences(y, idx) if idx.size else np.zeros(0)
+    keep = prom >= prom_db
+    idx, prom = idx[keep], prom[keep]
+    if idx.size > top:
+        sel = np.sort(np.argsort(-y[idx], kind="stable")[:top])
+        idx, prom = idx[sel], prom[sel]
+    pos, amp = parabolic(y, idx)
+    return pos * (sr / n_fft), amp, prom
+
+
+def test_peak_arrays_match_the_numpy_pick() -> None:
+    """The C pick equals the numpy reference on noisy, tilted and quantised spectra and
+    for several thresholds; pick_peaks wraps the same values in order of frequency."""
+    rng = np.random.default_rng(6)
+    sr, n_fft = 22050, 4096
+    for trial in range(30):
+        y = -40 - 0.02 * np.arange(2049) + 6 * rng.standard_normal(2049)
+        if trial % 3 == 0:
+            y = np.round(y / 3) * 3  # plateaus
+        y = np.maximum(y, -240.0)
+        for prom_db, top, floor in ((12.0, 64, -80.0), (3.0, 16, -70.0), (0.0, 5000, -1e9)):
+            got = peak_arrays(
+                y, sr, n_fft, min_prominence_db=prom_db, max_peaks=top, floor_db=floor
+            )
+            ref = _pick_reference(y, sr, n_fft, prom_db, top, floor)
+            for g, r in zip(got, ref, strict=True):
+                assert g.dtype == np.float64
+                np.testing.assert_array_equal(g, r)
+            assert np.all(np.diff(got[0]) > 0)
+        peaks = pick_peaks(y, sr, n_fft, min_prominence_db=3.0, max_peaks=16, floor_db=-70.0)
+        hz, amp, prom = peak_arrays(
+            y, sr, n_fft, min_prominence_db=3.0, max_peaks=16, floor_db=-70.0
+        )
+        assert [(p.freq_hz, p.amp_db, p.prominence_db) for p in peaks] == list(
+            zip(hz.tolist(), amp.tolist(), prom.tolist(), strict=True)
+        )
+    for y in (np.zeros(0), np.zeros(2), np.full(9, -240.0)):
+        assert all(a.shape == (0,) for a in peak_arrays(y, sr, n_fft))
 
 
 @pytest.mark.parametrize("sr", [48000, 44100])

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(status)
     status.add_argument("--timeout", type=float, default=2.0)
     from bassd.adapters.cli import add_commands as add_adapter_commands
+    from bassd.app.analyse_cli import add_commands as add_analyse_commands
     from bassd.app.ble_cli import add_commands as add_ble_commands
     from bassd.app.hrv_cli import add_commands as add_hrv_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_midi_commands(sub)
     add_ble_commands(sub, _add_config_args)
     add_hrv_commands(sub, _add_config_args)
+    add_analyse_commands(sub, _add_config_args)
     return parser
 
 
@@ -314,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble"):
+    if args.command in ("jam", "midi", "hrv", "ble", "analyse"):
         return int(args.func(args))
     return handlers[args.command](args)
 

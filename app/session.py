@@ -43,7 +43,7 @@ def make_renderer(name: str, config: Config | None = None, *, blocking: bool = F
     plays); ``blocking`` (offline renders) makes each clip wait until complete.
     """
     if name == "kuramoto":
-        return KuramotoRenderer()
+        return KuramotoRenderer(sounds=(config or Config()).renderer.sound_library())
     if name == "musicgen":
         from bassd.models.neural_renderer import NeuralRenderer
 

@@ -188,6 +188,21 @@ TABLE: tuple[Address, ...] = (
             (Arg("mode", S, choices=tuple(MODES)),), "renderer"),
     Address("/renderer/tempo", "renderer_tempo", "Pulse and harmonic rhythm (crossfades to a new bank).",
             (Arg("bpm", F, "bpm", *param_range("tempo_bpm")),), "renderer"),
+    # the user's sounds (bassd analyse) and their self-organising maps
+    Address("/renderer/partials", "renderer_partials", "Play a sound (a bassd analyse folder, by "
+            "name in renderer.sounds_dir or the shipped sounds) as the partial layout; off: the "
+            "scale. Loaded off the loop, then crossfaded to a new bank.",
+            (Arg("name", S, max_len=128),), "sounds"),
+    Address("/renderer/partials_snap", "renderer_partials_snap", "Snap the sound's partials to "
+            "the session's key and mode (key) or not (off); crossfades to a new bank.",
+            (Arg("snap", S, choices=("off", "key")),), "sounds"),
+    Address("/renderer/transpose", "renderer_transpose", "Transpose the sound's partials "
+            "(crossfades to a new bank).",
+            (Arg("semitones", F, "st", *param_range("partials_transpose")),), "sounds"),
+    Address("/som/xy", "som_xy", "Move on the playing sound's map (an XY pad: TouchOSC XY, Max "
+            "pictslider, Pd grid): its partials glide to the neighbouring nodes' interpolated "
+            "state within ~30 ms, click-free at any speed. Live.",
+            (Arg("x", F, "", 0, 1), Arg("y", F, "", 0, 1)), "sounds"),
     # neural renderer: LoRA adapters blended in weight space (musicgen only)
     Address("/adapter/blend", "adapter_blend", "Blend weight of a LoRA adapter (by name) from the "
             "next clip on; 0 and negative weights allowed (musicgen renderer).",

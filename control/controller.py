@@ -33,8 +33,10 @@ from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
+from bassd.dsp.sound import Sound
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.jam import Jam
+from bassd.engine.sound_library import SoundLibrary
 from bassd.engine.timeline import SegmentStart
 
 log = structlog.get_logger("bassd.control")
@@ -89,6 +91,7 @@ class Controller:
         self.jam = jam  # the keyboard accompanist (jam.enabled), on the engine's clock
         self.hrv = hrv  # HRV from the RR intervals (hrv.enabled)
         self.hr_contact: bool | None = None  # the sensor's skin contact (/hr/contact, BLE)
+        self._som_node: tuple[int, int] | None = None  # the map node nearest /som/xy
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -344,6 +347,63 @@ class Controller:
 
     def on_renderer_tempo(self, v: tuple[Any, ...], r: Request) -> None:
         self._renderer("tempo_bpm", v[0])
+
+    # the user's sounds (bassd analyse) and their maps
+    def _sounds(self) -> SoundLibrary:
+        sounds = self.engine.sounds()
+        if sounds is None:
+            raise ValueError(
+                f"sounds play on the kuramoto renderer, not {self.engine.renderer_name}"
+            )
+        return sounds
+
+    def on_renderer_partials(self, v: tuple[Any, ...], r: Request) -> None:
+        """Play a sound by name (or "off": the scale); loaded off the loop, then crossfaded."""
+        name = str(v[0]).strip()
+        if name in ("", "off"):
+            self._renderer("partials", None)
+            self.record("partials", "off", "the scale")
+            return
+        sounds = self._sounds()
+
+        def use(sound: Sound) -> None:
+            self._renderer("partials", name)
+            self._som_node = None
+            detail = f"{len(sound.oscset)} partials, " + ("a map" if sound.som else "no map")
+            self.record("partials", name, detail)
+            log.info("partials_loaded", name=name, partials=len(sound.oscset))
+
+        def failed(exc: Exception) -> None:
+            log.warning("partials_rejected", name=name, error=str(exc))
+            self.record("partials_rejected", name, str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        self._offload(lambda: sounds.load(name, allow_paths=False), use, failed)
+
+    def on_renderer_partials_snap(self, v: tuple[Any, ...], r: Request) -> None:
+        self._renderer("partials_snap", v[0])
+
+    def on_renderer_transpose(self, v: tuple[Any, ...], r: Request) -> None:
+        self._renderer("partials_transpose", v[0])
+
+    def on_som_xy(self, v: tuple[Any, ...], r: Request) -> None:
+        """Move on the playing sound's map; the nearest node, when it changes, is recorded."""
+        name = self.engine.params.get("partials")
+        if not name:
+            raise ValueError("no sound is playing (/renderer/partials NAME first)")
+        sound = self._sounds().cached(str(name))
+        if sound.som is None:
+            raise ValueError(f"the sound {name!r} has no map")
+        x, y = float(v[0]), float(v[1])
+        self.planner.overrides.update(som_x=x, som_y=y)
+        self.engine.set_renderer_param("som_xy", (x, y))
+        som = sound.som
+        node = (round(y * (som.rows - 1)), round(x * (som.cols - 1)))
+        if node != self._som_node:
+            self._som_node = node
+            label = int(som.labels[node])
+            source = sound.oscset.sources[label] if 0 <= label < len(sound.oscset.sources) else ""
+            self.record("som_node", f"{node[0]},{node[1]}", f"x={x:.3f} y={y:.3f} {source}")
 
     # transport
     def on_adapter_blend(self, v: tuple[Any, ...], r: Request) -> None:

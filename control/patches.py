@@ -49,12 +49,15 @@ EXAMPLES: dict[str, str] = {
     "/jam/metronome/level": "-18.",
     "/jam/key_lock": "Gmaj",  # one atom (Pd splits at spaces): 'G major', 'Em', 'F#m' also work
     "/jam/tempo_follow": "1",
+    "/renderer/partials": "glass",  # a shipped sound; your own: bassd analyse --out DIR
+    "/renderer/transpose": "-12.",
+    "/som/xy": "0.5 0.5",
 }
 
 
 def example_args(a: Address) -> list[str]:
     if a.path in EXAMPLES:
-        return EXAMPLES[a.path].split(" ") if a.path == "/adapter/blend" else [EXAMPLES[a.path]]
+        return EXAMPLES[a.path].split(" ") if len(a.args) > 1 else [EXAMPLES[a.path]]
     return [arg.choices[0] for arg in a.args if arg.choices and not arg.optional]
 
 
@@ -72,6 +75,27 @@ def _box(
     if outs:
         box["outlettype"] = [""] * outs
     return {"box": box}
+
+
+XY_ADDRESS = "/som/xy"  # gets an XY pad in both patches
+
+
+def _max_xy_pad(
+    boxes: list[dict[str, Any]], lines: list[dict[str, Any]], idx: int, y: float, send_id: int
+) -> tuple[int, float]:
+    """A [pictslider] (floats 0..1, y up) -> [pack 0. 0.] -> [prepend /som/xy] -> udpsend."""
+    pad = _box(idx, "pictslider", "", 40.0, y, 120.0, 2, 2)
+    pad["box"].update(patching_rect=[40.0, y, 120.0, 120.0], floatoutput=1, leftvalue=0.0,
+                      rightvalue=1.0, topvalue=1.0, bottomvalue=0.0)  # fmt: skip
+    boxes.append(pad)
+    boxes.append(_box(idx + 1, "newobj", "pack 0. 0.", 40.0, y + 130, 80.0, 2, 1))
+    boxes.append(_box(idx + 2, "newobj", f"prepend {XY_ADDRESS}", 40.0, y + 160, 110.0, 1, 1))
+    boxes.append(_box(idx + 3, "comment", "XY pad: drag to travel the map", 170.0, y, 200.0, 1, 0))
+    for src, out, dst, inlet in ((idx, 0, idx + 1, 0), (idx, 1, idx + 1, 1),
+                                 (idx + 1, 0, idx + 2, 0), (idx + 2, 0, send_id, 0)):  # fmt: skip
+        lines.append({"patchline": {"source": [f"obj-{src}", out],
+                                    "destination": [f"obj-{dst}", inlet]}})  # fmt: skip
+    return idx + 4, y + 196
 
 
 def render_maxpat() -> str:
@@ -124,6 +148,8 @@ def render_maxpat() -> str:
         )
         idx += 2
         y += 28
+        if a.path == XY_ADDRESS:
+            idx, y = _max_xy_pad(boxes, lines, idx, y, send_id)
     patcher = {
         "patcher": {
             "fileversion": 1,
@@ -185,6 +211,18 @@ def render_pd() -> str:
         fmt = add(f"#X obj 260 {y} oscformat {a.path[1:].replace('/', ' ')};")
         lines += [f"#X connect {msg} 0 {fmt} 0;", f"#X connect {fmt} 0 {send} 0;"]
         y += 30
+        if a.path == XY_ADDRESS:
+            # an XY pad from two sliders 0..1 (vanilla Pd has no [grid]): x is hot, y bangs
+            hx = add(f"#X obj 40 {y} hsl 128 15 0 1 0 0 empty empty x -2 -8 0 10 "
+                     "#fcfcfc #000000 #000000 0 1;")  # fmt: skip
+            hy = add(f"#X obj 40 {y + 25} hsl 128 15 0 1 0 0 empty empty y -2 -8 0 10 "
+                     "#fcfcfc #000000 #000000 0 1;")  # fmt: skip
+            trig = add(f"#X obj 180 {y + 25} t b f;")
+            pack = add(f"#X obj 180 {y + 55} pack f f;")
+            lines += [f"#X connect {hx} 0 {pack} 0;", f"#X connect {hy} 0 {trig} 0;",
+                      f"#X connect {trig} 1 {pack} 1;", f"#X connect {trig} 0 {pack} 0;",
+                      f"#X connect {pack} 0 {fmt} 0;"]  # fmt: skip
+            y += 90
     return "\n".join(lines) + "\n"
 
 

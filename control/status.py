@@ -61,6 +61,15 @@ class Status:
     transport: str = _f("s", "playing or stopped", "playing", push=True)
     fx: dict[str, float] = _d("master FX settings")
     renderer_params: dict[str, Any] = _d("the renderer's parameters now")
+    kuramoto_r: float | None = _f(
+        "f", "Kuramoto order parameter r of the bank heard (0 drift .. 1 locked)"
+    )
+    partials: str = _f(
+        "s", "the sound played as the partial layout ('' : the scale)", "", push=True
+    )
+    partials_count: int | None = _f("i", "partials of the bank heard")
+    som_x: float | None = _f("f", "position on the sound's map, x (0..1)")
+    som_y: float | None = _f("f", "position on the sound's map, y (0..1)")
     master_gain_db: float = _f("f", "output fader (dB, ≤ 0)", 0.0)
     output_fader: float | None = _f("f", "the fader gain the callback applies now")
     control_latency_ms: float | None = _f("f", "last control: datagram to its first output frame")

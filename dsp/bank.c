@@ -108,6 +108,7 @@ static void step(bassd_bank *b, float *coef) {
 
     double *restrict phi = b->phi, *restrict theta = b->theta, *restrict amp_prev = b->amp_prev;
     const double *restrict detune = b->detune, *restrict advance = b->advance;
+    const double *restrict kweight = b->kweight;
     const double *restrict lfo_hz = b->lfo_hz, *restrict lfo_cycles = b->lfo_cycles;
     const double *restrict cur = ctime.cur, *restrict prev = ctime.prev;
     const double *restrict pl = pans, *restrict pr = pans + n;
@@ -123,7 +124,7 @@ static void step(bassd_bank *b, float *coef) {
         double st, ct, sl, cl;
         const double sp = sphi[i], cp = cphi[i];
         /* coupled deviation of the detune phase, rad/s, and its phase over the step */
-        const double d = cp * k_s - sp * k_c + detune[i];
+        const double d = kweight[i] * (cp * k_s - sp * k_c) + detune[i];
         const double dph = d * dt;
         sincos_turns(theta[i], &st, &ct);
         phi[i] = wrap(phi[i] + dph);

@@ -21,6 +21,7 @@ typedef struct {
     double *phi;       /* (n) detune phases */
     double *theta;     /* (n) full phases, [0, 2pi) */
     const double *detune;   /* (n) rad/s */
+    const double *kweight;  /* (n) each partial's share of the coupling (mean 1) */
     const double *advance;  /* (n) nominal phase advance per step, rad */
     const double *members;  /* (chords, n) chord weight of every partial */
     double *base;           /* (n) spectral-tilt amplitudes */

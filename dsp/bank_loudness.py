@@ -16,7 +16,7 @@ Amplitudes are base · chord weight · LFO (0.65 + 0.35 sin, independent per
 voice) · pulse (1 + d cos), as the bank synthesises them; over a segment the
 chord weights are averaged over the progression.
 
-This reads the bank's state (``_theta``, ``_phi``, ``_layout``, ``_members``,
+This reads the bank's state (``_theta``, ``_phi``, ``_layout``, ``_members``, ``_kweight``,
 ``_base_target``, ``_pans_target``, ``K``; the targets, so a live change still
 gliding counts at the level it settles at): it belongs with the bank, which should expose it.
 """
@@ -30,13 +30,17 @@ from bassd.dsp.oscillators import KuramotoBank
 LFO_MEAN, LFO_SWING = 0.65, 0.35  # the bank's per-voice LFO: 0.65 + 0.35·sin
 
 
-def locked_offsets(detune: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
-    """Steady-state βᵢ (φᵢ = ψ − βᵢ) and which voices lock, for detunes Δω (rad/s), K."""
+def locked_offsets(
+    detune: np.ndarray, k: float, kweight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steady-state βᵢ (φᵢ = ψ − βᵢ) and which voices lock, for detunes Δω (rad/s), K
+    (times each voice's coupling share ``kweight``, 1 by default)."""
     w = detune - detune.mean()
+    kw = np.ones_like(w) if kweight is None else np.asarray(kweight, dtype=np.float64)
     n = max(len(w), 1)
     r = 1.0
     for _ in range(60):  # r = (1/N) Σ_locked cos βᵢ, solved by iteration
-        x = w / max(k * r, 1e-12)
+        x = w / np.maximum(k * kw * r, 1e-12)
         lock = np.abs(x) <= 1.0
         r_new = float(np.sum(np.sqrt(1.0 - x[lock] ** 2))) / n
         if r_new <= 1e-9:
@@ -45,7 +49,7 @@ def locked_offsets(detune: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray
             r = r_new
             break
         r = r_new
-    x = w / max(k * r, 1e-12)
+    x = w / np.maximum(k * kw * r, 1e-12)
     lock = np.abs(x) <= 1.0
     return np.where(lock, np.arcsin(np.clip(x, -1.0, 1.0)), 0.0), lock
 
@@ -53,13 +57,15 @@ def locked_offsets(detune: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray
 def pitch_powers(bank: KuramotoBank) -> tuple[np.ndarray, np.ndarray]:
     """(Hz, mean square summed over both channels) of every distinct pitch of the bank."""
     lay = bank._layout
-    midi = np.round(lay.midi).astype(np.int64)
     chord = np.sqrt(np.mean(bank._members**2, axis=0))  # RMS chord weight per partial
     lfo_ms = LFO_MEAN**2 + 0.5 * LFO_SWING**2
     pulse_ms = 1.0 + 0.5 * bank.params.pulse_depth**2
-    beta, lock = locked_offsets(np.asarray(lay.detune, dtype=np.float64), float(bank.K))
+    detune = np.asarray(lay.detune, dtype=np.float64)
+    beta, lock = locked_offsets(detune, float(bank.K), bank._kweight)
     phase = np.exp(1j * (bank._theta - bank._phi - beta))
-    pitches, inverse = np.unique(midi, return_inverse=True)
+    # voices share a pitch when their nominal frequencies are equal (a sound's partials
+    # are all distinct unless snapped to one note)
+    pitches, inverse = np.unique(lay.omega, return_inverse=True)
     power = np.zeros(len(pitches))
     hz = np.zeros(len(pitches))
     np.put(hz, inverse, bank.partial_hz)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bassd.dsp.scales import KEYS, MODES
 
@@ -22,6 +22,19 @@ class KuramotoParams(BaseModel):
     chord_beats: int = Field(8, ge=1, le=64)  # beats per chord: the harmonic rhythm
     pulse_depth: float = Field(0.12, ge=0.0, le=0.5)  # depth of the swell on each beat
     low_note: int = Field(40, ge=28, le=60)  # register: lowest tonic at or above this MIDI note
+    # a sound of the user's instead of the scale: an analysis folder (bassd analyse --out)
+    # or its name in renderer.sounds_dir / the shipped sounds; None: the scale
+    partials: str | None = Field(None, min_length=1, max_length=512)
+    partials_snap: Literal["off", "key"] = "off"  # key: partials snapped to key and mode
+    partials_transpose: float = Field(0.0, ge=-24.0, le=24.0)  # semitones
+    som_x: float | None = Field(None, ge=0.0, le=1.0)  # position on the sound's map
+    som_y: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _som_position(self) -> KuramotoParams:
+        if (self.som_x is None) != (self.som_y is None):
+            raise ValueError("som_x and som_y go together (both set, or neither)")
+        return self
 
 
 def param_range(name: str) -> tuple[float, float]:

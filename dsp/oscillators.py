@@ -29,6 +29,18 @@ identical however the caller slices it.
 Amplitudes are pure functions of absolute time (chord progression, slow LFOs,
 a gentle pulse at the tempo), which keeps the bank deterministic per seed.
 
+**A sound of the user's** (``sound``: an analysis, see ``dsp/oscillator_set.py``)
+replaces the scale: one partial per partial of the set, at its frequency (times
+``2^(transpose/12)``, or snapped to the nearest note of the key and mode with
+``partials_snap="key"``, where partials that land on one note become voices of
+it), with its measured amplitude, a detune as wide as its measured wobble (at
+least ``detune_cents``) and its band's suggested share of the coupling. Snapped to
+the key, the partials follow the chord progression (non-chord tones at 0.3);
+unsnapped, they all sound all the time. Brightness tilts the recorded balance
+(0.5 leaves it as it was). With a map, ``set_som_xy`` glides the amplitudes to
+the map's interpolated state at that point (over ~30 ms from the next control
+step, linear within a step: no clicks and no zipper noise, however fast).
+
 The control-rate work of a step (mean field, amplitudes, coefficients) is one C
 call (``dsp/bank.c``) over buffers allocated here at construction; the product
 with the tables is one BLAS call per chunk. A chunk thus costs a handful of
@@ -43,7 +55,14 @@ from typing import Any
 import numpy as np
 
 from bassd.dsp._dspcore import ffi, lib
-from bassd.dsp.scales import midi_to_hz, pitch_class, scale_midi_notes, scale_pitch_classes
+from bassd.dsp.scales import (
+    hz_to_midi,
+    midi_to_hz,
+    pitch_class,
+    scale_midi_notes,
+    scale_pitch_classes,
+)
+from bassd.dsp.sound import Sound
 
 TWO_PI = 2.0 * np.pi
 
@@ -78,6 +97,13 @@ class BankParams:
     level: float = 0.35  # nominal RMS of the bank before post-FX
     detune_cents: float = 4.0  # standard deviation of the voices' detune
     low_note: int = 40  # register: the lowest tonic is the first at or above this MIDI note
+    # a sound of the user's (an analysis) instead of the scale: its name or folder, resolved
+    # by the renderer; the bank itself takes the loaded ``Sound``
+    partials: str | None = None
+    partials_snap: str = "off"  # off | key: snap the partials to the key and mode
+    partials_transpose: float = 0.0  # semitones
+    som_x: float | None = None  # the map position (with the sound's map), 0..1 each
+    som_y: float | None = None
 
 
 @dataclass
@@ -91,6 +117,8 @@ class _Layout:
     lfo_hz: np.ndarray  # (N,)
     lfo_phase: np.ndarray  # (N,)
     chord_pcs: list[frozenset[int]] = field(default_factory=list)
+    kweight: np.ndarray | None = None  # (N,) coupling share (None: all 1)
+    audible: np.ndarray | None = None  # (N,) bool: within 20 Hz .. 0.45·rate (a sound's)
 
 
 class KuramotoBank:
@@ -104,8 +132,10 @@ class KuramotoBank:
         *,
         control_frames: int = 128,
         chunk_steps: int | None = None,
+        sound: Sound | None = None,
     ) -> None:
         self.params = params
+        self.sound = sound
         self.sample_rate = sample_rate
         self.seed = seed
         self.L = control_frames
@@ -114,8 +144,11 @@ class KuramotoBank:
         # take effect at the next block, big ones eight (the matrix product is cheaper)
         self.chunk_steps = chunk_steps or (2 if params.density <= 1024 else 8)
         rng = np.random.default_rng(seed)
-        self._layout = self._build_layout(params, rng)
+        self._layout = (
+            self._build_layout(params, rng) if sound is None else self._sound_layout(params, rng)
+        )
         lay = self._layout
+        self._kweight = np.ones(len(lay.omega)) if lay.kweight is None else lay.kweight
         n = len(lay.omega)
         # live parameters glide to their targets with this time constant
         self._glide = float(np.exp(-control_frames / (sample_rate * 0.03)))
@@ -138,8 +171,11 @@ class KuramotoBank:
         c0, s0 = np.cos(arg), np.sin(arg)
         self._tables = np.concatenate([c0, s0, c0 * ramp, s0 * ramp]).astype(np.float32)
         pcs_of = np.round(lay.midi).astype(np.int64) % 12
-        self._members = np.array(
-            [[1.0 if pc in chord else 0.12 for pc in pcs_of] for chord in lay.chord_pcs]
+        off = 0.12 if sound is None else 0.3
+        self._members = (
+            np.array([[1.0 if pc in chord else off for pc in pcs_of] for chord in lay.chord_pcs])
+            if lay.chord_pcs
+            else np.ones((1, n))
         )  # (chords, N): chord weight of every partial
         self._amp_prev = np.empty(n)  # amplitude at the start of the next step
         self._scratch = np.empty((2, n))
@@ -170,6 +206,7 @@ class KuramotoBank:
             ("phi", self._phi),
             ("theta", self._theta),
             ("detune", lay.detune),
+            ("kweight", self._kweight),
             ("advance", self._advance),
             ("members", self._members),
             ("base", self._base),
@@ -228,11 +265,59 @@ class KuramotoBank:
             chord_pcs=chords,
         )
 
+    def _sound_layout(self, p: BankParams, rng: np.random.Generator) -> _Layout:
+        """One partial per partial of the sound's set (see the module)."""
+        assert self.sound is not None
+        oscset = self.sound.oscset
+        n = len(oscset)
+        midi = hz_to_midi(oscset.freqs) + p.partials_transpose  # (N,)
+        chords: list[frozenset[int]] = []
+        if p.partials_snap == "key":
+            notes = scale_midi_notes(p.key, p.mode, 0, 127)
+            midi = notes[np.argmin(np.abs(midi[:, None] - notes[None, :]), axis=1)].astype(float)
+            pcs = scale_pitch_classes(p.key, p.mode)
+            prog = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
+            chords = [frozenset(pcs[(d + k) % len(pcs)] for k in (0, 2, 4, 6)) for d in prog]
+        elif p.partials_snap != "off":
+            raise ValueError(f"partials_snap must be off or key, not {p.partials_snap!r}")
+        hz = midi_to_hz(midi)
+        audible = (hz >= 20.0) & (hz < 0.45 * self.sample_rate)
+        hz = np.where(audible, hz, 440.0)  # silent partials keep a harmless pitch
+        spread = np.array([max(p.detune_cents, min(q.freq_std_cents, 15.0))
+                           for q in oscset.partials])  # fmt: skip
+        detune_cents = rng.normal(0.0, 1.0, n) * spread
+        detune_hz = hz * (2.0 ** (detune_cents / 1200.0) - 1.0)
+        return _Layout(
+            midi=hz_to_midi(hz),
+            omega=TWO_PI * hz / self.sample_rate,
+            detune=TWO_PI * detune_hz,
+            pan_pos=rng.uniform(-1.0, 1.0, n),
+            rel_hz=hz / 220.0,
+            octave=np.zeros(n),
+            lfo_hz=rng.uniform(0.03, 0.25, n),
+            lfo_phase=rng.uniform(0.0, TWO_PI, n),
+            chord_pcs=chords,
+            kweight=np.ascontiguousarray(oscset.coupling_weights(), dtype=np.float64),
+            audible=audible,
+        )
+
+    def _som_xy(self) -> tuple[float, float] | None:
+        x, y = self.params.som_x, self.params.som_y
+        return None if x is None or y is None else (x, y)
+
     def _base_for(self, brightness: float) -> np.ndarray:
-        """Spectral-tilt amplitudes: ∝ (f / 220 Hz)^-tilt, RMS ≈ level at full chord weight."""
+        """Spectral-tilt amplitudes: ∝ (f / 220 Hz)^-tilt, RMS ≈ level at full chord weight;
+        a sound's recorded (or mapped) amplitudes, tilted about brightness 0.5."""
         lay = self._layout
-        tilt = 1.6 - 1.3 * brightness
-        base = lay.rel_hz ** (-tilt) / (1.0 + lay.octave)
+        if self.sound is not None:
+            amps = self.sound.amplitudes(self._som_xy())  # (N,)
+            assert lay.audible is not None
+            base = np.where(lay.audible, amps, 0.0) * lay.rel_hz ** (-1.3 * (0.5 - brightness))
+            if not np.any(base > 0):  # a silent spot of the map: keep the set's balance quiet
+                base = np.where(lay.audible, 1e-3, 0.0) * np.ones_like(amps)
+        else:
+            tilt = 1.6 - 1.3 * brightness
+            base = lay.rel_hz ** (-tilt) / (1.0 + lay.octave)
         scaled: np.ndarray = base * (self.params.level / np.sqrt(0.5 * np.sum(base**2) + 1e-12))
         return scaled
 
@@ -258,6 +343,16 @@ class KuramotoBank:
         self.params = replace(self.params, width=width)
         self._pans_target[:] = self._pans_for(width)
         self._state.pans_gliding = 1
+
+    def set_som_xy(self, x: float, y: float) -> None:
+        """Move on the sound's map: the amplitudes glide to its state at (x, y) (0..1 each)
+        over ~30 ms from the next control step. ValueError without a map."""
+        if self.sound is None or self.sound.som is None:
+            raise ValueError("this bank plays no map (renderer.params.partials: an analysis "
+                             "with a map)")  # fmt: skip
+        self.params = replace(self.params, som_x=float(x), som_y=float(y))
+        self._base_target[:] = self._base_for(self.params.brightness)
+        self._state.base_gliding = 1
 
     @property
     def partial_hz(self) -> np.ndarray:

@@ -103,11 +103,19 @@ class PartialTracker:
     """
 
     def __init__(
-        self, *, max_jump_cents: float = 50.0, max_gap_frames: int = 2, min_length_frames: int = 5
+        self,
+        *,
+        max_jump_cents: float = 50.0,
+        max_gap_frames: int = 2,
+        min_length_frames: int = 5,
+        max_length_frames: int | None = None,
     ) -> None:
         self.max_jump_cents = float(max_jump_cents)
         self.max_gap_frames = int(max_gap_frames)
         self.min_length_frames = int(min_length_frames)
+        # a track this long is returned and its partial goes on as a new track, so a tone
+        # held for an hour costs what one held for a minute does (None: no limit)
+        self.max_length_frames = max_length_frames
         self._frame = 0  # index of the next frame
         # open tracks, oldest first: their (time, freq, amp) points, last freq and frame
         self._pts: list[list[tuple[float, float, float]]] = []
@@ -149,6 +157,11 @@ class PartialTracker:
             for i, fv, av in zip(ti.tolist(), f[pi].tolist(), a[pi].tolist(), strict=True):
                 pts[i].append((t, fv, av))
         closed = self._close(k - self._last_k > self.max_gap_frames) if close_stale else []
+        if self.max_length_frames is not None and self._pts:
+            full = np.fromiter((len(p) >= self.max_length_frames for p in self._pts), dtype=bool,
+                               count=len(self._pts))  # fmt: skip
+            if full.any():
+                closed += self._close(full)
         new = np.flatnonzero(~matched)
         if new.size:
             self._pts += [

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bassd.dsp.bank_params import KuramotoParams
+from bassd.engine.sound_library import SoundError, SoundLibrary
 
 
 class Strict(BaseModel):
@@ -91,6 +92,22 @@ class TimelineConfig(Strict):
 class RendererConfig(Strict):
     name: Literal["kuramoto", "musicgen"] = "kuramoto"  # musicgen: see the musicgen section
     params: KuramotoParams = KuramotoParams()
+    # where sounds (bassd analyse folders) are found by name: params.partials and
+    # /renderer/partials; the sounds shipped with bassd are searched after it
+    sounds_dir: Path | None = None
+
+    def sound_library(self) -> SoundLibrary:
+        return SoundLibrary([self.sounds_dir] if self.sounds_dir is not None else [])
+
+    @model_validator(mode="after")
+    def _sound_exists(self) -> RendererConfig:
+        """The sound ``params.partials`` names is found and reads (an error names it)."""
+        if self.params.partials is not None:
+            try:
+                self.sound_library().load(self.params.partials)
+            except SoundError as exc:
+                raise ValueError(f"renderer.params.partials: {exc}") from None
+        return self
 
 
 class FallbackConfig(Strict):

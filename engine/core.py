@@ -19,11 +19,14 @@ from bassd.dsp.postfx import PostFX
 from bassd.engine.capture import CaptureBuffer, CapturedAudio
 from bassd.engine.config import EngineConfig
 from bassd.engine.renderer import KuramotoRenderer, Normaliser, Renderer, StreamingJob
+from bassd.engine.sound_library import SoundLibrary
 from bassd.engine.timeline import ParamsProvider, SegmentController, SegmentStart
 
 #: renderer parameters the playing bank can take live; the others need a new bank
-LIVE_PARAMS = ("coupling", "brightness", "width")
-STRUCTURAL_PARAMS = ("key", "mode", "density", "tempo_bpm")
+LIVE_PARAMS = ("coupling", "brightness", "width", "som_xy")
+STRUCTURAL_PARAMS = (
+    "key", "mode", "density", "tempo_bpm", "partials", "partials_snap", "partials_transpose",
+)  # fmt: skip
 
 
 @dataclass
@@ -166,7 +169,30 @@ class Engine:
         figures = getattr(self.renderer, "figures", None)
         out = dict(figures()) if figures is not None else {}
         out.setdefault("neural_blend", dict(self.adapter_blend))
+        out.update(self.bank_figures())
         return out
+
+    def sounds(self) -> SoundLibrary | None:
+        """Where the renderer finds the user's sounds (None: a renderer that plays none)."""
+        sounds = getattr(self.renderer, "sounds", None)
+        return sounds if isinstance(sounds, SoundLibrary) else None
+
+    def bank_figures(self) -> dict[str, Any]:
+        """The oscillator bank heard now (the newest playing DSP segment): its Kuramoto
+        order parameter r, the sound it plays and where on that sound's map."""
+        banks = [j.bank for j in self.controller.playing
+                 if isinstance(j, StreamingJob) and j.prepared]  # fmt: skip
+        if not banks:
+            return {"kuramoto_r": None}
+        bank = banks[-1]
+        sound = bank.sound
+        return {
+            "kuramoto_r": round(bank.order_parameter(), 4),
+            "partials": "" if sound is None else sound.name,
+            "partials_count": len(bank.partial_hz),
+            "som_x": bank.params.som_x,
+            "som_y": bank.params.som_y,
+        }
 
     def add_renderer_event_listener(self, sink: Callable[[str, object, str], None]) -> None:
         """Report the renderer's own decisions (worker restarts …) to ``sink``."""
@@ -248,14 +274,18 @@ class Engine:
     def set_renderer_param(self, name: str, value: Any, *, crossfade_seconds: float = 2.0) -> str:
         """Change a renderer parameter; returns how it took effect ("live" or "new bank").
 
-        Coupling, brightness and width act on the playing banks from the next block,
-        and on the segments planned ahead, whose banks (built or not) are kept.
-        Key, mode, density and tempo need a new bank: the segments planned ahead are
+        Coupling, brightness, width and the map position (``som_xy``, a pair) act on the
+        playing banks from the next block, and on the segments planned ahead, whose banks
+        (built or not) are kept. Key, mode, density, tempo and the sound (``partials``,
+        its snap and transposition) need a new bank: the segments planned ahead are
         replanned and the new bank fades in over ``crossfade_seconds``.
         """
         if name not in LIVE_PARAMS + STRUCTURAL_PARAMS:
             raise ValueError(f"unknown renderer parameter {name!r}")
-        self.params[name] = value
+        if name == "som_xy":
+            self.params.update(som_x=value[0], som_y=value[1])
+        else:
+            self.params[name] = value
         if name in LIVE_PARAMS:
             pending = self.controller.pending
             for job in (*self.controller.playing, *pending):

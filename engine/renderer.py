@@ -30,6 +30,7 @@ from bassd.dsp.loudness import MasterChain, audio_powers, chain_sums, solve_gain
 from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.engine.child_process import leave_lifetime_to_parent
 from bassd.engine.shm_names import new_name
+from bassd.engine.sound_library import SoundLibrary
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,25 @@ class StreamingJob:
         return self.prepare()
 
     def set_live(self, name: str, value: Any) -> None:
-        """Change a live parameter (coupling, brightness, width) of this job, bank kept.
+        """Change a live parameter (coupling, brightness, width, som_xy) of this job, bank
+        kept.
 
         A built bank takes it from its next control step; a bank not built yet is
         built with it. The request records it either way. A segment not heard yet
         has its gain decided again (in idle time, by the next ``prepare()``).
+        ``som_xy`` (a pair) is recorded as ``som_x`` and ``som_y``; a bank without a
+        map ignores it (the segment after a change of sound may have one).
         """
-        self.request = replace(self.request, params={**self.request.params, name: value})
+        update = dict(zip(("som_x", "som_y"), value, strict=True)) if name == "som_xy" else {
+            name: value}  # fmt: skip
+        self.request = replace(self.request, params={**self.request.params, **update})
         if self._bank is not None:
-            getattr(self._bank, f"set_{name}")(value)
+            if name == "som_xy":
+                if self._bank.sound is None or self._bank.sound.som is None:
+                    return
+                self._bank.set_som_xy(*value)
+            else:
+                getattr(self._bank, f"set_{name}")(value)
             if self._bank.frame == 0:
                 self._gain = None
 
@@ -214,14 +225,22 @@ class KuramotoRenderer:
     """The embedded default: a Kuramoto-coupled oscillator bank (pure DSP).
 
     With a ``normaliser`` every segment plays at its target loudness; the engine
-    gives its own to a renderer that has none (``normalise``).
+    gives its own to a renderer that has none (``normalise``). A request naming a
+    sound (``partials``) plays it from ``sounds``, where the controller or the config
+    check has loaded it already (the cache: no file is read on the pump's turn).
     """
 
     name = "kuramoto"
 
-    def __init__(self, control_frames: int = 128, normaliser: Normaliser | None = None) -> None:
+    def __init__(
+        self,
+        control_frames: int = 128,
+        normaliser: Normaliser | None = None,
+        sounds: SoundLibrary | None = None,
+    ) -> None:
         self.control_frames = control_frames
         self.normaliser = normaliser
+        self.sounds = sounds or SoundLibrary()
 
     def normalise(self, normaliser: Normaliser) -> None:
         """Normalise the segments submitted from now on with ``normaliser``, unless this
@@ -230,14 +249,18 @@ class KuramotoRenderer:
             self.normaliser = normaliser
 
     def submit(self, request: RenderRequest) -> StreamingJob:
-        BankParams(**request.params)  # validated now, built later
+        params = BankParams(**request.params)  # validated now, built later
+        if params.partials is not None:
+            self.sounds.cached(params.partials)
 
         def build(req: RenderRequest) -> KuramotoBank:  # the request as it stands then
+            p = BankParams(**req.params)
             return KuramotoBank(
-                BankParams(**req.params),
+                p,
                 req.sample_rate,
                 seed=req.seed,
                 control_frames=self.control_frames,
+                sound=None if p.partials is None else self.sounds.cached(p.partials),
             )
 
         return StreamingJob(request, self.name, build, self.normaliser)

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   1750.0
+   2096.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,9 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 27,
+     "numoutlets": 28,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -411,7 +412,7 @@
     "box": {
      "id": "obj-29",
      "maxclass": "comment",
-     "text": "neural_state",
+     "text": "partials",
      "patching_rect": [
       620.0,
       390.0,
@@ -444,7 +445,7 @@
     "box": {
      "id": "obj-31",
      "maxclass": "comment",
-     "text": "neural_rtf",
+     "text": "neural_state",
      "patching_rect": [
       620.0,
       420.0,
@@ -477,7 +478,7 @@
     "box": {
      "id": "obj-33",
      "maxclass": "comment",
-     "text": "jam_state",
+     "text": "neural_rtf",
      "patching_rect": [
       620.0,
       450.0,
@@ -510,7 +511,7 @@
     "box": {
      "id": "obj-35",
      "maxclass": "comment",
-     "text": "jam_key",
+     "text": "jam_state",
      "patching_rect": [
       620.0,
       480.0,
@@ -543,7 +544,7 @@
     "box": {
      "id": "obj-37",
      "maxclass": "comment",
-     "text": "jam_chord",
+     "text": "jam_key",
      "patching_rect": [
       620.0,
       510.0,
@@ -576,7 +577,7 @@
     "box": {
      "id": "obj-39",
      "maxclass": "comment",
-     "text": "jam_next_chord",
+     "text": "jam_chord",
      "patching_rect": [
       620.0,
       540.0,
@@ -609,7 +610,7 @@
     "box": {
      "id": "obj-41",
      "maxclass": "comment",
-     "text": "jam_tempo_bpm",
+     "text": "jam_next_chord",
      "patching_rect": [
       620.0,
       570.0,
@@ -642,7 +643,7 @@
     "box": {
      "id": "obj-43",
      "maxclass": "comment",
-     "text": "jam_beat",
+     "text": "jam_tempo_bpm",
      "patching_rect": [
       620.0,
       600.0,
@@ -675,7 +676,7 @@
     "box": {
      "id": "obj-45",
      "maxclass": "comment",
-     "text": "state",
+     "text": "jam_beat",
      "patching_rect": [
       620.0,
       630.0,
@@ -708,7 +709,7 @@
     "box": {
      "id": "obj-47",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       660.0,
@@ -741,7 +742,7 @@
     "box": {
      "id": "obj-49",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       690.0,
@@ -774,7 +775,7 @@
     "box": {
      "id": "obj-51",
      "maxclass": "comment",
-     "text": "hrv_rmssd_ms",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       720.0,
@@ -807,7 +808,7 @@
     "box": {
      "id": "obj-53",
      "maxclass": "comment",
-     "text": "hrv_sdnn_ms",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       750.0,
@@ -840,7 +841,7 @@
     "box": {
      "id": "obj-55",
      "maxclass": "comment",
-     "text": "ble_state",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       780.0,
@@ -873,7 +874,7 @@
     "box": {
      "id": "obj-57",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "ble_state",
      "patching_rect": [
       620.0,
       810.0,
@@ -906,7 +907,7 @@
     "box": {
      "id": "obj-59",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "prompt",
      "patching_rect": [
       620.0,
       840.0,
@@ -920,6 +921,39 @@
    {
     "box": {
      "id": "obj-60",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      870.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      870.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -934,7 +968,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-63",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -952,7 +986,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -967,7 +1001,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-65",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -985,7 +1019,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-66",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -1000,7 +1034,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-67",
      "maxclass": "message",
      "text": "/hr/contact 1",
      "patching_rect": [
@@ -1018,7 +1052,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-68",
      "maxclass": "comment",
      "text": "contact (i: 0..1)",
      "patching_rect": [
@@ -1033,7 +1067,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-69",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -1051,7 +1085,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -1066,7 +1100,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-71",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -1084,7 +1118,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-72",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1099,7 +1133,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-73",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -1117,7 +1151,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -1132,7 +1166,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-75",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -1150,7 +1184,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -1165,7 +1199,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-77",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -1180,7 +1214,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-78",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -1198,7 +1232,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-79",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -1213,7 +1247,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-80",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -1231,7 +1265,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-81",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1246,7 +1280,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-82",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -1264,7 +1298,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-83",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -1279,7 +1313,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-84",
      "maxclass": "message",
      "text": "/prompt/bank bank.json",
      "patching_rect": [
@@ -1297,7 +1331,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-85",
      "maxclass": "comment",
      "text": "file (s)",
      "patching_rect": [
@@ -1312,7 +1346,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-86",
      "maxclass": "comment",
      "text": "mix and FX",
      "patching_rect": [
@@ -1327,7 +1361,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-87",
      "maxclass": "message",
      "text": "/master/gain -6.",
      "patching_rect": [
@@ -1345,7 +1379,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-88",
      "maxclass": "comment",
      "text": "gain (f: -60..0 dB)",
      "patching_rect": [
@@ -1360,7 +1394,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-89",
      "maxclass": "message",
      "text": "/fx/hpf 120.",
      "patching_rect": [
@@ -1378,7 +1412,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-90",
      "maxclass": "comment",
      "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
@@ -1393,7 +1427,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-91",
      "maxclass": "message",
      "text": "/fx/lpf 10000.",
      "patching_rect": [
@@ -1411,7 +1445,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-92",
      "maxclass": "comment",
      "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
@@ -1426,7 +1460,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-93",
      "maxclass": "message",
      "text": "/fx/drive 1.6",
      "patching_rect": [
@@ -1444,7 +1478,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-94",
      "maxclass": "comment",
      "text": "drive (f: 0.1..10)",
      "patching_rect": [
@@ -1459,7 +1493,7 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-95",
      "maxclass": "message",
      "text": "/fx/peak 0.9",
      "patching_rect": [
@@ -1477,7 +1511,7 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-96",
      "maxclass": "comment",
      "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
@@ -1492,7 +1526,7 @@
    },
    {
     "box": {
-     "id": "obj-95",
+     "id": "obj-97",
      "maxclass": "comment",
      "text": "timeline",
      "patching_rect": [
@@ -1507,7 +1541,7 @@
    },
    {
     "box": {
-     "id": "obj-96",
+     "id": "obj-98",
      "maxclass": "message",
      "text": "/segment/length 24.",
      "patching_rect": [
@@ -1525,7 +1559,7 @@
    },
    {
     "box": {
-     "id": "obj-97",
+     "id": "obj-99",
      "maxclass": "comment",
      "text": "seconds (f: 2..600 s)",
      "patching_rect": [
@@ -1540,7 +1574,7 @@
    },
    {
     "box": {
-     "id": "obj-98",
+     "id": "obj-100",
      "maxclass": "message",
      "text": "/crossfade 1.5",
      "patching_rect": [
@@ -1558,7 +1592,7 @@
    },
    {
     "box": {
-     "id": "obj-99",
+     "id": "obj-101",
      "maxclass": "comment",
      "text": "seconds (f: 0..30 s)",
      "patching_rect": [
@@ -1573,7 +1607,7 @@
    },
    {
     "box": {
-     "id": "obj-100",
+     "id": "obj-102",
      "maxclass": "message",
      "text": "/segment/skip",
      "patching_rect": [
@@ -1591,7 +1625,7 @@
    },
    {
     "box": {
-     "id": "obj-101",
+     "id": "obj-103",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1606,7 +1640,7 @@
    },
    {
     "box": {
-     "id": "obj-102",
+     "id": "obj-104",
      "maxclass": "comment",
      "text": "renderer",
      "patching_rect": [
@@ -1621,7 +1655,7 @@
    },
    {
     "box": {
-     "id": "obj-103",
+     "id": "obj-105",
      "maxclass": "message",
      "text": "/renderer/coupling 0.6",
      "patching_rect": [
@@ -1639,7 +1673,7 @@
    },
    {
     "box": {
-     "id": "obj-104",
+     "id": "obj-106",
      "maxclass": "comment",
      "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
@@ -1654,7 +1688,7 @@
    },
    {
     "box": {
-     "id": "obj-105",
+     "id": "obj-107",
      "maxclass": "message",
      "text": "/renderer/brightness 0.5",
      "patching_rect": [
@@ -1672,7 +1706,7 @@
    },
    {
     "box": {
-     "id": "obj-106",
+     "id": "obj-108",
      "maxclass": "comment",
      "text": "brightness (f: 0..1)",
      "patching_rect": [
@@ -1687,7 +1721,7 @@
    },
    {
     "box": {
-     "id": "obj-107",
+     "id": "obj-109",
      "maxclass": "message",
      "text": "/renderer/width 0.7",
      "patching_rect": [
@@ -1705,7 +1739,7 @@
    },
    {
     "box": {
-     "id": "obj-108",
+     "id": "obj-110",
      "maxclass": "comment",
      "text": "width (f: 0..1)",
      "patching_rect": [
@@ -1720,7 +1754,7 @@
    },
    {
     "box": {
-     "id": "obj-109",
+     "id": "obj-111",
      "maxclass": "message",
      "text": "/renderer/density 96",
      "patching_rect": [
@@ -1738,7 +1772,7 @@
    },
    {
     "box": {
-     "id": "obj-110",
+     "id": "obj-112",
      "maxclass": "comment",
      "text": "partials (i: 4..4096)",
      "patching_rect": [
@@ -1753,7 +1787,7 @@
    },
    {
     "box": {
-     "id": "obj-111",
+     "id": "obj-113",
      "maxclass": "message",
      "text": "/renderer/key C",
      "patching_rect": [
@@ -1771,7 +1805,7 @@
    },
    {
     "box": {
-     "id": "obj-112",
+     "id": "obj-114",
      "maxclass": "comment",
      "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
@@ -1786,7 +1820,7 @@
    },
    {
     "box": {
-     "id": "obj-113",
+     "id": "obj-115",
      "maxclass": "message",
      "text": "/renderer/mode ionian",
      "patching_rect": [
@@ -1804,7 +1838,7 @@
    },
    {
     "box": {
-     "id": "obj-114",
+     "id": "obj-116",
      "maxclass": "comment",
      "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
@@ -1819,7 +1853,7 @@
    },
    {
     "box": {
-     "id": "obj-115",
+     "id": "obj-117",
      "maxclass": "message",
      "text": "/renderer/tempo 64.",
      "patching_rect": [
@@ -1837,7 +1871,7 @@
    },
    {
     "box": {
-     "id": "obj-116",
+     "id": "obj-118",
      "maxclass": "comment",
      "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
@@ -1852,9 +1886,9 @@
    },
    {
     "box": {
-     "id": "obj-117",
+     "id": "obj-119",
      "maxclass": "comment",
-     "text": "adapters",
+     "text": "sounds",
      "patching_rect": [
       40.0,
       1010.0,
@@ -1867,45 +1901,12 @@
    },
    {
     "box": {
-     "id": "obj-118",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1036.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-119",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1036.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-120",
      "maxclass": "message",
-     "text": "/adapter/clear",
+     "text": "/renderer/partials glass",
      "patching_rect": [
       40.0,
-      1064.0,
+      1036.0,
       300.0,
       22.0
      ],
@@ -1920,7 +1921,40 @@
     "box": {
      "id": "obj-121",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "name (s)",
+     "patching_rect": [
+      350.0,
+      1036.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-122",
+     "maxclass": "message",
+     "text": "/renderer/partials_snap off",
+     "patching_rect": [
+      40.0,
+      1064.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-123",
+     "maxclass": "comment",
+     "text": "snap (s: off|key)",
      "patching_rect": [
       350.0,
       1064.0,
@@ -1933,27 +1967,12 @@
    },
    {
     "box": {
-     "id": "obj-122",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      1104.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-123",
+     "id": "obj-124",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/renderer/transpose -12.",
      "patching_rect": [
       40.0,
-      1130.0,
+      1092.0,
       300.0,
       22.0
      ],
@@ -1962,64 +1981,31 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-124",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      1130.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-125",
-     "maxclass": "message",
-     "text": "/jam/style pad",
+     "maxclass": "comment",
+     "text": "semitones (f: -24..24 st)",
      "patching_rect": [
-      40.0,
-      1158.0,
-      300.0,
+      350.0,
+      1092.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-126",
-     "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
-     "patching_rect": [
-      350.0,
-      1158.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-127",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/som/xy 0.5 0.5",
      "patching_rect": [
       40.0,
-      1186.0,
+      1120.0,
       300.0,
       22.0
      ],
@@ -2032,12 +2018,12 @@
    },
    {
     "box": {
-     "id": "obj-128",
+     "id": "obj-127",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "x (f: 0..1) y (f: 0..1)",
      "patching_rect": [
       350.0,
-      1186.0,
+      1120.0,
       250.0,
       22.0
      ],
@@ -2047,13 +2033,37 @@
    },
    {
     "box": {
-     "id": "obj-129",
-     "maxclass": "message",
-     "text": "/jam/level -6.",
+     "id": "obj-128",
+     "maxclass": "pictslider",
+     "text": "",
      "patching_rect": [
       40.0,
-      1214.0,
-      300.0,
+      1148.0,
+      120.0,
+      120.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "floatoutput": 1,
+     "leftvalue": 0.0,
+     "rightvalue": 1.0,
+     "topvalue": 1.0,
+     "bottomvalue": 0.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-129",
+     "maxclass": "newobj",
+     "text": "pack 0. 0.",
+     "patching_rect": [
+      40.0,
+      1278.0,
+      80.0,
       22.0
      ],
      "numinlets": 2,
@@ -2066,30 +2076,15 @@
    {
     "box": {
      "id": "obj-130",
-     "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "maxclass": "newobj",
+     "text": "prepend /som/xy",
      "patching_rect": [
-      350.0,
-      1214.0,
-      250.0,
+      40.0,
+      1308.0,
+      110.0,
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-131",
-     "maxclass": "message",
-     "text": "/jam/fusion 0.5",
-     "patching_rect": [
-      40.0,
-      1242.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
       ""
@@ -2098,13 +2093,28 @@
    },
    {
     "box": {
+     "id": "obj-131",
+     "maxclass": "comment",
+     "text": "XY pad: drag to travel the map",
+     "patching_rect": [
+      170.0,
+      1148.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
      "id": "obj-132",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "adapters",
      "patching_rect": [
-      350.0,
-      1242.0,
-      250.0,
+      40.0,
+      1356.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2115,10 +2125,10 @@
     "box": {
      "id": "obj-133",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1270.0,
+      1382.0,
       300.0,
       22.0
      ],
@@ -2133,10 +2143,10 @@
     "box": {
      "id": "obj-134",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1270.0,
+      1382.0,
       250.0,
       22.0
      ],
@@ -2148,10 +2158,10 @@
     "box": {
      "id": "obj-135",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1298.0,
+      1410.0,
       300.0,
       22.0
      ],
@@ -2166,10 +2176,10 @@
     "box": {
      "id": "obj-136",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1298.0,
+      1410.0,
       250.0,
       22.0
      ],
@@ -2180,143 +2190,125 @@
    {
     "box": {
      "id": "obj-137",
-     "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "maxclass": "comment",
+     "text": "jam",
      "patching_rect": [
       40.0,
-      1326.0,
-      300.0,
+      1450.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-138",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "maxclass": "message",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
-      350.0,
-      1326.0,
-      250.0,
+      40.0,
+      1476.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-139",
-     "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
-      40.0,
-      1354.0,
-      300.0,
+      350.0,
+      1476.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-140",
-     "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "maxclass": "message",
+     "text": "/jam/style pad",
      "patching_rect": [
-      350.0,
-      1354.0,
-      250.0,
+      40.0,
+      1504.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-141",
-     "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "maxclass": "comment",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
-      40.0,
-      1382.0,
-      300.0,
+      350.0,
+      1504.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-142",
-     "maxclass": "comment",
-     "text": "key (s)",
+     "maxclass": "message",
+     "text": "/jam/program 4",
      "patching_rect": [
-      350.0,
-      1382.0,
-      250.0,
+      40.0,
+      1532.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-143",
-     "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
      "patching_rect": [
-      40.0,
-      1410.0,
-      300.0,
+      350.0,
+      1532.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-144",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      1410.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-145",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
-      1438.0,
+      1560.0,
       300.0,
       22.0
      ],
@@ -2329,28 +2321,46 @@
    },
    {
     "box": {
-     "id": "obj-146",
+     "id": "obj-145",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
-      1438.0,
+      1560.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-146",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
+     "patching_rect": [
+      40.0,
+      1588.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-147",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1478.0,
-      200.0,
+      350.0,
+      1588.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -2361,10 +2371,10 @@
     "box": {
      "id": "obj-148",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
-      1504.0,
+      1616.0,
       300.0,
       22.0
      ],
@@ -2379,10 +2389,10 @@
     "box": {
      "id": "obj-149",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
-      1504.0,
+      1616.0,
       250.0,
       22.0
      ],
@@ -2394,10 +2404,10 @@
     "box": {
      "id": "obj-150",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
-      1532.0,
+      1644.0,
       300.0,
       22.0
      ],
@@ -2412,10 +2422,10 @@
     "box": {
      "id": "obj-151",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
-      1532.0,
+      1644.0,
       250.0,
       22.0
      ],
@@ -2426,11 +2436,176 @@
    {
     "box": {
      "id": "obj-152",
-     "maxclass": "comment",
-     "text": "queries",
+     "maxclass": "message",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
-      1572.0,
+      1672.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1672.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-154",
+     "maxclass": "message",
+     "text": "/jam/metronome/level -18.",
+     "patching_rect": [
+      40.0,
+      1700.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-155",
+     "maxclass": "comment",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      1700.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-156",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      1728.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-157",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      1728.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-158",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      1756.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-159",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1756.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-160",
+     "maxclass": "message",
+     "text": "/jam/panic",
+     "patching_rect": [
+      40.0,
+      1784.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-161",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1784.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-162",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      1824.0,
       200.0,
       22.0
      ],
@@ -2440,12 +2615,93 @@
    },
    {
     "box": {
-     "id": "obj-153",
+     "id": "obj-163",
+     "maxclass": "message",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      1850.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-164",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1850.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-165",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      1878.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-166",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      1878.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-167",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      1918.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-168",
      "maxclass": "message",
      "text": "/status",
      "patching_rect": [
       40.0,
-      1598.0,
+      1944.0,
       300.0,
       22.0
      ],
@@ -2458,12 +2714,12 @@
    },
    {
     "box": {
-     "id": "obj-154",
+     "id": "obj-169",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1598.0,
+      1944.0,
       250.0,
       22.0
      ],
@@ -2473,12 +2729,12 @@
    },
    {
     "box": {
-     "id": "obj-155",
+     "id": "obj-170",
      "maxclass": "message",
      "text": "/help",
      "patching_rect": [
       40.0,
-      1626.0,
+      1972.0,
       300.0,
       22.0
      ],
@@ -2491,12 +2747,12 @@
    },
    {
     "box": {
-     "id": "obj-156",
+     "id": "obj-171",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1626.0,
+      1972.0,
       250.0,
       22.0
      ],
@@ -2506,12 +2762,12 @@
    },
    {
     "box": {
-     "id": "obj-157",
+     "id": "obj-172",
      "maxclass": "message",
      "text": "/subscribe",
      "patching_rect": [
       40.0,
-      1654.0,
+      2000.0,
       300.0,
       22.0
      ],
@@ -2524,12 +2780,12 @@
    },
    {
     "box": {
-     "id": "obj-158",
+     "id": "obj-173",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      1654.0,
+      2000.0,
       250.0,
       22.0
      ],
@@ -2539,12 +2795,12 @@
    },
    {
     "box": {
-     "id": "obj-159",
+     "id": "obj-174",
      "maxclass": "message",
      "text": "/unsubscribe",
      "patching_rect": [
       40.0,
-      1682.0,
+      2028.0,
       300.0,
       22.0
      ],
@@ -2557,12 +2813,12 @@
    },
    {
     "box": {
-     "id": "obj-160",
+     "id": "obj-175",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      1682.0,
+      2028.0,
       250.0,
       22.0
      ],
@@ -2887,12 +3143,12 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
-      0
+      "obj-3",
+      25
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-60",
+      1
      ]
     }
    },
@@ -2971,7 +3227,7 @@
    {
     "patchline": {
      "source": [
-      "obj-76",
+      "obj-75",
       0
      ],
      "destination": [
@@ -3019,7 +3275,7 @@
    {
     "patchline": {
      "source": [
-      "obj-85",
+      "obj-84",
       0
      ],
      "destination": [
@@ -3079,7 +3335,7 @@
    {
     "patchline": {
      "source": [
-      "obj-96",
+      "obj-95",
       0
      ],
      "destination": [
@@ -3115,7 +3371,7 @@
    {
     "patchline": {
      "source": [
-      "obj-103",
+      "obj-102",
       0
      ],
      "destination": [
@@ -3199,7 +3455,7 @@
    {
     "patchline": {
      "source": [
-      "obj-118",
+      "obj-117",
       0
      ],
      "destination": [
@@ -3223,7 +3479,7 @@
    {
     "patchline": {
      "source": [
-      "obj-123",
+      "obj-122",
       0
      ],
      "destination": [
@@ -3235,7 +3491,7 @@
    {
     "patchline": {
      "source": [
-      "obj-125",
+      "obj-124",
       0
      ],
      "destination": [
@@ -3247,12 +3503,36 @@
    {
     "patchline": {
      "source": [
-      "obj-127",
+      "obj-126",
       0
      ],
      "destination": [
       "obj-1",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-128",
+      0
+     ],
+     "destination": [
+      "obj-129",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-128",
+      1
+     ],
+     "destination": [
+      "obj-129",
+      1
      ]
     }
    },
@@ -3263,7 +3543,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-130",
       0
      ]
     }
@@ -3271,7 +3551,7 @@
    {
     "patchline": {
      "source": [
-      "obj-131",
+      "obj-130",
       0
      ],
      "destination": [
@@ -3307,7 +3587,7 @@
    {
     "patchline": {
      "source": [
-      "obj-137",
+      "obj-138",
       0
      ],
      "destination": [
@@ -3319,7 +3599,7 @@
    {
     "patchline": {
      "source": [
-      "obj-139",
+      "obj-140",
       0
      ],
      "destination": [
@@ -3331,7 +3611,7 @@
    {
     "patchline": {
      "source": [
-      "obj-141",
+      "obj-142",
       0
      ],
      "destination": [
@@ -3343,7 +3623,7 @@
    {
     "patchline": {
      "source": [
-      "obj-143",
+      "obj-144",
       0
      ],
      "destination": [
@@ -3355,7 +3635,7 @@
    {
     "patchline": {
      "source": [
-      "obj-145",
+      "obj-146",
       0
      ],
      "destination": [
@@ -3391,7 +3671,7 @@
    {
     "patchline": {
      "source": [
-      "obj-153",
+      "obj-152",
       0
      ],
      "destination": [
@@ -3403,7 +3683,7 @@
    {
     "patchline": {
      "source": [
-      "obj-155",
+      "obj-154",
       0
      ],
      "destination": [
@@ -3415,7 +3695,7 @@
    {
     "patchline": {
      "source": [
-      "obj-157",
+      "obj-156",
       0
      ],
      "destination": [
@@ -3427,7 +3707,91 @@
    {
     "patchline": {
      "source": [
-      "obj-159",
+      "obj-158",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-160",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-163",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-165",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-168",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-170",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-172",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-174",
       0
      ],
      "destination": [

@@ -31,6 +31,7 @@ VALID: dict[str, tuple[Any, ...]] = {
     "/transport/stop": (0.1,),
     "/transport/start": (0.1,),
     "/jam/key_lock": ("G major",),
+    "/renderer/partials": ("glass",),  # the shipped sound
 }
 
 
@@ -88,7 +89,8 @@ def harness(tmp_path: Path):
         str(files("bassd.prompts").joinpath("emotion_prompt_bank.json")),
         tmp_path / "prompts" / "bank.json",
     )
-    h = Harness(tmp_path, ["jam.enabled=true"])  # so every /jam address reaches a real jam
+    # every /jam address reaches a real jam, /som/xy a real map (the shipped sound's)
+    h = Harness(tmp_path, ["jam.enabled=true", "renderer.params.partials=glass"])
     yield h
     h.close()
 

@@ -284,3 +284,17 @@ def test_memory_does_not_grow_with_closed_tracks() -> None:
     assert tr.n_open < 200
     assert peak - base < 500_000  # the closed tracks: > 20 MB
     assert now - base < 200_000
+
+
+def test_a_long_track_is_cut_at_max_length() -> None:
+    """With max_length_frames, a tone held for 25 frames comes back as tracks of at most 10,
+    each continuing where the last stopped (no frame lost but the cut's own)."""
+    from bassd.dsp.partial_tracks import PartialTracker
+
+    tr = PartialTracker(min_length_frames=1, max_length_frames=10)
+    out = []
+    for k in range(25):
+        out += tr.feed(0.1 * k, [440.0], [-10.0])
+    out += tr.close()
+    assert [len(p) for p in out] == [10, 10, 5]
+    assert out[1].times[0] == pytest.approx(1.0) and out[2].times[0] == pytest.approx(2.0)

@@ -9,7 +9,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bassd.app.config import Config
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--ble-trace", type=Path,
         help="recorded BLE heart-rate notifications (t,hex: bassd ble record) that steer it",
+    )  # fmt: skip
+    render.add_argument(
+        "--osc", type=Path, metavar="SCRIPT",
+        help="timed OSC ('SECONDS /address args' per line) played as timetagged bundles",
     )  # fmt: skip
     demo = sub.add_parser(
         "demo", help="render a shipped heart-rate scenario end to end (baseline, stress, recovery)"
@@ -189,7 +193,7 @@ def _render(
     from bassd.control.hr import read_hr_trace
 
     configure_logging(cfg.logging.level, cfg.logging.format)
-    trace = feeder = None
+    trace = feeder = script = None
     try:
         if trace_path is not None:
             trace = read_hr_trace(trace_path)
@@ -197,6 +201,10 @@ def _render(
             from bassd.app.ble_input import TraceFeeder
 
             feeder = TraceFeeder(ble_trace)
+        if getattr(args, "osc", None) is not None:
+            from bassd.app.osc_script import load_script
+
+            script = load_script(args.osc)
     except (OSError, ValueError) as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
@@ -209,10 +217,15 @@ def _render(
         return 2
     from bassd.control.prompt_schema import PromptBankError
 
+    feeds = [f for f in (feeder, script.feed() if script is not None else None) if f is not None]
+
+    def feed(session: Any, frame0: int, n: int) -> None:
+        for f in feeds:
+            f(session, frame0, n)
+
     try:
-        result = render_offline(
-            cfg, seconds, args.out, segment_log=_segment_log(cfg), hr_trace=trace, feed=feeder
-        )
+        result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg),
+                                hr_trace=trace, feed=feed if feeds else None)  # fmt: skip
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
@@ -223,6 +236,10 @@ def _render(
     )
     if feeder is not None:
         print(f"from {len(feeder.rows)} BLE notifications")
+    if script is not None and script.server is not None:
+        c = script.server.counters
+        print(f"OSC: {c.messages} messages, {c.scheduled} timetagged, {c.handled} handled, "
+              f"{c.dropped} dropped")  # fmt: skip
     if result.events_csv is not None:
         print(f"events in {result.events_csv}")
     if trace is not None or feeder is not None:

@@ -56,6 +56,9 @@ class AnalysisSettings:
     # and so are peaks less than this far above the frame's median level: the noise floor
     # (white noise's local maxima almost never reach its median + 15 dB; partials do)
     min_snr_db: float = 15.0
+    # and peaks more than this far below the frame's loudest bin (masked; a lossy codec's
+    # artefacts on a clean recording sit 55-65 dB down)
+    frame_range_db: float = 50.0
     max_jump_cents: float = 50.0
     max_gap_frames: int = 2
     min_length_frames: int = 5
@@ -241,7 +244,8 @@ class _RecordingPass:
     def frame(self, t: float, mag: FloatArray) -> None:
         s = self.s
         db = to_db(mag)  # (n_bins,)
-        floor = max(s.floor_db, float(np.median(db)) + s.min_snr_db)
+        floor = max(s.floor_db, float(np.median(db)) + s.min_snr_db,
+                    float(db.max()) - s.frame_range_db)  # fmt: skip
         freqs, amps_db, _ = peak_arrays(
             db, s.sample_rate, s.n_fft,
             min_prominence_db=s.min_prominence_db, max_peaks=s.max_peaks, floor_db=floor,

@@ -40,6 +40,7 @@ from bassd.engine.config import (
 )
 from bassd.engine.jam_config import JamConfig
 from bassd.models.config import MusicgenConfig
+from bassd.models.vae_config import VaeSection
 
 
 class ConfigError(ValueError):
@@ -56,6 +57,7 @@ class Config(Strict):
     timeline: TimelineConfig = TimelineConfig()
     renderer: RendererConfig = RendererConfig()
     musicgen: MusicgenConfig = MusicgenConfig()
+    vae: VaeSection = VaeSection()
     fallback: FallbackConfig = FallbackConfig()
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()
@@ -88,6 +90,19 @@ class Config(Strict):
                 resolve_adapter(name, dirs)
             except AdapterError as exc:
                 raise ValueError(f"{key}: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _vae_model_exists(self) -> Config:
+        """With the VAE renderer, the model (and its sliders, preset, blend) must be found."""
+        if self.renderer.name != "vae":
+            return self
+        from bassd.models.vae_resolve import resolve_vae
+
+        try:
+            resolve_vae(self.vae)
+        except ValueError as exc:
+            raise ValueError(f"vae: {exc}") from None
         return self
 
     @model_validator(mode="after")

@@ -52,6 +52,29 @@ def make_renderer(name: str, config: Config | None = None, *, blocking: bool = F
         return NeuralRenderer(
             cfg.musicgen, sample_rate=cfg.audio.sample_rate, blocking=blocking, adapter_dirs=dirs
         )
+    if name == "vae":
+        from bassd.models.vae_renderer import VaeRenderer
+        from bassd.models.vae_resolve import resolve_vae
+
+        cfg = config or Config()
+        v = cfg.vae
+        found = resolve_vae(v)
+        renderer = VaeRenderer(
+            str(found.folder),
+            sample_rate=cfg.audio.sample_rate,
+            blocking=blocking,
+            sliders=found.values,
+            lookahead_s=v.lookahead_seconds,
+            synth={"drift": v.drift, "drift_s": v.drift_seconds, "glide_s": v.glide_seconds,
+                   "width": v.width, "azimuth": v.azimuth, "n_iter": v.vocoder_iterations},
+            threads=v.threads,
+        )  # fmt: skip
+        renderer.slider_names = [s.name for s in found.sliders.sliders]
+        renderer.library = found.library
+        renderer.model_name = v.model or ""
+        if found.blend is not None and v.blend_weight > 0:
+            renderer.set_blend(str(found.blend), v.blend_weight)
+        return renderer
     raise ValueError(f"unknown renderer {name!r}")
 
 

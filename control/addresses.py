@@ -209,6 +209,17 @@ TABLE: tuple[Address, ...] = (
             (Arg("name", S, max_len=128), Arg("weight", F, "", -4, 4)), "adapters"),
     Address("/adapter/clear", "adapter_clear", "Drop the weights set over OSC: back to the "
             "configured blend (musicgen renderer).", (), "adapters"),
+    # the VAE renderer (renderer.name: vae): a model trained on your own files
+    *(Address(f"/vae/slider/{n}", "vae_slider", f"Slider {n} of the VAE model (0..1, 0.5 its "
+              "centre; names: bassd vae sliders MODEL); glides in from the next chunk.",
+              (Arg("value", F, "", 0, 1),), "vae") for n in range(1, 9)),
+    Address("/vae/preset", "vae_preset", "Recall a preset of the model (bassd vae preset save): "
+            "its sliders glide to it.", (Arg("preset", S, max_len=64),), "vae"),
+    Address("/vae/preset/save", "vae_preset_save", "Save the sliders now as a preset of the model.",
+            (Arg("preset", S, max_len=64),), "vae"),
+    Address("/vae/blend", "vae_blend", "Mix a second model of the library in (by name; weight 0: "
+            "off), in the log-mel domain from the next chunk.",
+            (Arg("model", S, max_len=64), Arg("weight", F, "", 0, 1)), "vae"),
     # the jam: the keyboard accompanist and its metronome (jam.enabled)
     Address("/jam/accompaniment", "jam_accompaniment", "Accompaniment chords on (1) or off (0) "
             "from the next bar.", (Arg("on", I, "", 0, 1),), "jam"),

@@ -414,6 +414,79 @@ class Controller:
         self.engine.clear_adapter_blend()
         self.record("adapter_clear", "", "")
 
+    # the VAE renderer
+    def _vae(self) -> Any:
+        vae = self.engine.vae()
+        if vae is None:
+            raise ValueError(f"the VAE controls need renderer.name: vae, not "
+                             f"{self.engine.renderer_name}")  # fmt: skip
+        return vae
+
+    def on_vae_slider(self, v: tuple[Any, ...], r: Request) -> None:
+        index = int(r.address.rsplit("/", 1)[1]) - 1
+        self._vae().set_slider(index, float(v[0]))
+
+    def on_vae_preset(self, v: tuple[Any, ...], r: Request) -> None:
+        vae = self._vae()
+        name = str(v[0])
+
+        def load() -> list[float]:
+            from bassd.models.vae_pipeline import read_sliders, slider_values
+
+            values = vae.library.preset(vae.model_name, name)["values"]
+            settings = ({str(i + 1): x for i, x in enumerate(values)} if isinstance(values, list)
+                        else dict(values))  # fmt: skip
+            return slider_values(read_sliders(Path(vae.model_folder)), settings)
+
+        def use(values: list[float]) -> None:
+            vae.set_sliders(values)
+            self.record("vae_preset", name, " ".join(f"{x:.3f}" for x in values))
+
+        def failed(exc: Exception) -> None:
+            self.record("vae_preset_rejected", name, str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        self._offload(load, use, failed)
+
+    def on_vae_preset_save(self, v: tuple[Any, ...], r: Request) -> None:
+        vae = self._vae()
+        name = str(v[0])
+        values = dict(zip(vae.slider_names, vae.sliders or [0.5] * len(vae.slider_names),
+                          strict=False))  # fmt: skip
+
+        def failed(exc: Exception) -> None:
+            r.reply("/error", r.address, str(exc))
+
+        def save() -> None:
+            vae.library.save_preset(vae.model_name, name, values)
+
+        self._offload(save, lambda _: self.record("vae_preset_saved", name, str(values)), failed)
+
+    def on_vae_blend(self, v: tuple[Any, ...], r: Request) -> None:
+        vae = self._vae()
+        name, weight = str(v[0]), float(v[1])
+        if name in ("", "off") or weight <= 0:
+            vae.set_blend(None, 0.0)
+            self.record("vae_blend", "off", "")
+            return
+
+        def find() -> str:
+            from bassd.models.vae_pipeline import read_sliders
+
+            folder = vae.library.path(name)
+            read_sliders(folder)  # a partner needs its sliders (matched by name)
+            return str(folder)
+
+        def use(folder: str) -> None:
+            vae.set_blend(folder, weight)
+            self.record("vae_blend", name, f"{weight:g}")
+
+        def failed(exc: Exception) -> None:
+            self.record("vae_blend_rejected", name, str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        self._offload(find, use, failed)
+
     # the jam
     def _jam(self) -> Jam:
         if self.jam is None:

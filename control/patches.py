@@ -52,6 +52,10 @@ EXAMPLES: dict[str, str] = {
     "/renderer/partials": "glass",  # a shipped sound; your own: bassd analyse --out DIR
     "/renderer/transpose": "-12.",
     "/som/xy": "0.5 0.5",
+    **{f"/vae/slider/{n}": "0.5" for n in range(1, 9)},
+    "/vae/preset": "calm",
+    "/vae/preset/save": "calm",
+    "/vae/blend": "other 0.5",
 }
 
 

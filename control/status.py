@@ -98,6 +98,15 @@ class Status:
         "f", "the clip length asked for now (adapted to the measured speed)"
     )
     neural_blend: dict[str, float] = _d("the adapter blend (config and OSC weights)")
+    # the VAE renderer (renderer.name: vae)
+    vae_state: str = _f("s", "off, loading, ready or failed", "off", push=True)
+    vae_reason: str = _f("s", "why the VAE worker failed", "")
+    vae_model: str = _f("s", "the model's folder", "")
+    vae_sliders: dict[str, float] = _d("the sliders' values by name")
+    vae_blend: str = _f("s", "the blend partner and its weight", "")
+    vae_underruns: int = _f("i", "VAE streams that ran dry and crossfaded into the DSP bed", 0)
+    vae_restarts: int = _f("i", "VAE worker restarts", 0)
+    vae_worker_pid: int | None = _f("i", "the VAE worker process")
     # the jam (jam.enabled): key, chords, beat; MIDI input
     jam_state: str = _f("s", "off, or playing", "off", push=True)
     jam_key: str = _f("s", "the key heard (or locked), e.g. 'G major'", "", push=True)

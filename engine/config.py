@@ -90,7 +90,8 @@ class TimelineConfig(Strict):
 
 
 class RendererConfig(Strict):
-    name: Literal["kuramoto", "musicgen"] = "kuramoto"  # musicgen: see the musicgen section
+    # musicgen: see the musicgen section; vae: the vae section (a model you trained)
+    name: Literal["kuramoto", "musicgen", "vae"] = "kuramoto"
     params: KuramotoParams = KuramotoParams()
     # where sounds (bassd analyse folders) are found by name: params.partials and
     # /renderer/partials; the sounds shipped with bassd are searched after it

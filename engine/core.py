@@ -172,6 +172,10 @@ class Engine:
         out.update(self.bank_figures())
         return out
 
+    def vae(self) -> Any:
+        """The VAE renderer when it plays (its sliders, presets, blend), else None."""
+        return self.renderer if getattr(self.renderer, "name", "") == "vae" else None
+
     def sounds(self) -> SoundLibrary | None:
         """Where the renderer finds the user's sounds (None: a renderer that plays none)."""
         sounds = getattr(self.renderer, "sounds", None)

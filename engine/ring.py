@@ -44,14 +44,18 @@ class SharedRing:
         self._init_views()
 
     @classmethod
-    def attach(cls, name: str) -> SharedRing:
-        """Open a ring created by another process (that process keeps ownership)."""
+    def attach(cls, name: str, *, own_tracker: bool = True) -> SharedRing:
+        """Open a ring created by another process (that process keeps ownership).
+
+        ``own_tracker=False`` for a ``multiprocessing`` child that shares its parent's
+        resource tracker: the owner's registration must then stay as it is."""
         self = cls.__new__(cls)
         self._shm = shared_memory.SharedMemory(name=name, create=False)
         # Python < 3.13 registers attached blocks with the resource tracker and
         # unlinks them when this process exits, destroying the owner's ring.
-        with contextlib.suppress(Exception):
-            resource_tracker.unregister(self._shm._name, "shared_memory")  # type: ignore[attr-defined]
+        if own_tracker:
+            with contextlib.suppress(Exception):
+                resource_tracker.unregister(self._shm._name, "shared_memory")  # type: ignore[attr-defined]
         self._owner = False
         self._setup()
         magic, _, _ = np.ndarray((3,), dtype=np.uint32, buffer=self._shm.buf, offset=128)
@@ -127,6 +131,13 @@ class SharedRing:
             out[first:n] = self._data[: n - first]
         lib.bassd_ring_store_read(self._base, r + n)
         return n
+
+    def peek(self, n: int) -> np.ndarray:
+        """Consumer side: a copy of up to ``n`` unread frames, leaving them unread."""
+        r = self.read_pos
+        n = min(n, self.write_pos - r)
+        idx = (r + np.arange(max(n, 0))) & self._mask
+        return np.array(self._data[idx])
 
     def read(self, n: int) -> np.ndarray:
         out = np.empty((n, self.channels), dtype=np.float32)

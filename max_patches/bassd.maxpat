@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2096.0
+   2442.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,9 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 28,
+     "numoutlets": 29,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -511,7 +512,7 @@
     "box": {
      "id": "obj-35",
      "maxclass": "comment",
-     "text": "jam_state",
+     "text": "vae_state",
      "patching_rect": [
       620.0,
       480.0,
@@ -544,7 +545,7 @@
     "box": {
      "id": "obj-37",
      "maxclass": "comment",
-     "text": "jam_key",
+     "text": "jam_state",
      "patching_rect": [
       620.0,
       510.0,
@@ -577,7 +578,7 @@
     "box": {
      "id": "obj-39",
      "maxclass": "comment",
-     "text": "jam_chord",
+     "text": "jam_key",
      "patching_rect": [
       620.0,
       540.0,
@@ -610,7 +611,7 @@
     "box": {
      "id": "obj-41",
      "maxclass": "comment",
-     "text": "jam_next_chord",
+     "text": "jam_chord",
      "patching_rect": [
       620.0,
       570.0,
@@ -643,7 +644,7 @@
     "box": {
      "id": "obj-43",
      "maxclass": "comment",
-     "text": "jam_tempo_bpm",
+     "text": "jam_next_chord",
      "patching_rect": [
       620.0,
       600.0,
@@ -676,7 +677,7 @@
     "box": {
      "id": "obj-45",
      "maxclass": "comment",
-     "text": "jam_beat",
+     "text": "jam_tempo_bpm",
      "patching_rect": [
       620.0,
       630.0,
@@ -709,7 +710,7 @@
     "box": {
      "id": "obj-47",
      "maxclass": "comment",
-     "text": "state",
+     "text": "jam_beat",
      "patching_rect": [
       620.0,
       660.0,
@@ -742,7 +743,7 @@
     "box": {
      "id": "obj-49",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       690.0,
@@ -775,7 +776,7 @@
     "box": {
      "id": "obj-51",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       720.0,
@@ -808,7 +809,7 @@
     "box": {
      "id": "obj-53",
      "maxclass": "comment",
-     "text": "hrv_rmssd_ms",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       750.0,
@@ -841,7 +842,7 @@
     "box": {
      "id": "obj-55",
      "maxclass": "comment",
-     "text": "hrv_sdnn_ms",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       780.0,
@@ -874,7 +875,7 @@
     "box": {
      "id": "obj-57",
      "maxclass": "comment",
-     "text": "ble_state",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       810.0,
@@ -907,7 +908,7 @@
     "box": {
      "id": "obj-59",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "ble_state",
      "patching_rect": [
       620.0,
       840.0,
@@ -940,7 +941,7 @@
     "box": {
      "id": "obj-61",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "prompt",
      "patching_rect": [
       620.0,
       870.0,
@@ -954,6 +955,39 @@
    {
     "box": {
      "id": "obj-62",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      900.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      900.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -968,7 +1002,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-65",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -986,7 +1020,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-66",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -1001,7 +1035,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-67",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -1019,7 +1053,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-68",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -1034,7 +1068,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-69",
      "maxclass": "message",
      "text": "/hr/contact 1",
      "patching_rect": [
@@ -1052,7 +1086,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "contact (i: 0..1)",
      "patching_rect": [
@@ -1067,7 +1101,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-71",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -1085,7 +1119,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-72",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -1100,7 +1134,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-73",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -1118,7 +1152,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1133,7 +1167,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-75",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -1151,7 +1185,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -1166,7 +1200,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-77",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -1184,7 +1218,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -1199,7 +1233,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-79",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -1214,7 +1248,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-80",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -1232,7 +1266,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-81",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -1247,7 +1281,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-82",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -1265,7 +1299,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-83",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1280,7 +1314,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-84",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -1298,7 +1332,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-85",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -1313,7 +1347,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-86",
      "maxclass": "message",
      "text": "/prompt/bank bank.json",
      "patching_rect": [
@@ -1331,7 +1365,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-87",
      "maxclass": "comment",
      "text": "file (s)",
      "patching_rect": [
@@ -1346,7 +1380,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-88",
      "maxclass": "comment",
      "text": "mix and FX",
      "patching_rect": [
@@ -1361,7 +1395,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-89",
      "maxclass": "message",
      "text": "/master/gain -6.",
      "patching_rect": [
@@ -1379,7 +1413,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-90",
      "maxclass": "comment",
      "text": "gain (f: -60..0 dB)",
      "patching_rect": [
@@ -1394,7 +1428,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-91",
      "maxclass": "message",
      "text": "/fx/hpf 120.",
      "patching_rect": [
@@ -1412,7 +1446,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-92",
      "maxclass": "comment",
      "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
@@ -1427,7 +1461,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-93",
      "maxclass": "message",
      "text": "/fx/lpf 10000.",
      "patching_rect": [
@@ -1445,7 +1479,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-94",
      "maxclass": "comment",
      "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
@@ -1460,7 +1494,7 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-95",
      "maxclass": "message",
      "text": "/fx/drive 1.6",
      "patching_rect": [
@@ -1478,7 +1512,7 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-96",
      "maxclass": "comment",
      "text": "drive (f: 0.1..10)",
      "patching_rect": [
@@ -1493,7 +1527,7 @@
    },
    {
     "box": {
-     "id": "obj-95",
+     "id": "obj-97",
      "maxclass": "message",
      "text": "/fx/peak 0.9",
      "patching_rect": [
@@ -1511,7 +1545,7 @@
    },
    {
     "box": {
-     "id": "obj-96",
+     "id": "obj-98",
      "maxclass": "comment",
      "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
@@ -1526,7 +1560,7 @@
    },
    {
     "box": {
-     "id": "obj-97",
+     "id": "obj-99",
      "maxclass": "comment",
      "text": "timeline",
      "patching_rect": [
@@ -1541,7 +1575,7 @@
    },
    {
     "box": {
-     "id": "obj-98",
+     "id": "obj-100",
      "maxclass": "message",
      "text": "/segment/length 24.",
      "patching_rect": [
@@ -1559,7 +1593,7 @@
    },
    {
     "box": {
-     "id": "obj-99",
+     "id": "obj-101",
      "maxclass": "comment",
      "text": "seconds (f: 2..600 s)",
      "patching_rect": [
@@ -1574,7 +1608,7 @@
    },
    {
     "box": {
-     "id": "obj-100",
+     "id": "obj-102",
      "maxclass": "message",
      "text": "/crossfade 1.5",
      "patching_rect": [
@@ -1592,7 +1626,7 @@
    },
    {
     "box": {
-     "id": "obj-101",
+     "id": "obj-103",
      "maxclass": "comment",
      "text": "seconds (f: 0..30 s)",
      "patching_rect": [
@@ -1607,7 +1641,7 @@
    },
    {
     "box": {
-     "id": "obj-102",
+     "id": "obj-104",
      "maxclass": "message",
      "text": "/segment/skip",
      "patching_rect": [
@@ -1625,7 +1659,7 @@
    },
    {
     "box": {
-     "id": "obj-103",
+     "id": "obj-105",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1640,7 +1674,7 @@
    },
    {
     "box": {
-     "id": "obj-104",
+     "id": "obj-106",
      "maxclass": "comment",
      "text": "renderer",
      "patching_rect": [
@@ -1655,7 +1689,7 @@
    },
    {
     "box": {
-     "id": "obj-105",
+     "id": "obj-107",
      "maxclass": "message",
      "text": "/renderer/coupling 0.6",
      "patching_rect": [
@@ -1673,7 +1707,7 @@
    },
    {
     "box": {
-     "id": "obj-106",
+     "id": "obj-108",
      "maxclass": "comment",
      "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
@@ -1688,7 +1722,7 @@
    },
    {
     "box": {
-     "id": "obj-107",
+     "id": "obj-109",
      "maxclass": "message",
      "text": "/renderer/brightness 0.5",
      "patching_rect": [
@@ -1706,7 +1740,7 @@
    },
    {
     "box": {
-     "id": "obj-108",
+     "id": "obj-110",
      "maxclass": "comment",
      "text": "brightness (f: 0..1)",
      "patching_rect": [
@@ -1721,7 +1755,7 @@
    },
    {
     "box": {
-     "id": "obj-109",
+     "id": "obj-111",
      "maxclass": "message",
      "text": "/renderer/width 0.7",
      "patching_rect": [
@@ -1739,7 +1773,7 @@
    },
    {
     "box": {
-     "id": "obj-110",
+     "id": "obj-112",
      "maxclass": "comment",
      "text": "width (f: 0..1)",
      "patching_rect": [
@@ -1754,7 +1788,7 @@
    },
    {
     "box": {
-     "id": "obj-111",
+     "id": "obj-113",
      "maxclass": "message",
      "text": "/renderer/density 96",
      "patching_rect": [
@@ -1772,7 +1806,7 @@
    },
    {
     "box": {
-     "id": "obj-112",
+     "id": "obj-114",
      "maxclass": "comment",
      "text": "partials (i: 4..4096)",
      "patching_rect": [
@@ -1787,7 +1821,7 @@
    },
    {
     "box": {
-     "id": "obj-113",
+     "id": "obj-115",
      "maxclass": "message",
      "text": "/renderer/key C",
      "patching_rect": [
@@ -1805,7 +1839,7 @@
    },
    {
     "box": {
-     "id": "obj-114",
+     "id": "obj-116",
      "maxclass": "comment",
      "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
@@ -1820,7 +1854,7 @@
    },
    {
     "box": {
-     "id": "obj-115",
+     "id": "obj-117",
      "maxclass": "message",
      "text": "/renderer/mode ionian",
      "patching_rect": [
@@ -1838,7 +1872,7 @@
    },
    {
     "box": {
-     "id": "obj-116",
+     "id": "obj-118",
      "maxclass": "comment",
      "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
@@ -1853,7 +1887,7 @@
    },
    {
     "box": {
-     "id": "obj-117",
+     "id": "obj-119",
      "maxclass": "message",
      "text": "/renderer/tempo 64.",
      "patching_rect": [
@@ -1871,7 +1905,7 @@
    },
    {
     "box": {
-     "id": "obj-118",
+     "id": "obj-120",
      "maxclass": "comment",
      "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
@@ -1886,7 +1920,7 @@
    },
    {
     "box": {
-     "id": "obj-119",
+     "id": "obj-121",
      "maxclass": "comment",
      "text": "sounds",
      "patching_rect": [
@@ -1901,7 +1935,7 @@
    },
    {
     "box": {
-     "id": "obj-120",
+     "id": "obj-122",
      "maxclass": "message",
      "text": "/renderer/partials glass",
      "patching_rect": [
@@ -1919,7 +1953,7 @@
    },
    {
     "box": {
-     "id": "obj-121",
+     "id": "obj-123",
      "maxclass": "comment",
      "text": "name (s)",
      "patching_rect": [
@@ -1934,7 +1968,7 @@
    },
    {
     "box": {
-     "id": "obj-122",
+     "id": "obj-124",
      "maxclass": "message",
      "text": "/renderer/partials_snap off",
      "patching_rect": [
@@ -1952,7 +1986,7 @@
    },
    {
     "box": {
-     "id": "obj-123",
+     "id": "obj-125",
      "maxclass": "comment",
      "text": "snap (s: off|key)",
      "patching_rect": [
@@ -1967,7 +2001,7 @@
    },
    {
     "box": {
-     "id": "obj-124",
+     "id": "obj-126",
      "maxclass": "message",
      "text": "/renderer/transpose -12.",
      "patching_rect": [
@@ -1985,7 +2019,7 @@
    },
    {
     "box": {
-     "id": "obj-125",
+     "id": "obj-127",
      "maxclass": "comment",
      "text": "semitones (f: -24..24 st)",
      "patching_rect": [
@@ -2000,7 +2034,7 @@
    },
    {
     "box": {
-     "id": "obj-126",
+     "id": "obj-128",
      "maxclass": "message",
      "text": "/som/xy 0.5 0.5",
      "patching_rect": [
@@ -2018,7 +2052,7 @@
    },
    {
     "box": {
-     "id": "obj-127",
+     "id": "obj-129",
      "maxclass": "comment",
      "text": "x (f: 0..1) y (f: 0..1)",
      "patching_rect": [
@@ -2033,7 +2067,7 @@
    },
    {
     "box": {
-     "id": "obj-128",
+     "id": "obj-130",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
@@ -2057,7 +2091,7 @@
    },
    {
     "box": {
-     "id": "obj-129",
+     "id": "obj-131",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
@@ -2075,7 +2109,7 @@
    },
    {
     "box": {
-     "id": "obj-130",
+     "id": "obj-132",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
@@ -2093,7 +2127,7 @@
    },
    {
     "box": {
-     "id": "obj-131",
+     "id": "obj-133",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
@@ -2108,7 +2142,7 @@
    },
    {
     "box": {
-     "id": "obj-132",
+     "id": "obj-134",
      "maxclass": "comment",
      "text": "adapters",
      "patching_rect": [
@@ -2123,7 +2157,7 @@
    },
    {
     "box": {
-     "id": "obj-133",
+     "id": "obj-135",
      "maxclass": "message",
      "text": "/adapter/blend calm 0.015",
      "patching_rect": [
@@ -2141,7 +2175,7 @@
    },
    {
     "box": {
-     "id": "obj-134",
+     "id": "obj-136",
      "maxclass": "comment",
      "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
@@ -2156,7 +2190,7 @@
    },
    {
     "box": {
-     "id": "obj-135",
+     "id": "obj-137",
      "maxclass": "message",
      "text": "/adapter/clear",
      "patching_rect": [
@@ -2174,7 +2208,7 @@
    },
    {
     "box": {
-     "id": "obj-136",
+     "id": "obj-138",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -2189,9 +2223,9 @@
    },
    {
     "box": {
-     "id": "obj-137",
+     "id": "obj-139",
      "maxclass": "comment",
-     "text": "jam",
+     "text": "vae",
      "patching_rect": [
       40.0,
       1450.0,
@@ -2204,45 +2238,12 @@
    },
    {
     "box": {
-     "id": "obj-138",
-     "maxclass": "message",
-     "text": "/jam/accompaniment 1",
-     "patching_rect": [
-      40.0,
-      1476.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-139",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      1476.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-140",
      "maxclass": "message",
-     "text": "/jam/style pad",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
       40.0,
-      1504.0,
+      1476.0,
       300.0,
       22.0
      ],
@@ -2257,10 +2258,10 @@
     "box": {
      "id": "obj-141",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1504.0,
+      1476.0,
       250.0,
       22.0
      ],
@@ -2272,10 +2273,10 @@
     "box": {
      "id": "obj-142",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
       40.0,
-      1532.0,
+      1504.0,
       300.0,
       22.0
      ],
@@ -2290,10 +2291,10 @@
     "box": {
      "id": "obj-143",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1532.0,
+      1504.0,
       250.0,
       22.0
      ],
@@ -2305,10 +2306,10 @@
     "box": {
      "id": "obj-144",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
       40.0,
-      1560.0,
+      1532.0,
       300.0,
       22.0
      ],
@@ -2323,10 +2324,10 @@
     "box": {
      "id": "obj-145",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1560.0,
+      1532.0,
       250.0,
       22.0
      ],
@@ -2338,10 +2339,10 @@
     "box": {
      "id": "obj-146",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
       40.0,
-      1588.0,
+      1560.0,
       300.0,
       22.0
      ],
@@ -2356,10 +2357,10 @@
     "box": {
      "id": "obj-147",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1588.0,
+      1560.0,
       250.0,
       22.0
      ],
@@ -2371,10 +2372,10 @@
     "box": {
      "id": "obj-148",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
       40.0,
-      1616.0,
+      1588.0,
       300.0,
       22.0
      ],
@@ -2389,10 +2390,10 @@
     "box": {
      "id": "obj-149",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1616.0,
+      1588.0,
       250.0,
       22.0
      ],
@@ -2404,10 +2405,10 @@
     "box": {
      "id": "obj-150",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
-      1644.0,
+      1616.0,
       300.0,
       22.0
      ],
@@ -2422,10 +2423,10 @@
     "box": {
      "id": "obj-151",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1644.0,
+      1616.0,
       250.0,
       22.0
      ],
@@ -2437,10 +2438,10 @@
     "box": {
      "id": "obj-152",
      "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
-      1672.0,
+      1644.0,
       300.0,
       22.0
      ],
@@ -2455,10 +2456,10 @@
     "box": {
      "id": "obj-153",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1672.0,
+      1644.0,
       250.0,
       22.0
      ],
@@ -2470,10 +2471,10 @@
     "box": {
      "id": "obj-154",
      "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
-      1700.0,
+      1672.0,
       300.0,
       22.0
      ],
@@ -2488,10 +2489,10 @@
     "box": {
      "id": "obj-155",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1700.0,
+      1672.0,
       250.0,
       22.0
      ],
@@ -2503,10 +2504,10 @@
     "box": {
      "id": "obj-156",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
-      1728.0,
+      1700.0,
       300.0,
       22.0
      ],
@@ -2521,10 +2522,10 @@
     "box": {
      "id": "obj-157",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      1728.0,
+      1700.0,
       250.0,
       22.0
      ],
@@ -2536,10 +2537,10 @@
     "box": {
      "id": "obj-158",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/vae/preset/save calm",
      "patching_rect": [
       40.0,
-      1756.0,
+      1728.0,
       300.0,
       22.0
      ],
@@ -2554,10 +2555,10 @@
     "box": {
      "id": "obj-159",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      1756.0,
+      1728.0,
       250.0,
       22.0
      ],
@@ -2569,10 +2570,10 @@
     "box": {
      "id": "obj-160",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      1784.0,
+      1756.0,
       300.0,
       22.0
      ],
@@ -2587,10 +2588,10 @@
     "box": {
      "id": "obj-161",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "model (s) weight (f: 0..1)",
      "patching_rect": [
       350.0,
-      1784.0,
+      1756.0,
       250.0,
       22.0
      ],
@@ -2602,10 +2603,10 @@
     "box": {
      "id": "obj-162",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "jam",
      "patching_rect": [
       40.0,
-      1824.0,
+      1796.0,
       200.0,
       22.0
      ],
@@ -2617,10 +2618,10 @@
     "box": {
      "id": "obj-163",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
-      1850.0,
+      1822.0,
       300.0,
       22.0
      ],
@@ -2635,10 +2636,10 @@
     "box": {
      "id": "obj-164",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      1850.0,
+      1822.0,
       250.0,
       22.0
      ],
@@ -2650,10 +2651,10 @@
     "box": {
      "id": "obj-165",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
-      1878.0,
+      1850.0,
       300.0,
       22.0
      ],
@@ -2668,7 +2669,40 @@
     "box": {
      "id": "obj-166",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "style (s: pad|block|arpeggio)",
+     "patching_rect": [
+      350.0,
+      1850.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-167",
+     "maxclass": "message",
+     "text": "/jam/program 4",
+     "patching_rect": [
+      40.0,
+      1878.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-168",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
      "patching_rect": [
       350.0,
       1878.0,
@@ -2681,12 +2715,309 @@
    },
    {
     "box": {
-     "id": "obj-167",
-     "maxclass": "comment",
-     "text": "queries",
+     "id": "obj-169",
+     "maxclass": "message",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
-      1918.0,
+      1906.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-170",
+     "maxclass": "comment",
+     "text": "db (f: -60..12 dB)",
+     "patching_rect": [
+      350.0,
+      1906.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-171",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
+     "patching_rect": [
+      40.0,
+      1934.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-172",
+     "maxclass": "comment",
+     "text": "weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1934.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-173",
+     "maxclass": "message",
+     "text": "/jam/tempo 100.",
+     "patching_rect": [
+      40.0,
+      1962.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-174",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..300 bpm)",
+     "patching_rect": [
+      350.0,
+      1962.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-175",
+     "maxclass": "message",
+     "text": "/jam/meter 3",
+     "patching_rect": [
+      40.0,
+      1990.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-176",
+     "maxclass": "comment",
+     "text": "beats (i: 1..16)",
+     "patching_rect": [
+      350.0,
+      1990.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-177",
+     "maxclass": "message",
+     "text": "/jam/metronome 1",
+     "patching_rect": [
+      40.0,
+      2018.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-178",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      2018.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-179",
+     "maxclass": "message",
+     "text": "/jam/metronome/level -18.",
+     "patching_rect": [
+      40.0,
+      2046.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-180",
+     "maxclass": "comment",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      2046.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-181",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      2074.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-182",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      2074.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-183",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      2102.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-184",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      2102.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-185",
+     "maxclass": "message",
+     "text": "/jam/panic",
+     "patching_rect": [
+      40.0,
+      2130.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-186",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2130.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-187",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      2170.0,
       200.0,
       22.0
      ],
@@ -2696,12 +3027,93 @@
    },
    {
     "box": {
-     "id": "obj-168",
+     "id": "obj-188",
+     "maxclass": "message",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      2196.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-189",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2196.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-190",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      2224.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-191",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2224.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-192",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      2264.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-193",
      "maxclass": "message",
      "text": "/status",
      "patching_rect": [
       40.0,
-      1944.0,
+      2290.0,
       300.0,
       22.0
      ],
@@ -2714,12 +3126,12 @@
    },
    {
     "box": {
-     "id": "obj-169",
+     "id": "obj-194",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1944.0,
+      2290.0,
       250.0,
       22.0
      ],
@@ -2729,12 +3141,12 @@
    },
    {
     "box": {
-     "id": "obj-170",
+     "id": "obj-195",
      "maxclass": "message",
      "text": "/help",
      "patching_rect": [
       40.0,
-      1972.0,
+      2318.0,
       300.0,
       22.0
      ],
@@ -2747,12 +3159,12 @@
    },
    {
     "box": {
-     "id": "obj-171",
+     "id": "obj-196",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1972.0,
+      2318.0,
       250.0,
       22.0
      ],
@@ -2762,12 +3174,12 @@
    },
    {
     "box": {
-     "id": "obj-172",
+     "id": "obj-197",
      "maxclass": "message",
      "text": "/subscribe",
      "patching_rect": [
       40.0,
-      2000.0,
+      2346.0,
       300.0,
       22.0
      ],
@@ -2780,12 +3192,12 @@
    },
    {
     "box": {
-     "id": "obj-173",
+     "id": "obj-198",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      2000.0,
+      2346.0,
       250.0,
       22.0
      ],
@@ -2795,12 +3207,12 @@
    },
    {
     "box": {
-     "id": "obj-174",
+     "id": "obj-199",
      "maxclass": "message",
      "text": "/unsubscribe",
      "patching_rect": [
       40.0,
-      2028.0,
+      2374.0,
       300.0,
       22.0
      ],
@@ -2813,12 +3225,12 @@
    },
    {
     "box": {
-     "id": "obj-175",
+     "id": "obj-200",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      2028.0,
+      2374.0,
       250.0,
       22.0
      ],
@@ -3155,12 +3567,12 @@
    {
     "patchline": {
      "source": [
-      "obj-63",
-      0
+      "obj-3",
+      26
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-62",
+      1
      ]
     }
    },
@@ -3239,7 +3651,7 @@
    {
     "patchline": {
      "source": [
-      "obj-78",
+      "obj-77",
       0
      ],
      "destination": [
@@ -3287,7 +3699,7 @@
    {
     "patchline": {
      "source": [
-      "obj-87",
+      "obj-86",
       0
      ],
      "destination": [
@@ -3347,7 +3759,7 @@
    {
     "patchline": {
      "source": [
-      "obj-98",
+      "obj-97",
       0
      ],
      "destination": [
@@ -3383,7 +3795,7 @@
    {
     "patchline": {
      "source": [
-      "obj-105",
+      "obj-104",
       0
      ],
      "destination": [
@@ -3467,7 +3879,7 @@
    {
     "patchline": {
      "source": [
-      "obj-120",
+      "obj-119",
       0
      ],
      "destination": [
@@ -3519,42 +3931,6 @@
       0
      ],
      "destination": [
-      "obj-129",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-128",
-      1
-     ],
-     "destination": [
-      "obj-129",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-129",
-      0
-     ],
-     "destination": [
-      "obj-130",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-130",
-      0
-     ],
-     "destination": [
       "obj-1",
       0
      ]
@@ -3563,7 +3939,43 @@
    {
     "patchline": {
      "source": [
-      "obj-133",
+      "obj-130",
+      0
+     ],
+     "destination": [
+      "obj-131",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-130",
+      1
+     ],
+     "destination": [
+      "obj-131",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-131",
+      0
+     ],
+     "destination": [
+      "obj-132",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-132",
       0
      ],
      "destination": [
@@ -3587,7 +3999,7 @@
    {
     "patchline": {
      "source": [
-      "obj-138",
+      "obj-137",
       0
      ],
      "destination": [
@@ -3755,7 +4167,7 @@
    {
     "patchline": {
      "source": [
-      "obj-168",
+      "obj-167",
       0
      ],
      "destination": [
@@ -3767,7 +4179,7 @@
    {
     "patchline": {
      "source": [
-      "obj-170",
+      "obj-169",
       0
      ],
      "destination": [
@@ -3779,7 +4191,7 @@
    {
     "patchline": {
      "source": [
-      "obj-172",
+      "obj-171",
       0
      ],
      "destination": [
@@ -3791,7 +4203,151 @@
    {
     "patchline": {
      "source": [
-      "obj-174",
+      "obj-173",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-175",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-177",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-179",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-181",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-183",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-185",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-188",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-190",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-193",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-195",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-197",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-199",
       0
      ],
      "destination": [

@@ -95,7 +95,11 @@ def harness(tmp_path: Path):
     h.close()
 
 
-@pytest.mark.parametrize("entry", TABLE, ids=[a.path for a in TABLE])
+# the VAE's addresses need a trained model playing: tests/models/test_vae_renderer.py
+NOT_VAE = [a for a in TABLE if a.group != "vae"]
+
+
+@pytest.mark.parametrize("entry", NOT_VAE, ids=[a.path for a in NOT_VAE])
 def test_every_address_accepts_valid_and_rejects_invalid(harness: Harness, entry: Address) -> None:
     """A valid message is handled without /error; an invalid one is dropped, counted and
     answered with /error naming the address."""

@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.models.cli import add_commands as add_model_commands
+    from bassd.models.vae_cli import add_commands as add_vae_commands
 
     add_model_commands(sub, _add_config_args)
     add_adapter_commands(sub)
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ble_commands(sub, _add_config_args)
     add_hrv_commands(sub, _add_config_args)
     add_analyse_commands(sub, _add_config_args)
+    add_vae_commands(sub, _add_config_args)
     return parser
 
 
@@ -333,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble", "analyse"):
+    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "vae"):
         return int(args.func(args))
     return handlers[args.command](args)
 

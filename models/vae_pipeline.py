@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from bassd.dsp.mel import MelSpec
-from bassd.models.vae_data import build_patches
 from bassd.models.vae_library import atomic_write_json
 from bassd.models.vae_sliders import SliderSet, fit_sliders
 
@@ -28,6 +27,7 @@ def compute_sliders(
     folder: Path, logmels: Sequence[np.ndarray], *, seed: int = 0, steps: int = 7, bases: int = 3
 ) -> SliderSet:
     """Fit the sliders of the model in ``folder`` on its training data and write them."""
+    from bassd.models.vae_data import build_patches  # torch: only here
     from bassd.models.vae_synth import render_latent
     from bassd.models.vae_train import encode_patches, load_model
 

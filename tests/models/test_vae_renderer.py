@@ -12,7 +12,6 @@ import pytest
 from bassd.control.addresses import TABLE
 from bassd.control.osc_codec import encode_message
 from bassd.dsp.audio_descriptors import describe
-from bassd.models.vae_sliders import spearman
 
 SR = 48_000
 JOIN = 4096  # output frames per vocoded chunk at 48 kHz (8 mel frames of 256 at 24 kHz)
@@ -75,8 +74,8 @@ def test_a_slider_move_is_smooth(voice) -> None:
 
 
 def test_named_sliders_move_their_descriptor(voice) -> None:
-    """Every slider named after a descriptor raises it over its range on streamed renders
-    (Spearman rho >= 0.8 over five settings), as its fitted correlation said."""
+    """Every slider named after a descriptor raises it monotonically over its range on
+    streamed renders (five settings, each higher than the last), as its fit said."""
     named = [s for s in voice.sliders.sliders if s.descriptor]
     assert named, "the tiny model has no named slider"
     for sl in named:
@@ -87,7 +86,7 @@ def test_named_sliders_move_their_descriptor(voice) -> None:
             setting[sl.index - 1] = v
             y = _synth(voice, sliders=setting, drift=0.0).render(2 * SR)[SR // 2 :, 0]
             got.append(describe(y.astype(np.float64), SR)[sl.descriptor])
-        assert spearman(values, got) >= 0.8, (sl.name, got)
+        assert np.all(np.diff(got) > 0), (sl.name, got)
 
 
 def test_offline_render_is_deterministic_and_plays_the_model(

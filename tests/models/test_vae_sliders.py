@@ -26,7 +26,7 @@ def _latents() -> np.ndarray:
 
 def test_pca_orders_directions_by_variance() -> None:
     """The first direction is the widest axis of the data, the shares sum to 1."""
-    mean, vt, share = principal_directions(_latents())
+    _, vt, share = principal_directions(_latents())
     assert abs(vt[0, 0]) > 0.99 and abs(vt[1, 1]) > 0.99
     assert share[0] > share[1] > share[2] and share.sum() == pytest.approx(1.0)
 

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from bassd.models.vae_synth import HEAD_RADIUS_M, SPEED_OF_SOUND, _Stereo  # noqa: E402
+from bassd.models.vae_synth import HEAD_RADIUS_M, SPEED_OF_SOUND, _Stereo
 
 SR = 48_000
 

@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.hrv_cli import add_commands as add_hrv_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
+    from bassd.app.scenes_cli import add_commands as add_scenes_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.vae_cli import add_commands as add_vae_commands
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ble_commands(sub, _add_config_args)
     add_hrv_commands(sub, _add_config_args)
     add_analyse_commands(sub, _add_config_args)
+    add_scenes_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
     return parser
 
@@ -335,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "vae"):
+    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae"):
         return int(args.func(args))
     return handlers[args.command](args)
 

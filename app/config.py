@@ -27,6 +27,7 @@ from bassd.control.hr import HrConfig
 from bassd.control.hrv_monitor import HrvConfig
 from bassd.control.midi_config import MidiConfig
 from bassd.control.prompt_schema import PromptsConfig
+from bassd.control.steering import EmotionConfig, ScenesConfig
 from bassd.engine.config import (
     AudioConfig,
     DebugConfig,
@@ -69,6 +70,8 @@ class Config(Strict):
     jam: JamConfig = JamConfig()
     midi: MidiConfig = MidiConfig()
     control: ControlConfig = ControlConfig()
+    emotion: EmotionConfig = EmotionConfig()
+    scenes: ScenesConfig = ScenesConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     logging: LoggingConfig = LoggingConfig()
     debug: DebugConfig = DebugConfig()
@@ -90,6 +93,17 @@ class Config(Strict):
                 resolve_adapter(name, dirs)
             except AdapterError as exc:
                 raise ValueError(f"{key}: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _scenes_load(self) -> Config:
+        """The scenes (shipped, scenes.file, inline) all read and validate."""
+        from bassd.control.scene_loading import load_scenes
+
+        try:
+            load_scenes(self.scenes)
+        except ValueError as exc:
+            raise ValueError(f"scenes: {exc}") from None
         return self
 
     @model_validator(mode="after")

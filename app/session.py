@@ -27,6 +27,8 @@ from bassd.control.hr import HeartRateMonitor
 from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_configured_bank
+from bassd.control.scene_loading import load_scenes
+from bassd.control.steering import Steering
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.jam import EventSink, Jam
@@ -162,11 +164,15 @@ def build_session(
         if renderer is None:
             made = make_renderer(config.renderer.name, config, blocking=blocking_renders)
         monitor = HeartRateMonitor(config.hr)
+        steering = Steering(config.emotion, load_scenes(config.scenes), seed=config.scenes.seed)
+        now: list[Callable[[], float]] = [lambda: 0.0]  # the session clock, once it exists
         planner = SegmentPlanner(
             config.prompts,
             base_params=lambda: config.renderer.params.model_dump(),
             bank=bank,
             state=lambda: monitor.state,
+            steering=steering,
+            now=lambda: now[0](),
         )
         engine = Engine(
             config,
@@ -197,6 +203,7 @@ def build_session(
             jam=jam,
             hrv=hrv,
         )
+        now[0] = controller.now
         if hrv is not None:
             hrv.record = lambda t, kind, value, detail: controller.record(kind, value, detail, t=t)
         if jam is not None:

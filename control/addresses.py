@@ -145,6 +145,16 @@ TABLE: tuple[Address, ...] = (
             (Arg("seconds", F, "s", 10, 1800, optional=True),), "heart rate"),
     Address("/baseline/set", "baseline_set", "Set the baseline heart rate explicitly.",
             (Arg("bpm", F, "bpm", 30, 220),), "heart rate"),
+    # emotion and scenes
+    Address("/emotion", "emotion", "An emotion from any source (label, confidence): mapped to a "
+            "prompt category and renderer parameters (emotion.table), crossfaded; ignored below "
+            "emotion.min_confidence; emotion.precedence says how it meets the HR state.",
+            (Arg("label", S, max_len=32), Arg("confidence", F, "", 0, 1)), "steering"),
+    Address("/scene", "scene", "Recall a scene (zen, focus, energise, sleep or your own; off: "
+            "none) with its crossfade: category, renderer parameters, FX, tempo, adapters.",
+            (Arg("name", S, max_len=64),), "steering"),
+    Address("/scene/surprise", "scene_surprise", "A coherent random scene (seeded by "
+            "scenes.seed), not the one playing.", (), "steering"),
     # prompts
     Address("/prompt/set", "prompt_set", "Use this prompt (by id) for the next segment.",
             (Arg("id", S, max_len=64),), "prompts"),

@@ -2,14 +2,64 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
 from bassd.control.hr import HrConfig
 from bassd.control.prompt_schema import PromptsConfig
+from bassd.control.steering import EmotionConfig, ScenesConfig
 from bassd.engine.config import Strict
+
+ADMIN_CLIENT = "admin"  # the client name of the shared secret (osc.secret) when keys are set
+MIN_KEY_LENGTH = 16
+_CLIENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_PATTERN_CHARS = frozenset("*?[]{}#, ")
+
+
+class OscKey(Strict):
+    """One client's API key (``osc.keys.<name>``) and the address prefixes it may send.
+
+    A prefix permits that address and the addresses below it: ``/prompt`` permits
+    ``/prompt`` and ``/prompt/next``, not ``/prompts``; ``/`` permits everything.
+    Validation errors never quote the key.
+    """
+
+    key: str = Field(repr=False)
+    allow: list[str]
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError("the key must be a string (quote it in YAML)")
+        if len(v) < MIN_KEY_LENGTH:
+            raise ValueError(
+                f"the key needs at least {MIN_KEY_LENGTH} characters (this one has {len(v)})"
+            )
+        if "\x00" in v or v != v.strip():
+            raise ValueError("the key may not contain NUL or begin or end with whitespace")
+        return v
+
+    @field_validator("allow")
+    @classmethod
+    def _prefixes(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("list at least one address prefix (e.g. ['/prompt', '/status'])")
+        for prefix in v:
+            if not prefix.startswith("/"):
+                raise ValueError(f"address prefix {prefix!r} does not start with '/'")
+            if prefix != "/" and prefix.endswith("/"):
+                raise ValueError(f"address prefix {prefix!r} ends with '/' (write it without)")
+            bad = sorted(_PATTERN_CHARS & set(prefix))
+            if bad:
+                raise ValueError(
+                    f"address prefix {prefix!r} contains {''.join(bad)!r}: "
+                    "prefixes are plain addresses, not OSC patterns"
+                )
+        return v
 
 
 class OscConfig(Strict):
@@ -20,6 +70,11 @@ class OscConfig(Strict):
     rate_limit: float = Field(100_000.0, gt=0.0)  # messages per second per source address
     rate_burst: float = Field(20_000.0, ge=1.0)
     secret: str | None = None  # required (last string argument) on state-changing messages
+    #: per-client API keys: name -> {key, allow: [address prefixes]}; when set, every
+    #: state-changing message carries one as its last string argument (osc.secret, if set,
+    #: is then the admin key, allowed everything)
+    keys: dict[str, OscKey] = Field(default_factory=dict)
+    keys_for_queries: bool = False  # with keys: queries (/status, /help, ...) need a key too
     max_datagram: int = Field(8192, ge=64, le=65507)
     max_bundle_depth: int = Field(4, ge=1, le=16)
     max_scheduled: int = Field(1024, ge=0, le=100_000)
@@ -43,6 +98,44 @@ class OscConfig(Strict):
                     f"{net!r} is not a network in CIDR notation (e.g. 10.0.0.0/24)"
                 ) from None
         return v
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _key_entries(cls, v: Any) -> Any:
+        """Names checked and unknown fields named here (the error never quotes a key)."""
+        if not isinstance(v, dict):
+            return v
+        allowed = list(OscKey.model_fields)
+        for name, entry in v.items():
+            if not isinstance(name, str) or not _CLIENT_NAME.fullmatch(name):
+                raise ValueError(
+                    f"client name {name!r}: use 1..64 letters, digits, '_', '.' or '-'"
+                )
+            if name == ADMIN_CLIENT:
+                raise ValueError(
+                    f"client name {ADMIN_CLIENT!r} is reserved for the shared secret (osc.secret)"
+                )
+            if isinstance(entry, dict):
+                unknown = sorted(str(k) for k in entry if k not in allowed)
+                if unknown:
+                    raise ValueError(
+                        f"{name}: unknown field {', '.join(map(repr, unknown))} "
+                        f"(allowed: {', '.join(allowed)})"
+                    )
+        return v
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> OscConfig:
+        owners: dict[str, str] = {}
+        if self.secret is not None:
+            owners[self.secret] = "osc.secret"
+        for name, entry in self.keys.items():
+            other = owners.setdefault(entry.key, name)
+            if other != name:
+                raise ValueError(f"keys: {name} has the same key as {other}: give each its own")
+        if self.keys_for_queries and not self.keys:
+            raise ValueError("keys_for_queries is set but osc.keys lists no keys")
+        return self
 
     @model_validator(mode="after")
     def _exposure(self) -> OscConfig:
@@ -74,3 +167,7 @@ class ControlSections(Protocol):
     def prompts(self) -> PromptsConfig: ...
     @property
     def control(self) -> ControlConfig: ...
+    @property
+    def emotion(self) -> EmotionConfig: ...
+    @property
+    def scenes(self) -> ScenesConfig: ...

@@ -13,6 +13,7 @@ picks a prompt category; a state change replans the segments ahead and, with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
+from bassd.control.steering import Steering
 from bassd.dsp.sound import Sound
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.jam import Jam
@@ -164,6 +166,8 @@ class Controller:
     # ------------------------------------------------------------ heart rate
     def _hr_event(self, ev: HrEvent) -> None:
         self.record(ev.kind, ev.value, ev.detail, t=ev.t)
+        if ev.kind == "state" and self.planner.steering is not None:
+            self.planner.steering.hr_changed(str(ev.value), ev.t)
         if ev.kind == "state":
             log.info("state_change", state=ev.value, detail=ev.detail, t=round(ev.t, 3))
             self._state_changed()
@@ -414,6 +418,44 @@ class Controller:
         self.engine.clear_adapter_blend()
         self.record("adapter_clear", "", "")
 
+    # emotion and scenes (control/steering.py)
+    def _steering(self) -> Steering:
+        if self.planner.steering is None:
+            raise ValueError("no steering in this session")
+        return self.planner.steering
+
+    def on_emotion(self, v: tuple[Any, ...], r: Request) -> None:
+        steering = self._steering()
+        before = self.planner.steered()
+        what = steering.set_emotion(str(v[0]), float(v[1]), self.now())
+        after = self.planner.steered()
+        self.record("emotion", str(v[0]).lower(), f"confidence {float(v[1]):.2f}: {what}; "
+                    f"category {after[0]} ({after[1]})")  # fmt: skip
+        if what == "applied" and after != before:
+            self._state_changed()  # replan, fade to it as a state change does
+        elif what == "applied":
+            self.engine.replan()  # same category, new parameters for the segments ahead
+
+    def _apply_scene(self, name: str, how: str) -> None:
+        steering = self._steering()
+        scene = steering.set_scene(name)
+        if scene is not None:
+            if scene.fx:
+                self.engine.set_fx(**scene.fx)
+            for adapter, weight in scene.adapters.items():
+                with contextlib.suppress(ValueError):  # not the neural renderer: status only
+                    self.engine.set_adapter_blend(adapter, weight)
+        self.record("scene", name, how + (f": {scene.description}" if scene else ""))
+        self.engine.replan()
+        fade = scene.crossfade_seconds if scene is not None else None
+        self.engine.skip(fade or self.config.control.early_crossfade_seconds)
+
+    def on_scene(self, v: tuple[Any, ...], r: Request) -> None:
+        self._apply_scene(str(v[0]), "recalled")
+
+    def on_scene_surprise(self, v: tuple[Any, ...], r: Request) -> None:
+        self._apply_scene(self._steering().surprise(), "surprise")
+
     # the VAE renderer
     def _vae(self) -> Any:
         vae = self.engine.vae()
@@ -567,7 +609,16 @@ class Controller:
             **(self.jam.figures() if self.jam is not None else {}),
             **(self.hrv.figures() if self.hrv is not None else {}),
             "hr_contact": self.hr_contact,
+            **self._steering_figures(),
         }
+
+    def _steering_figures(self) -> dict[str, Any]:
+        st = self.planner.steering
+        if st is None:
+            return {}
+        return {"scene": st.scene or "", "emotion": st.label or "",
+                "emotion_confidence": st.confidence if st.label else None,
+                "steer": self.planner.steered()[1]}  # fmt: skip
 
     def status(self) -> Status:
         """Everything /status reports."""

@@ -53,6 +53,8 @@ EXAMPLES: dict[str, str] = {
     "/renderer/transpose": "-12.",
     "/som/xy": "0.5 0.5",
     **{f"/vae/slider/{n}": "0.5" for n in range(1, 9)},
+    "/emotion": "calm 0.8",
+    "/scene": "zen",
     "/vae/preset": "calm",
     "/vae/preset/save": "calm",
     "/vae/blend": "other 0.5",

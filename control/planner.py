@@ -15,6 +15,7 @@ from typing import Any
 from bassd.control.prompt_mapping import renderer_params
 from bassd.control.prompt_schema import Prompt, PromptsConfig
 from bassd.control.prompt_selection import PromptBank
+from bassd.control.steering import CATEGORY_FALLBACK, Steering
 
 
 class SegmentPlanner:
@@ -24,17 +25,33 @@ class SegmentPlanner:
         base_params: Callable[[], dict[str, Any]],
         bank: PromptBank,
         state: Callable[[], str],
+        steering: Steering | None = None,
+        now: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.prompts = prompts
         self._base = base_params
         self.bank = bank
         self._state = state
+        self.steering = steering  # an emotion or a scene may pick the category instead
+        self._now = now
         self.overrides: dict[str, Any] = {}  # renderer settings the performer set by hand
         self.next_prompt: Prompt | None = None  # chosen for the next segment
         self.current: dict[str, Any] = {}  # the playing segment's prompt metadata
 
     def category(self) -> str:
-        return self.prompts.state_categories[self._state()]
+        return self.steered()[0]
+
+    def steered(self) -> tuple[str, str]:
+        """(category, who chose it: "hr", "scene NAME" or "emotion LABEL")."""
+        base = self.prompts.state_categories[self._state()]
+        if self.steering is None:
+            return base, "hr"
+        category, who = self.steering.category(base, self._now())
+        if category not in self.bank.categories:  # e.g. grounding with the shipped bank
+            category = CATEGORY_FALLBACK.get(category, base)
+            if category not in self.bank.categories:
+                category = base
+        return category, who
 
     def segment_params(self, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """Parameters and metadata of planned segment ``index``."""
@@ -43,12 +60,17 @@ class SegmentPlanner:
         else:
             prompt, source = self.bank.select(self.category()), "state"
         params = renderer_params(prompt, self._base())
+        steer = "hr"
+        if self.steering is not None:
+            params.update(self.steering.params(self._now()))
+            steer = self.steered()[1]
         params.update(self.overrides)
         meta = {
             "prompt": prompt.id,
             "category": prompt.category,
             "state": self._state(),
             "source": source,
+            "steer": steer,
             "text": prompt.text,
         }
         return params, meta

@@ -141,6 +141,11 @@ class Status:
     session_t: float = _f("f", "seconds on the session clock", 0.0)
     segment_log_errors: int = _f("i", "segments whose metrics row failed", 0)
     metrics_pool_restarts: int = _f("i", "metrics worker processes replaced", 0)
+    # emotion and scenes
+    scene: str = _f("s", "the scene recalled ('' : none)", "", push=True)
+    emotion: str = _f("s", "the last emotion taken ('' : none)", "", push=True)
+    emotion_confidence: float | None = _f("f", "its confidence")
+    steer: str = _f("s", "who picks the category now: hr, scene NAME or emotion LABEL", "hr")
     # heart rate, state, prompts
     state: str = _f("s", "neutral, stress or underaroused", "neutral", push=True)
     state_forced: bool = _f("i", "the state is forced (/state/force)", False)

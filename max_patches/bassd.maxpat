@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2442.0
+   2564.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/scene /status/emotion /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,10 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 29,
+     "numoutlets": 31,
      "outlettype": [
+      "",
+      "",
       "",
       "",
       "",
@@ -743,7 +745,7 @@
     "box": {
      "id": "obj-49",
      "maxclass": "comment",
-     "text": "state",
+     "text": "scene",
      "patching_rect": [
       620.0,
       690.0,
@@ -776,7 +778,7 @@
     "box": {
      "id": "obj-51",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "emotion",
      "patching_rect": [
       620.0,
       720.0,
@@ -809,7 +811,7 @@
     "box": {
      "id": "obj-53",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       750.0,
@@ -842,7 +844,7 @@
     "box": {
      "id": "obj-55",
      "maxclass": "comment",
-     "text": "hrv_rmssd_ms",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       780.0,
@@ -875,7 +877,7 @@
     "box": {
      "id": "obj-57",
      "maxclass": "comment",
-     "text": "hrv_sdnn_ms",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       810.0,
@@ -908,7 +910,7 @@
     "box": {
      "id": "obj-59",
      "maxclass": "comment",
-     "text": "ble_state",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       840.0,
@@ -941,7 +943,7 @@
     "box": {
      "id": "obj-61",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       870.0,
@@ -974,7 +976,7 @@
     "box": {
      "id": "obj-63",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "ble_state",
      "patching_rect": [
       620.0,
       900.0,
@@ -988,6 +990,72 @@
    {
     "box": {
      "id": "obj-64",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      930.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      930.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-66",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      960.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      960.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -1002,7 +1070,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-69",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -1020,7 +1088,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -1035,7 +1103,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-71",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -1053,7 +1121,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-72",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -1068,7 +1136,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-73",
      "maxclass": "message",
      "text": "/hr/contact 1",
      "patching_rect": [
@@ -1086,7 +1154,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "contact (i: 0..1)",
      "patching_rect": [
@@ -1101,7 +1169,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-75",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -1119,7 +1187,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -1134,7 +1202,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-77",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -1152,7 +1220,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1167,7 +1235,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-79",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -1185,7 +1253,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-80",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -1200,7 +1268,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-81",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -1218,7 +1286,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -1233,9 +1301,9 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-83",
      "maxclass": "comment",
-     "text": "prompts",
+     "text": "steering",
      "patching_rect": [
       40.0,
       326.0,
@@ -1248,78 +1316,12 @@
    },
    {
     "box": {
-     "id": "obj-80",
-     "maxclass": "message",
-     "text": "/prompt/set calm-warm-strings",
-     "patching_rect": [
-      40.0,
-      352.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-81",
-     "maxclass": "comment",
-     "text": "id (s)",
-     "patching_rect": [
-      350.0,
-      352.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-82",
-     "maxclass": "message",
-     "text": "/prompt/next",
-     "patching_rect": [
-      40.0,
-      380.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-83",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      380.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-84",
      "maxclass": "message",
-     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
+     "text": "/emotion calm 0.8",
      "patching_rect": [
       40.0,
-      408.0,
+      352.0,
       300.0,
       22.0
      ],
@@ -1334,10 +1336,10 @@
     "box": {
      "id": "obj-85",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "label (s) confidence (f: 0..1)",
      "patching_rect": [
       350.0,
-      408.0,
+      352.0,
       250.0,
       22.0
      ],
@@ -1349,10 +1351,10 @@
     "box": {
      "id": "obj-86",
      "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "text": "/scene zen",
      "patching_rect": [
       40.0,
-      436.0,
+      380.0,
       300.0,
       22.0
      ],
@@ -1367,10 +1369,10 @@
     "box": {
      "id": "obj-87",
      "maxclass": "comment",
-     "text": "file (s)",
+     "text": "name (s)",
      "patching_rect": [
       350.0,
-      436.0,
+      380.0,
       250.0,
       22.0
      ],
@@ -1381,26 +1383,11 @@
    {
     "box": {
      "id": "obj-88",
-     "maxclass": "comment",
-     "text": "mix and FX",
-     "patching_rect": [
-      40.0,
-      476.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-89",
      "maxclass": "message",
-     "text": "/master/gain -6.",
+     "text": "/scene/surprise",
      "patching_rect": [
       40.0,
-      502.0,
+      408.0,
       300.0,
       22.0
      ],
@@ -1413,13 +1400,28 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-89",
      "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      502.0,
+      408.0,
       250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "comment",
+     "text": "prompts",
+     "patching_rect": [
+      40.0,
+      448.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1430,10 +1432,10 @@
     "box": {
      "id": "obj-91",
      "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
       40.0,
-      530.0,
+      474.0,
       300.0,
       22.0
      ],
@@ -1448,10 +1450,10 @@
     "box": {
      "id": "obj-92",
      "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "text": "id (s)",
      "patching_rect": [
       350.0,
-      530.0,
+      474.0,
       250.0,
       22.0
      ],
@@ -1463,10 +1465,10 @@
     "box": {
      "id": "obj-93",
      "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "text": "/prompt/next",
      "patching_rect": [
       40.0,
-      558.0,
+      502.0,
       300.0,
       22.0
      ],
@@ -1481,10 +1483,10 @@
     "box": {
      "id": "obj-94",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      558.0,
+      502.0,
       250.0,
       22.0
      ],
@@ -1496,10 +1498,10 @@
     "box": {
      "id": "obj-95",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
       40.0,
-      586.0,
+      530.0,
       300.0,
       22.0
      ],
@@ -1514,10 +1516,10 @@
     "box": {
      "id": "obj-96",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
-      586.0,
+      530.0,
       250.0,
       22.0
      ],
@@ -1529,10 +1531,10 @@
     "box": {
      "id": "obj-97",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      614.0,
+      558.0,
       300.0,
       22.0
      ],
@@ -1547,10 +1549,10 @@
     "box": {
      "id": "obj-98",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "file (s)",
      "patching_rect": [
       350.0,
-      614.0,
+      558.0,
       250.0,
       22.0
      ],
@@ -1562,10 +1564,10 @@
     "box": {
      "id": "obj-99",
      "maxclass": "comment",
-     "text": "timeline",
+     "text": "mix and FX",
      "patching_rect": [
       40.0,
-      654.0,
+      598.0,
       200.0,
       22.0
      ],
@@ -1577,10 +1579,10 @@
     "box": {
      "id": "obj-100",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/master/gain -6.",
      "patching_rect": [
       40.0,
-      680.0,
+      624.0,
       300.0,
       22.0
      ],
@@ -1595,10 +1597,10 @@
     "box": {
      "id": "obj-101",
      "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
+     "text": "gain (f: -60..0 dB)",
      "patching_rect": [
       350.0,
-      680.0,
+      624.0,
       250.0,
       22.0
      ],
@@ -1610,10 +1612,10 @@
     "box": {
      "id": "obj-102",
      "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "text": "/fx/hpf 120.",
      "patching_rect": [
       40.0,
-      708.0,
+      652.0,
       300.0,
       22.0
      ],
@@ -1628,10 +1630,10 @@
     "box": {
      "id": "obj-103",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
       350.0,
-      708.0,
+      652.0,
       250.0,
       22.0
      ],
@@ -1643,10 +1645,10 @@
     "box": {
      "id": "obj-104",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/fx/lpf 10000.",
      "patching_rect": [
       40.0,
-      736.0,
+      680.0,
       300.0,
       22.0
      ],
@@ -1661,7 +1663,73 @@
     "box": {
      "id": "obj-105",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "hz (f: 1000..20000 Hz)",
+     "patching_rect": [
+      350.0,
+      680.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-106",
+     "maxclass": "message",
+     "text": "/fx/drive 1.6",
+     "patching_rect": [
+      40.0,
+      708.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-107",
+     "maxclass": "comment",
+     "text": "drive (f: 0.1..10)",
+     "patching_rect": [
+      350.0,
+      708.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-108",
+     "maxclass": "message",
+     "text": "/fx/peak 0.9",
+     "patching_rect": [
+      40.0,
+      736.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-109",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
       350.0,
       736.0,
@@ -1674,9 +1742,9 @@
    },
    {
     "box": {
-     "id": "obj-106",
+     "id": "obj-110",
      "maxclass": "comment",
-     "text": "renderer",
+     "text": "timeline",
      "patching_rect": [
       40.0,
       776.0,
@@ -1689,78 +1757,12 @@
    },
    {
     "box": {
-     "id": "obj-107",
-     "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
-     "patching_rect": [
-      40.0,
-      802.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-108",
-     "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
-     "patching_rect": [
-      350.0,
-      802.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-109",
-     "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
-     "patching_rect": [
-      40.0,
-      830.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-110",
-     "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      830.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-111",
      "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "text": "/segment/length 24.",
      "patching_rect": [
       40.0,
-      858.0,
+      802.0,
       300.0,
       22.0
      ],
@@ -1775,10 +1777,10 @@
     "box": {
      "id": "obj-112",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "seconds (f: 2..600 s)",
      "patching_rect": [
       350.0,
-      858.0,
+      802.0,
       250.0,
       22.0
      ],
@@ -1790,10 +1792,10 @@
     "box": {
      "id": "obj-113",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/crossfade 1.5",
      "patching_rect": [
       40.0,
-      886.0,
+      830.0,
       300.0,
       22.0
      ],
@@ -1808,10 +1810,10 @@
     "box": {
      "id": "obj-114",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
-      886.0,
+      830.0,
       250.0,
       22.0
      ],
@@ -1823,10 +1825,10 @@
     "box": {
      "id": "obj-115",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      914.0,
+      858.0,
       300.0,
       22.0
      ],
@@ -1841,10 +1843,10 @@
     "box": {
      "id": "obj-116",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      914.0,
+      858.0,
       250.0,
       22.0
      ],
@@ -1855,44 +1857,26 @@
    {
     "box": {
      "id": "obj-117",
-     "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "maxclass": "comment",
+     "text": "renderer",
      "patching_rect": [
       40.0,
-      942.0,
-      300.0,
+      898.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-118",
-     "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
-     "patching_rect": [
-      350.0,
-      942.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-119",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
       40.0,
-      970.0,
+      924.0,
       300.0,
       22.0
      ],
@@ -1905,28 +1889,46 @@
    },
    {
     "box": {
-     "id": "obj-120",
+     "id": "obj-119",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
       350.0,
-      970.0,
+      924.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-120",
+     "maxclass": "message",
+     "text": "/renderer/brightness 0.5",
+     "patching_rect": [
+      40.0,
+      952.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-121",
      "maxclass": "comment",
-     "text": "sounds",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1010.0,
-      200.0,
+      350.0,
+      952.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -1937,10 +1939,10 @@
     "box": {
      "id": "obj-122",
      "maxclass": "message",
-     "text": "/renderer/partials glass",
+     "text": "/renderer/width 0.7",
      "patching_rect": [
       40.0,
-      1036.0,
+      980.0,
       300.0,
       22.0
      ],
@@ -1955,10 +1957,10 @@
     "box": {
      "id": "obj-123",
      "maxclass": "comment",
-     "text": "name (s)",
+     "text": "width (f: 0..1)",
      "patching_rect": [
       350.0,
-      1036.0,
+      980.0,
       250.0,
       22.0
      ],
@@ -1970,10 +1972,10 @@
     "box": {
      "id": "obj-124",
      "maxclass": "message",
-     "text": "/renderer/partials_snap off",
+     "text": "/renderer/density 96",
      "patching_rect": [
       40.0,
-      1064.0,
+      1008.0,
       300.0,
       22.0
      ],
@@ -1988,10 +1990,10 @@
     "box": {
      "id": "obj-125",
      "maxclass": "comment",
-     "text": "snap (s: off|key)",
+     "text": "partials (i: 4..4096)",
      "patching_rect": [
       350.0,
-      1064.0,
+      1008.0,
       250.0,
       22.0
      ],
@@ -2003,10 +2005,10 @@
     "box": {
      "id": "obj-126",
      "maxclass": "message",
-     "text": "/renderer/transpose -12.",
+     "text": "/renderer/key C",
      "patching_rect": [
       40.0,
-      1092.0,
+      1036.0,
       300.0,
       22.0
      ],
@@ -2021,10 +2023,10 @@
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "semitones (f: -24..24 st)",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
       350.0,
-      1092.0,
+      1036.0,
       250.0,
       22.0
      ],
@@ -2036,10 +2038,10 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/som/xy 0.5 0.5",
+     "text": "/renderer/mode ionian",
      "patching_rect": [
       40.0,
-      1120.0,
+      1064.0,
       300.0,
       22.0
      ],
@@ -2054,10 +2056,10 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "x (f: 0..1) y (f: 0..1)",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
-      1120.0,
+      1064.0,
       250.0,
       22.0
      ],
@@ -2068,11 +2070,191 @@
    {
     "box": {
      "id": "obj-130",
+     "maxclass": "message",
+     "text": "/renderer/tempo 64.",
+     "patching_rect": [
+      40.0,
+      1092.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-131",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
+     "patching_rect": [
+      350.0,
+      1092.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-132",
+     "maxclass": "comment",
+     "text": "sounds",
+     "patching_rect": [
+      40.0,
+      1132.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-133",
+     "maxclass": "message",
+     "text": "/renderer/partials glass",
+     "patching_rect": [
+      40.0,
+      1158.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-134",
+     "maxclass": "comment",
+     "text": "name (s)",
+     "patching_rect": [
+      350.0,
+      1158.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-135",
+     "maxclass": "message",
+     "text": "/renderer/partials_snap off",
+     "patching_rect": [
+      40.0,
+      1186.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-136",
+     "maxclass": "comment",
+     "text": "snap (s: off|key)",
+     "patching_rect": [
+      350.0,
+      1186.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-137",
+     "maxclass": "message",
+     "text": "/renderer/transpose -12.",
+     "patching_rect": [
+      40.0,
+      1214.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-138",
+     "maxclass": "comment",
+     "text": "semitones (f: -24..24 st)",
+     "patching_rect": [
+      350.0,
+      1214.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "message",
+     "text": "/som/xy 0.5 0.5",
+     "patching_rect": [
+      40.0,
+      1242.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-140",
+     "maxclass": "comment",
+     "text": "x (f: 0..1) y (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1242.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-141",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1148.0,
+      1270.0,
       120.0,
       120.0
      ],
@@ -2091,12 +2273,12 @@
    },
    {
     "box": {
-     "id": "obj-131",
+     "id": "obj-142",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1278.0,
+      1400.0,
       80.0,
       22.0
      ],
@@ -2109,12 +2291,12 @@
    },
    {
     "box": {
-     "id": "obj-132",
+     "id": "obj-143",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1308.0,
+      1430.0,
       110.0,
       22.0
      ],
@@ -2127,208 +2309,28 @@
    },
    {
     "box": {
-     "id": "obj-133",
+     "id": "obj-144",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1148.0,
+      1270.0,
       200.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-134",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1356.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-135",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1382.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-136",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1382.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-137",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1410.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-138",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1410.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-139",
-     "maxclass": "comment",
-     "text": "vae",
-     "patching_rect": [
-      40.0,
-      1450.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-140",
-     "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
-     "patching_rect": [
-      40.0,
-      1476.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-141",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1476.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-142",
-     "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
-     "patching_rect": [
-      40.0,
-      1504.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-143",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1504.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-144",
-     "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
-     "patching_rect": [
-      40.0,
-      1532.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
     }
    },
    {
     "box": {
      "id": "obj-145",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "adapters",
      "patching_rect": [
-      350.0,
-      1532.0,
-      250.0,
+      40.0,
+      1478.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2339,10 +2341,10 @@
     "box": {
      "id": "obj-146",
      "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1560.0,
+      1504.0,
       300.0,
       22.0
      ],
@@ -2357,10 +2359,10 @@
     "box": {
      "id": "obj-147",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1560.0,
+      1504.0,
       250.0,
       22.0
      ],
@@ -2372,10 +2374,10 @@
     "box": {
      "id": "obj-148",
      "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1588.0,
+      1532.0,
       300.0,
       22.0
      ],
@@ -2390,10 +2392,10 @@
     "box": {
      "id": "obj-149",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1588.0,
+      1532.0,
       250.0,
       22.0
      ],
@@ -2404,176 +2406,158 @@
    {
     "box": {
      "id": "obj-150",
-     "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
+     "maxclass": "comment",
+     "text": "vae",
      "patching_rect": [
       40.0,
-      1616.0,
-      300.0,
+      1572.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-151",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
-      350.0,
-      1616.0,
-      250.0,
+      40.0,
+      1598.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-152",
-     "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1644.0,
-      300.0,
+      350.0,
+      1598.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-153",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
-      350.0,
-      1644.0,
-      250.0,
+      40.0,
+      1626.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-154",
-     "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1672.0,
-      300.0,
+      350.0,
+      1626.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-155",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
-      350.0,
-      1672.0,
-      250.0,
+      40.0,
+      1654.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-156",
-     "maxclass": "message",
-     "text": "/vae/preset calm",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1700.0,
-      300.0,
+      350.0,
+      1654.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-157",
-     "maxclass": "comment",
-     "text": "preset (s)",
+     "maxclass": "message",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
-      350.0,
-      1700.0,
-      250.0,
+      40.0,
+      1682.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-158",
-     "maxclass": "message",
-     "text": "/vae/preset/save calm",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1728.0,
-      300.0,
+      350.0,
+      1682.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-159",
-     "maxclass": "comment",
-     "text": "preset (s)",
-     "patching_rect": [
-      350.0,
-      1728.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-160",
      "maxclass": "message",
-     "text": "/vae/blend other 0.5",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
       40.0,
-      1756.0,
+      1710.0,
       300.0,
       22.0
      ],
@@ -2586,28 +2570,46 @@
    },
    {
     "box": {
-     "id": "obj-161",
+     "id": "obj-160",
      "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1756.0,
+      1710.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-161",
+     "maxclass": "message",
+     "text": "/vae/slider/6 0.5",
+     "patching_rect": [
+      40.0,
+      1738.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-162",
      "maxclass": "comment",
-     "text": "jam",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1796.0,
-      200.0,
+      350.0,
+      1738.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -2618,10 +2620,10 @@
     "box": {
      "id": "obj-163",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
-      1822.0,
+      1766.0,
       300.0,
       22.0
      ],
@@ -2636,10 +2638,10 @@
     "box": {
      "id": "obj-164",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1822.0,
+      1766.0,
       250.0,
       22.0
      ],
@@ -2651,10 +2653,10 @@
     "box": {
      "id": "obj-165",
      "maxclass": "message",
-     "text": "/jam/style pad",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
-      1850.0,
+      1794.0,
       300.0,
       22.0
      ],
@@ -2669,10 +2671,10 @@
     "box": {
      "id": "obj-166",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1850.0,
+      1794.0,
       250.0,
       22.0
      ],
@@ -2684,10 +2686,10 @@
     "box": {
      "id": "obj-167",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
-      1878.0,
+      1822.0,
       300.0,
       22.0
      ],
@@ -2702,10 +2704,10 @@
     "box": {
      "id": "obj-168",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      1878.0,
+      1822.0,
       250.0,
       22.0
      ],
@@ -2717,10 +2719,10 @@
     "box": {
      "id": "obj-169",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/vae/preset/save calm",
      "patching_rect": [
       40.0,
-      1906.0,
+      1850.0,
       300.0,
       22.0
      ],
@@ -2735,10 +2737,10 @@
     "box": {
      "id": "obj-170",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      1906.0,
+      1850.0,
       250.0,
       22.0
      ],
@@ -2750,10 +2752,10 @@
     "box": {
      "id": "obj-171",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      1934.0,
+      1878.0,
       300.0,
       22.0
      ],
@@ -2768,10 +2770,10 @@
     "box": {
      "id": "obj-172",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "model (s) weight (f: 0..1)",
      "patching_rect": [
       350.0,
-      1934.0,
+      1878.0,
       250.0,
       22.0
      ],
@@ -2782,209 +2784,191 @@
    {
     "box": {
      "id": "obj-173",
-     "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "maxclass": "comment",
+     "text": "jam",
      "patching_rect": [
       40.0,
-      1962.0,
-      300.0,
+      1918.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-174",
-     "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "maxclass": "message",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
-      350.0,
-      1962.0,
-      250.0,
+      40.0,
+      1944.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-175",
-     "maxclass": "message",
-     "text": "/jam/meter 3",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
-      40.0,
-      1990.0,
-      300.0,
+      350.0,
+      1944.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-176",
-     "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "maxclass": "message",
+     "text": "/jam/style pad",
      "patching_rect": [
-      350.0,
-      1990.0,
-      250.0,
+      40.0,
+      1972.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-177",
-     "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "maxclass": "comment",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
-      40.0,
-      2018.0,
-      300.0,
+      350.0,
+      1972.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-178",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "maxclass": "message",
+     "text": "/jam/program 4",
      "patching_rect": [
-      350.0,
-      2018.0,
-      250.0,
+      40.0,
+      2000.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-179",
-     "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
      "patching_rect": [
-      40.0,
-      2046.0,
-      300.0,
+      350.0,
+      2000.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-180",
-     "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "maxclass": "message",
+     "text": "/jam/level -6.",
      "patching_rect": [
-      350.0,
-      2046.0,
-      250.0,
+      40.0,
+      2028.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-181",
-     "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "maxclass": "comment",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
-      40.0,
-      2074.0,
-      300.0,
+      350.0,
+      2028.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-182",
-     "maxclass": "comment",
-     "text": "key (s)",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
-      350.0,
-      2074.0,
-      250.0,
+      40.0,
+      2056.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-183",
-     "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "maxclass": "comment",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
-      40.0,
-      2102.0,
-      300.0,
+      350.0,
+      2056.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-184",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      2102.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-185",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
-      2130.0,
+      2084.0,
       300.0,
       22.0
      ],
@@ -2997,28 +2981,46 @@
    },
    {
     "box": {
-     "id": "obj-186",
+     "id": "obj-185",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
-      2130.0,
+      2084.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-186",
+     "maxclass": "message",
+     "text": "/jam/meter 3",
+     "patching_rect": [
+      40.0,
+      2112.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-187",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
-      40.0,
-      2170.0,
-      200.0,
+      350.0,
+      2112.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -3029,10 +3031,10 @@
     "box": {
      "id": "obj-188",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
-      2196.0,
+      2140.0,
       300.0,
       22.0
      ],
@@ -3047,10 +3049,10 @@
     "box": {
      "id": "obj-189",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      2196.0,
+      2140.0,
       250.0,
       22.0
      ],
@@ -3062,10 +3064,10 @@
     "box": {
      "id": "obj-190",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/metronome/level -18.",
      "patching_rect": [
       40.0,
-      2224.0,
+      2168.0,
       300.0,
       22.0
      ],
@@ -3080,7 +3082,73 @@
     "box": {
      "id": "obj-191",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      2168.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-192",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      2196.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-193",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      2196.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-194",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      2224.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-195",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2224.0,
@@ -3093,112 +3161,46 @@
    },
    {
     "box": {
-     "id": "obj-192",
-     "maxclass": "comment",
-     "text": "queries",
-     "patching_rect": [
-      40.0,
-      2264.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-193",
-     "maxclass": "message",
-     "text": "/status",
-     "patching_rect": [
-      40.0,
-      2290.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-194",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      2290.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-195",
-     "maxclass": "message",
-     "text": "/help",
-     "patching_rect": [
-      40.0,
-      2318.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
      "id": "obj-196",
-     "maxclass": "comment",
-     "text": "(no arguments)",
+     "maxclass": "message",
+     "text": "/jam/panic",
      "patching_rect": [
-      350.0,
-      2318.0,
-      250.0,
+      40.0,
+      2252.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-197",
-     "maxclass": "message",
-     "text": "/subscribe",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
-      40.0,
-      2346.0,
-      300.0,
+      350.0,
+      2252.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-198",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "transport",
      "patching_rect": [
-      350.0,
-      2346.0,
-      250.0,
+      40.0,
+      2292.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3209,10 +3211,10 @@
     "box": {
      "id": "obj-199",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      2374.0,
+      2318.0,
       300.0,
       22.0
      ],
@@ -3227,10 +3229,190 @@
     "box": {
      "id": "obj-200",
      "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2318.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-201",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      2346.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-202",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2346.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-203",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      2386.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-204",
+     "maxclass": "message",
+     "text": "/status",
+     "patching_rect": [
+      40.0,
+      2412.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-205",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2412.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-206",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      2440.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-207",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2440.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-208",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      2468.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-209",
+     "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      2374.0,
+      2468.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-210",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      2496.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-211",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2496.0,
       250.0,
       22.0
      ],
@@ -3579,24 +3761,24 @@
    {
     "patchline": {
      "source": [
-      "obj-65",
-      0
+      "obj-3",
+      27
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-64",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-67",
-      0
+      "obj-3",
+      28
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-66",
+      1
      ]
     }
    },
@@ -3663,7 +3845,7 @@
    {
     "patchline": {
      "source": [
-      "obj-80",
+      "obj-79",
       0
      ],
      "destination": [
@@ -3675,7 +3857,7 @@
    {
     "patchline": {
      "source": [
-      "obj-82",
+      "obj-81",
       0
      ],
      "destination": [
@@ -3711,7 +3893,7 @@
    {
     "patchline": {
      "source": [
-      "obj-89",
+      "obj-88",
       0
      ],
      "destination": [
@@ -3807,7 +3989,7 @@
    {
     "patchline": {
      "source": [
-      "obj-107",
+      "obj-106",
       0
      ],
      "destination": [
@@ -3819,7 +4001,7 @@
    {
     "patchline": {
      "source": [
-      "obj-109",
+      "obj-108",
       0
      ],
      "destination": [
@@ -3867,7 +4049,7 @@
    {
     "patchline": {
      "source": [
-      "obj-117",
+      "obj-118",
       0
      ],
      "destination": [
@@ -3879,7 +4061,7 @@
    {
     "patchline": {
      "source": [
-      "obj-119",
+      "obj-120",
       0
      ],
      "destination": [
@@ -3943,7 +4125,7 @@
       0
      ],
      "destination": [
-      "obj-131",
+      "obj-1",
       0
      ]
     }
@@ -3951,31 +4133,7 @@
    {
     "patchline": {
      "source": [
-      "obj-130",
-      1
-     ],
-     "destination": [
-      "obj-131",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-131",
-      0
-     ],
-     "destination": [
-      "obj-132",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-132",
+      "obj-133",
       0
      ],
      "destination": [
@@ -4011,12 +4169,36 @@
    {
     "patchline": {
      "source": [
-      "obj-140",
+      "obj-139",
       0
      ],
      "destination": [
       "obj-1",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-141",
+      0
+     ],
+     "destination": [
+      "obj-142",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-141",
+      1
+     ],
+     "destination": [
+      "obj-142",
+      1
      ]
     }
    },
@@ -4027,7 +4209,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-143",
       0
      ]
     }
@@ -4035,7 +4217,7 @@
    {
     "patchline": {
      "source": [
-      "obj-144",
+      "obj-143",
       0
      ],
      "destination": [
@@ -4071,7 +4253,7 @@
    {
     "patchline": {
      "source": [
-      "obj-150",
+      "obj-151",
       0
      ],
      "destination": [
@@ -4083,7 +4265,7 @@
    {
     "patchline": {
      "source": [
-      "obj-152",
+      "obj-153",
       0
      ],
      "destination": [
@@ -4095,7 +4277,7 @@
    {
     "patchline": {
      "source": [
-      "obj-154",
+      "obj-155",
       0
      ],
      "destination": [
@@ -4107,7 +4289,7 @@
    {
     "patchline": {
      "source": [
-      "obj-156",
+      "obj-157",
       0
      ],
      "destination": [
@@ -4119,7 +4301,7 @@
    {
     "patchline": {
      "source": [
-      "obj-158",
+      "obj-159",
       0
      ],
      "destination": [
@@ -4131,7 +4313,7 @@
    {
     "patchline": {
      "source": [
-      "obj-160",
+      "obj-161",
       0
      ],
      "destination": [
@@ -4203,7 +4385,7 @@
    {
     "patchline": {
      "source": [
-      "obj-173",
+      "obj-174",
       0
      ],
      "destination": [
@@ -4215,7 +4397,7 @@
    {
     "patchline": {
      "source": [
-      "obj-175",
+      "obj-176",
       0
      ],
      "destination": [
@@ -4227,7 +4409,7 @@
    {
     "patchline": {
      "source": [
-      "obj-177",
+      "obj-178",
       0
      ],
      "destination": [
@@ -4239,7 +4421,7 @@
    {
     "patchline": {
      "source": [
-      "obj-179",
+      "obj-180",
       0
      ],
      "destination": [
@@ -4251,7 +4433,7 @@
    {
     "patchline": {
      "source": [
-      "obj-181",
+      "obj-182",
       0
      ],
      "destination": [
@@ -4263,7 +4445,7 @@
    {
     "patchline": {
      "source": [
-      "obj-183",
+      "obj-184",
       0
      ],
      "destination": [
@@ -4275,7 +4457,7 @@
    {
     "patchline": {
      "source": [
-      "obj-185",
+      "obj-186",
       0
      ],
      "destination": [
@@ -4311,7 +4493,7 @@
    {
     "patchline": {
      "source": [
-      "obj-193",
+      "obj-192",
       0
      ],
      "destination": [
@@ -4323,7 +4505,7 @@
    {
     "patchline": {
      "source": [
-      "obj-195",
+      "obj-194",
       0
      ],
      "destination": [
@@ -4335,7 +4517,7 @@
    {
     "patchline": {
      "source": [
-      "obj-197",
+      "obj-196",
       0
      ],
      "destination": [
@@ -4348,6 +4530,66 @@
     "patchline": {
      "source": [
       "obj-199",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-201",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-204",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-206",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-208",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-210",
       0
      ],
      "destination": [

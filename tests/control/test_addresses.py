@@ -32,6 +32,8 @@ VALID: dict[str, tuple[Any, ...]] = {
     "/transport/start": (0.1,),
     "/jam/key_lock": ("G major",),
     "/renderer/partials": ("glass",),  # the shipped sound
+    "/emotion": ("calm", 0.9),
+    "/scene": ("zen",),
 }
 
 

@@ -18,7 +18,9 @@ class Reason(StrEnum):
     MALFORMED = "malformed"  # not valid OSC
     UNKNOWN_ADDRESS = "unknown_address"  # no such address, or a pattern that matches none
     BAD_PATTERN = "bad_pattern"  # invalid pattern, too long, or matching too many addresses
-    BAD_SECRET = "bad_secret"  # shared secret missing or wrong
+    BAD_SECRET = "bad_secret"  # shared secret missing or wrong (osc.secret without osc.keys)
+    BAD_KEY = "bad_key"  # client key missing or matching none (osc.keys)
+    KEY_FORBIDDEN = "key_forbidden"  # a right key for an address outside its prefixes
     BAD_ARITY = "bad_arity"  # wrong number of arguments
     BAD_TYPE = "bad_type"  # an argument of the wrong type
     OUT_OF_RANGE = "out_of_range"  # a number outside the address's range

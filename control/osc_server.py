@@ -11,8 +11,25 @@ peer may be answered, replies ``/error s s`` (address, reason):
 3. size ≤ ``osc.max_datagram``;
 4. strict parse (``control/osc_codec.py``): UTF-8, padding, sizes, bundle depth;
 5. each message: address (or OSC pattern, matched in bounded time) in the
-   table; shared secret on state-changing addresses when configured; arity,
-   types and ranges; then the handler.
+   table; the client's key (or the shared secret) on state-changing addresses
+   when configured; arity, types and ranges; then the handler.
+
+Keys (``osc.keys``, per client: a key and the address prefixes it may send).
+Without keys, ``osc.secret`` (if set) is the one credential: a state-changing
+message must carry it as its last string argument, else ``bad_secret``. With
+keys, every state-changing message (and every query too with
+``osc.keys_for_queries``) must carry a key as its last string argument; the
+shared secret, if set, is then the admin key (client ``admin``), allowed every
+address. The argument is matched against every key, each compared as a
+SHA-256 digest with ``hmac.compare_digest`` and without an early exit, so
+neither the time taken nor the length reveals which key (if any) came close;
+no key, or one matching none: ``bad_key``. Then the address must lie under
+one of that key's prefixes (``/prompt`` permits ``/prompt`` and
+``/prompt/next``, not ``/prompts``), else ``key_forbidden``, answered with the
+address. The key is stripped before validation, so it never reaches a
+handler, a log line, an ``/error`` reply or ``/status``; the key's name goes
+to the handler as ``Request.client`` (``None`` for an open query) and to the
+log of a ``key_forbidden``. Each pattern target is checked on its own.
 
 Rejections are counted by a fixed code (``control/osc_reasons.py``), so the
 counters stay bounded; the detail, which may quote the client, goes only to
@@ -38,6 +55,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import socket
@@ -50,7 +68,7 @@ from typing import Any, Protocol
 import structlog
 
 from bassd.control.addresses import TABLE, Address
-from bassd.control.config import OscConfig
+from bassd.control.config import ADMIN_CLIENT, OscConfig
 from bassd.control.osc_codec import (
     Bundle,
     Message,
@@ -99,6 +117,7 @@ class Request:
     peer: tuple[str, int]
     reply: Callable[..., None]  # reply(address, *args) to the peer's host on the reply port
     send_to: Callable[..., None]  # send_to((host, port), address, *args)
+    client: str | None = None  # the name of the key that sent it (osc.keys; "admin": osc.secret)
 
 
 class Surface(Protocol):
@@ -110,13 +129,28 @@ class Surface(Protocol):
 Scheduler = Callable[[float, Callable[[], None]], bool]  # (unix time, action) -> accepted
 
 
+@dataclass(frozen=True)
+class ClientKey:
+    """One client's key (``osc.keys.<name>``) and the address prefixes it may send."""
+
+    name: str
+    key: str = field(repr=False)
+    allow: tuple[str, ...] = ("/",)
+
+    def permits(self, path: str) -> bool:
+        """``path`` is one of the prefixes or lies below one (``/prompt`` → ``/prompt/next``)."""
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.allow)
+
+
 @dataclass
 class OscSettings:
     reply_port: int = 9000
     allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     rate_limit: float = 100_000.0  # messages per second per source
     rate_burst: float = 20_000.0
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    keys: tuple[ClientKey, ...] = field(default=(), repr=False)
+    keys_for_queries: bool = False
     max_datagram: int = 8192
     max_bundle_depth: int = 4
     max_scheduled: int = 1024
@@ -134,6 +168,8 @@ class OscSettings:
             rate_limit=osc.rate_limit,
             rate_burst=osc.rate_burst,
             secret=osc.secret,
+            keys=tuple(ClientKey(n, k.key, tuple(k.allow)) for n, k in osc.keys.items()),
+            keys_for_queries=osc.keys_for_queries,
             max_datagram=osc.max_datagram,
             max_bundle_depth=osc.max_bundle_depth,
             max_scheduled=osc.max_scheduled,
@@ -218,6 +254,10 @@ class OscServer(asyncio.DatagramProtocol):
         self._log = _ReasonLog()
         self._table = [a for a in TABLE if settings.debug or not a.debug]
         self._by_path = {a.path: a for a in self._table}
+        keys = list(settings.keys)
+        if keys and settings.secret is not None:
+            keys.append(ClientKey(ADMIN_CLIENT, settings.secret, ("/",)))
+        self._keys = [(k, _digest(k.key)) for k in keys]
         self.waiting = 0  # scheduled messages not yet run
 
     # ------------------------------------------------------------ transport
@@ -273,9 +313,17 @@ class OscServer(asyncio.DatagramProtocol):
 
     # -------------------------------------------------------------- drops
     def _drop(
-        self, dg: _Datagram, reason: Reason, detail: str, address: str = "", *, answer: bool = True
+        self,
+        dg: _Datagram,
+        reason: Reason,
+        detail: str,
+        address: str = "",
+        *,
+        answer: bool = True,
+        client: str | None = None,
     ) -> None:
-        """Count a rejected message by its code; log the detail; answer ``/error``."""
+        """Count a rejected message by its code; log the detail (and the key's name, never the
+        key); answer ``/error``."""
         self.counters.dropped += 1
         self.counters.reasons[reason] += 1
         self._log(
@@ -285,6 +333,7 @@ class OscServer(asyncio.DatagramProtocol):
             peer=dg.peer_text,
             detail=detail,
             address=address or None,
+            **({"client": client} if client is not None else {}),
         )
         if answer:
             self._reply_fn(dg, address)("/error", address, detail)
@@ -394,13 +443,24 @@ class OscServer(asyncio.DatagramProtocol):
             return
         for entry in targets:
             tags, args = msg.typetags, msg.args
-            if self.settings.secret is not None and entry.changes_state:
+            client: str | None = None
+            if self._keys and (entry.changes_state or self.settings.keys_for_queries):
+                key = self._match(str(args[-1]) if tags[-1:] in ("s", "S") else None)
+                if key is None:
+                    self._drop(dg, Reason.BAD_KEY, "missing or wrong key", entry.path)
+                    continue
+                if not key.permits(entry.path):
+                    detail = f"this key may not send {entry.path}"
+                    self._drop(dg, Reason.KEY_FORBIDDEN, detail, entry.path, client=key.name)
+                    continue
+                client, tags, args = key.name, tags[:-1], args[:-1]
+            elif self.settings.secret is not None and entry.changes_state:
                 if not (args and tags[-1:] in ("s", "S")) or not hmac.compare_digest(
                     str(args[-1]).encode(), self.settings.secret.encode()
                 ):
                     self._drop(dg, Reason.BAD_SECRET, "missing or wrong secret", entry.path)
                     continue
-                tags, args = tags[:-1], args[:-1]
+                client, tags, args = ADMIN_CLIENT, tags[:-1], args[:-1]
             try:
                 values = entry.validate(tags, args)
             except OscError as exc:
@@ -410,11 +470,23 @@ class OscServer(asyncio.DatagramProtocol):
                 detail = f"more than {self.settings.max_replies} replies to one datagram"
                 self._drop(dg, Reason.REPLY_BUDGET, detail, entry.path, answer=False)
                 continue
-            request = Request(entry.path, dg.peer, self._reply_fn(dg, entry.path), self.send_to)
+            reply = self._reply_fn(dg, entry.path)
+            request = Request(entry.path, dg.peer, reply, self.send_to, client)
             if when is None:
                 self._run(entry, values, request, dg)
             else:
                 self._schedule(entry, values, request, dg, when)
+
+    def _match(self, given: str | None) -> ClientKey | None:
+        """The key ``given`` is, compared with every key in constant time; None if none."""
+        if given is None:
+            return None
+        digest = _digest(given)
+        found = None
+        for key, expected in self._keys:  # no early exit: every key is compared
+            same = hmac.compare_digest(digest, expected)
+            found = key if same else found
+        return found
 
     def _schedule(
         self,
@@ -471,6 +543,11 @@ class OscServer(asyncio.DatagramProtocol):
                     withheld=dg.withheld - withheld,
                 )
         self.counters.handled += 1
+
+
+def _digest(text: str) -> bytes:
+    """SHA-256 of a key: digests of equal length, so comparing them reveals no key's length."""
+    return hashlib.sha256(text.encode()).digest()
 
 
 async def start_osc_server(

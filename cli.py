@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(run)
     render = sub.add_parser("render", help="render a session offline to a 48 kHz / 24-bit WAV")
     _add_config_args(render)
+    for p in (run, render):
+        p.add_argument("--listener", metavar="NAME",
+                       help="learn which prompts work for this listener (prompts.policy: learn, "
+                            "kept in prompts.listeners_dir)")  # fmt: skip
     render.add_argument("--seconds", type=float, help="length (default: the trace's, else 120)")
     render.add_argument("--out", type=Path, required=True, help="output WAV file")
     render.add_argument("--seed", type=int, help="timeline seed (default: timeline.seed)")
@@ -78,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
+    from bassd.models.prompts_cli import add_commands as add_prompts_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.vae_cli import add_commands as add_vae_commands
 
@@ -89,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hrv_commands(sub, _add_config_args)
     add_analyse_commands(sub, _add_config_args)
     add_scenes_commands(sub, _add_config_args)
+    add_prompts_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
     return parser
 
@@ -99,6 +105,8 @@ def _load(args: argparse.Namespace) -> Config:
     overrides = list(args.overrides)
     if getattr(args, "seed", None) is not None:
         overrides.append(f"timeline.seed={args.seed}")
+    if getattr(args, "listener", None):
+        overrides += ["prompts.policy=learn", f"prompts.listener={args.listener}"]
     try:
         return load_config(args.config, overrides)
     except ConfigError as exc:
@@ -337,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae"):
+    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts"):
         return int(args.func(args))
     return handlers[args.command](args)
 

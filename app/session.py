@@ -104,6 +104,30 @@ def make_jam(config: Config, on_event: EventSink) -> Jam:
                on_event=on_event)  # fmt: skip
 
 
+def _learning(config: Config, monitor: HeartRateMonitor, hrv: HrvMonitor | None) -> Any:
+    """The closed loop of ``prompts.policy: learn`` for ``prompts.listener`` (kept in
+    ``prompts.listeners_dir``); without a listener it learns for this session only."""
+    import os
+    from pathlib import Path
+
+    from bassd.control.prompt_bandit import LearningPolicy, PromptBandit
+    from bassd.control.listener_response import ResponseTracker
+
+    p = config.prompts
+    rmssd = (lambda: hrv.latest.rmssd_ms if hrv.latest else None) if hrv is not None else None
+    seed = config.timeline.seed
+    if p.listener is None:
+        tracker = ResponseTracker(lambda: monitor.baseline, hrv=rmssd)
+        import random
+
+        return LearningPolicy(PromptBandit(), tracker, None, None, rng=random.Random(seed))
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    folder = p.listeners_dir or Path(base) / "bassd" / "listeners"
+    folder.mkdir(parents=True, exist_ok=True)
+    return LearningPolicy.open(folder, p.listener, baseline=lambda: monitor.baseline,
+                               hrv=rmssd, seed=seed)  # fmt: skip
+
+
 def log_segment_start(ev: SegmentStart) -> None:
     """The ``segment_start`` log line (and ``segment_fallback`` for a late render)."""
     log.info("segment_start", segment=ev.index, frame=ev.frame, renderer=ev.job.renderer,
@@ -131,6 +155,7 @@ class Session:
         return self.events.path.parent.name if self.events is not None else None
 
     def close(self) -> None:
+        self.controller.end_session()
         self.engine.close()
         if self.events is not None:
             self.events.close()
@@ -204,6 +229,8 @@ def build_session(
             hrv=hrv,
         )
         now[0] = controller.now
+        if config.prompts.policy == "learn":
+            planner.learning = _learning(config, monitor, hrv)
         if hrv is not None:
             hrv.record = lambda t, kind, value, detail: controller.record(kind, value, detail, t=t)
         if jam is not None:

@@ -32,6 +32,7 @@ from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.osc_server import Request
 from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
+from bassd.control.prompt_bandit import EventRow
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
 from bassd.control.steering import Steering
@@ -112,6 +113,7 @@ class Controller:
             a.path: getattr(self, f"on_{a.handler}") for a in TABLE
         }
         monitor.subscribe(self._hr_event)
+        planner.record_rows = self._record_rows
         engine.add_segment_listener(self.on_segment_start)
         engine.add_renderer_event_listener(
             lambda kind, value, detail: self.record(kind, value, detail)
@@ -159,13 +161,28 @@ class Controller:
             },
             sort_keys=True,
         )
-        self.record(
-            "segment", ev.index, detail, t=self.clock.segment_time(self.engine.event_seconds)
-        )
+        t = self.clock.segment_time(self.engine.event_seconds)
+        self.record("segment", ev.index, detail, t=t)
+        learning = self.planner.learning
+        if learning is not None:
+            prompt = meta.get("prompt") if meta.get("source") in ("learn", "state") else None
+            self._record_rows(learning.on_segment_start(t, prompt, str(meta.get("state",
+                                                                                 "neutral"))))  # fmt: skip
+
+    def _record_rows(self, rows: list[EventRow]) -> None:
+        for row in rows:
+            self.record(row.kind, row.value, row.detail, t=row.t)
+
+    def end_session(self) -> None:
+        """The session ends: the closed loop judges the last segment and saves."""
+        if self.planner.learning is not None:
+            self._record_rows(self.planner.learning.close(self.now()))
 
     # ------------------------------------------------------------ heart rate
     def _hr_event(self, ev: HrEvent) -> None:
         self.record(ev.kind, ev.value, ev.detail, t=ev.t)
+        if ev.kind == "hr" and self.planner.learning is not None:
+            self.planner.learning.on_hr(ev.t, float(ev.value))
         if ev.kind == "state" and self.planner.steering is not None:
             self.planner.steering.hr_changed(str(ev.value), ev.t)
         if ev.kind == "state":

@@ -14,6 +14,7 @@ from typing import Any
 
 from bassd.control.prompt_mapping import renderer_params
 from bassd.control.prompt_schema import Prompt, PromptsConfig
+from bassd.control.prompt_bandit import EventRow, LearningPolicy
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.steering import CATEGORY_FALLBACK, Steering
 
@@ -34,6 +35,8 @@ class SegmentPlanner:
         self._state = state
         self.steering = steering  # an emotion or a scene may pick the category instead
         self._now = now
+        self.learning: LearningPolicy | None = None  # prompts.policy learn: the bandit picks
+        self.record_rows: Callable[[list[EventRow]], None] = lambda rows: None
         self.overrides: dict[str, Any] = {}  # renderer settings the performer set by hand
         self.next_prompt: Prompt | None = None  # chosen for the next segment
         self.current: dict[str, Any] = {}  # the playing segment's prompt metadata
@@ -57,6 +60,12 @@ class SegmentPlanner:
         """Parameters and metadata of planned segment ``index``."""
         if self.next_prompt is not None:
             prompt, source = self.next_prompt, "chosen"
+        elif self.learning is not None:
+            category = self.category()
+            pool = [p.id for p in self.bank.in_category(category)]
+            choice, rows = self.learning.choose(category, self._state(), pool)
+            self.record_rows(rows)
+            prompt, source = self.bank.by_id(choice.prompt_id), "learn"
         else:
             prompt, source = self.bank.select(self.category()), "state"
         params = renderer_params(prompt, self._base())

@@ -24,8 +24,10 @@ DEFAULT_STATE_CATEGORIES = {"neutral": "neutral", "stress": "calm", "underarouse
 FIELDS = ("id", "category", "genre", "mood", "instruments", "tempo_bpm", "key", "mode", "text")
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
-Policy = Literal["no_repeat", "cycle", "random"]
-POLICIES: tuple[str, ...] = ("no_repeat", "cycle", "random")
+# learn: the closed loop (control/prompt_bandit.py) picks within the category from this
+# listener's responses; the bank's own choice (no_repeat) is its fallback
+Policy = Literal["no_repeat", "cycle", "random", "learn"]
+POLICIES: tuple[str, ...] = ("no_repeat", "cycle", "random", "learn")
 
 
 class PromptBankError(ValueError):
@@ -80,6 +82,10 @@ class PromptsConfig(BaseModel):
     bank: Path | None = None  # None: the bank shipped in the package
     policy: Policy = "no_repeat"
     avoid_last: int = Field(1, ge=0, le=64)
+    # with policy learn: whose responses are learnt (bassd run --listener NAME), and where
+    # each listener's posteriors are kept (None: $XDG_DATA_HOME/bassd/listeners)
+    listener: str | None = Field(None, min_length=1, max_length=64)
+    listeners_dir: Path | None = None
     state_categories: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STATE_CATEGORIES))
 
     @field_validator("state_categories")

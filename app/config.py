@@ -41,6 +41,7 @@ from bassd.engine.config import (
 )
 from bassd.engine.jam_config import JamConfig
 from bassd.models.config import MusicgenConfig
+from bassd.models.search_config import SearchConfig
 from bassd.models.vae_config import VaeSection
 
 
@@ -59,6 +60,7 @@ class Config(Strict):
     renderer: RendererConfig = RendererConfig()
     musicgen: MusicgenConfig = MusicgenConfig()
     vae: VaeSection = VaeSection()
+    search: SearchConfig = SearchConfig()
     fallback: FallbackConfig = FallbackConfig()
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()

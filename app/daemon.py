@@ -94,6 +94,7 @@ class Daemon:
         self._main_task: asyncio.Task[Any] | None = None  # run(), cancelled by a forced stop
         self.midi: MidiHost | None = None
         self.ble: HeartRateBridge | None = None
+        self.search: Any = None  # the semantic search service (models/prompt_search.py)
         self.link: LinkTempo | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
@@ -200,6 +201,32 @@ class Daemon:
         elif ev.kind == "all_notes_off":  # its note-offs came before it
             self.session.controller.jam_event("midi_all_notes_off", ev.port, "", ev.frame)
 
+    def _start_search(self, session: Session) -> None:
+        """Semantic prompt search: a worker process loading the model in the background
+        (the music plays meanwhile), polled from the loop 100 times a second."""
+        from bassd.models.search_config import search_available
+
+        cfg = self.config.search
+        why = search_available(cfg)
+        controller = session.controller
+        if why:
+            controller.search_reason = why
+            log.info("search_off", reason=why)
+            return
+        from bassd.models.prompt_search import SearchService
+
+        service = SearchService(controller.bank.prompts, model_dir=cfg.model_dir,
+                                cache_dir=cfg.cache_dir, threads=cfg.threads)  # fmt: skip
+        self.search = controller.search = service
+        if cfg.preload:
+            service.start()
+        self._spawn(self._poll_search(service), "search")
+
+    async def _poll_search(self, service: Any) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            service.poll()
+
     async def _push(self) -> None:
         assert self.session is not None and self.osc is not None
         while True:
@@ -301,6 +328,7 @@ class Daemon:
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
+        self._start_search(session)
         if cfg.ble.enabled:  # bleak's BlueZ backend is asyncio (dbus-fast): no thread, no block
             self.ble = HeartRateBridge(cfg.ble, sample_handler(session.controller, lambda t: None))
             self._spawn(self.ble.run(), "ble")
@@ -360,6 +388,9 @@ class Daemon:
         if proc is not None:
             with contextlib.suppress(Exception):
                 proc.wait(2)
+        if self.search is not None:
+            with contextlib.suppress(Exception):
+                self.search.close()
         if self.session is not None:
             self.session.close()
         if self.sink is not None:

@@ -162,6 +162,10 @@ TABLE: tuple[Address, ...] = (
             (), "prompts"),
     Address("/prompt/text", "prompt_text", "Free text for a one-off segment (the DSP renderer "
             "reads mood and tempo words from it).", (Arg("text", S, max_len=500),), "prompts"),
+    Address("/prompt/search", "prompt_search", "Semantic search of the bank (all-MiniLM-L6-v2): "
+            "the nearest prompt plays next (below search.threshold: the text itself, mapped "
+            "from its neighbours); answers /prompt/results with ids and scores.",
+            (Arg("text", S, max_len=500),), "prompts"),
     Address("/prompt/bank", "prompt_bank", "Load a prompt bank file (.json or .csv) from the "
             "configured prompts folder.", (Arg("file", S, max_len=128),), "prompts"),
     # mix and FX

@@ -78,7 +78,7 @@ class OscConfig(Strict):
     max_datagram: int = Field(8192, ge=64, le=65507)
     max_bundle_depth: int = Field(4, ge=1, le=16)
     max_scheduled: int = Field(1024, ge=0, le=100_000)
-    max_replies: int = Field(256, ge=16, le=1024)  # replies one datagram may cause (/help: one per address)
+    max_replies: int = Field(256, ge=16, le=1024)  # replies one datagram may cause (/help: 67)
     max_schedule_ahead_seconds: float = Field(60.0, gt=0.0, le=3600.0)
     push_hz: float = Field(10.0, gt=0.0, le=100.0)
     subscription_seconds: float = Field(60.0, gt=0.0)
@@ -171,3 +171,5 @@ class ControlSections(Protocol):
     def emotion(self) -> EmotionConfig: ...
     @property
     def scenes(self) -> ScenesConfig: ...
+    @property
+    def search(self) -> Any: ...

@@ -26,13 +26,13 @@ from bassd.control.addresses import TABLE, Address
 from bassd.control.clock import SessionClock
 from bassd.control.config import ControlSections
 from bassd.control.engine_port import EnginePort
-from bassd.control.free_text import prompt_from_text
+from bassd.control.free_text import prompt_from_text, prompt_near
 from bassd.control.hr import HeartRateMonitor, HrEvent
 from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.osc_server import Request
 from bassd.control.planner import SegmentPlanner
-from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_bandit import EventRow
+from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.status import Status, field_messages
 from bassd.control.steering import Steering
@@ -95,6 +95,8 @@ class Controller:
         self.hrv = hrv  # HRV from the RR intervals (hrv.enabled)
         self.hr_contact: bool | None = None  # the sensor's skin contact (/hr/contact, BLE)
         self._som_node: tuple[int, int] | None = None  # the map node nearest /som/xy
+        self.search: Any = None  # the semantic search service (the daemon starts it)
+        self.search_reason = ""  # why there is none
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -166,8 +168,8 @@ class Controller:
         learning = self.planner.learning
         if learning is not None:
             prompt = meta.get("prompt") if meta.get("source") in ("learn", "state") else None
-            self._record_rows(learning.on_segment_start(t, prompt, str(meta.get("state",
-                                                                                 "neutral"))))  # fmt: skip
+            state = str(meta.get("state", "neutral"))
+            self._record_rows(learning.on_segment_start(t, prompt, state))
 
     def _record_rows(self, rows: list[EventRow]) -> None:
         for row in rows:
@@ -276,6 +278,44 @@ class Controller:
             v[0], self.planner.category(), float(p["tempo_bpm"]), str(p["key"]), str(p["mode"])
         )
         self.engine.replan()
+
+    def on_prompt_search(self, v: tuple[Any, ...], r: Request) -> None:
+        """Semantic search (a worker process): the nearest prompt plays next, or, with no good
+        match, the text itself mapped from its neighbours; /prompt/results answers."""
+        service = self.search
+        if service is None:
+            raise ValueError(f"search is unavailable: {self.search_reason or 'not started'}")
+        text = str(v[0])
+        cfg = self.config.search
+
+        def done(reply: Any) -> None:
+            if reply.error:
+                r.reply("/error", r.address, str(reply.error))
+                self.record("prompt_search_failed", text, str(reply.error))
+                return
+            results = [(i, s) for i, s in reply.results if self.bank.has(i)]
+            args: list[Any] = []
+            for pid, score in results:
+                args += [pid, float(score)]
+            r.reply("/prompt/results", *args)
+            if not results:
+                return
+            best, score = results[0]
+            if score >= cfg.threshold:
+                self.planner.next_prompt = self.bank.by_id(best)
+                how = "match"
+            else:
+                near = [(self.bank.by_id(i), s) for i, s in results]
+                self.planner.next_prompt = prompt_near(text, near)
+                how = "free text"
+            self.engine.replan()
+            detail = json.dumps({"how": how, "results": [[i, round(s, 4)] for i, s in results],
+                                 "ms": round(1e3 * reply.round_trip_s, 1)})  # fmt: skip
+            self.record("prompt_search", text, detail)
+
+        if service.state in ("idle", "failed"):
+            service.start()  # not preloaded (or failed before): this query waits for the load
+        service.query(text, cfg.top, done)
 
     def on_prompt_bank(self, v: tuple[Any, ...], r: Request) -> None:
         """Load a bank from ``control.prompts_dir`` off the loop; switch to it when valid."""
@@ -627,6 +667,11 @@ class Controller:
             **(self.hrv.figures() if self.hrv is not None else {}),
             "hr_contact": self.hr_contact,
             **self._steering_figures(),
+            **(
+                self.search.figures()
+                if self.search is not None
+                else {"search_state": "off", "search_reason": self.search_reason}
+            ),
         }
 
     def _steering_figures(self) -> dict[str, Any]:

@@ -40,3 +40,23 @@ def prompt_from_text(text: str, category: str, tempo_bpm: float, key: str, mode:
         mode=mode,
         text=text.strip() or "(empty)",
     )
+
+
+def prompt_near(text: str, neighbours: list[tuple[Prompt, float]]) -> Prompt:
+    """A one-off prompt for ``text`` with no good match in the bank: its structured fields
+    come from the nearest prompts (category, genre, key, mode of the nearest; tempo the
+    score-weighted mean of up to three), and what the text says outright (tempo, key,
+    mood and instrument words) wins."""
+    if not neighbours:
+        raise ValueError("no neighbours to map the free text from")
+    near = neighbours[:3]
+    weights = [max(score, 1e-3) for _, score in near]
+    tempo = sum(p.tempo_bpm * w for (p, _), w in zip(near, weights, strict=True)) / sum(weights)
+    base = near[0][0]
+    said = prompt_from_text(text, base.category, tempo, base.key, base.mode)
+    own_mood = said.mood != base.category
+    return said.model_copy(update={
+        "genre": base.genre,
+        "mood": said.mood if own_mood else base.mood,
+        "instruments": said.instruments if said.instruments != ("pad",) else base.instruments,
+    })  # fmt: skip

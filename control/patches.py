@@ -26,6 +26,7 @@ EXAMPLES: dict[str, str] = {
     "/prompt/set": "calm-warm-strings",
     "/prompt/text": '"slow warm strings and choir, 58 bpm"',
     "/prompt/bank": "bank.json",
+    "/prompt/search": '"rain on a tin roof, slow piano"',
     "/master/gain": "-6.",
     "/fx/hpf": "120.",
     "/fx/lpf": "10000.",
@@ -179,6 +180,8 @@ def pd_example(a: Address) -> str:
     args = [x.rstrip(".") for x in example_args(a)]
     if a.path == "/prompt/text":
         args = ["slow-warm-strings-58-bpm"]
+    if a.path == "/prompt/search":
+        args = ["rain-on-a-tin-roof-slow-piano"]
     if not args:
         return "bang"
     # a symbol first would be taken as the message's selector: make it a list

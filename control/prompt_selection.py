@@ -82,6 +82,9 @@ class PromptBank:
             )
         return self._pools[category]
 
+    def has(self, prompt_id: str) -> bool:
+        return prompt_id in self._by_id
+
     def by_id(self, prompt_id: str) -> Prompt:
         try:
             return self._by_id[prompt_id]

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2564.0
+   2592.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/scene /status/emotion /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/search_state /status/scene /status/emotion /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,9 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 31,
+     "numoutlets": 32,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -745,7 +746,7 @@
     "box": {
      "id": "obj-49",
      "maxclass": "comment",
-     "text": "scene",
+     "text": "search_state",
      "patching_rect": [
       620.0,
       690.0,
@@ -778,7 +779,7 @@
     "box": {
      "id": "obj-51",
      "maxclass": "comment",
-     "text": "emotion",
+     "text": "scene",
      "patching_rect": [
       620.0,
       720.0,
@@ -811,7 +812,7 @@
     "box": {
      "id": "obj-53",
      "maxclass": "comment",
-     "text": "state",
+     "text": "emotion",
      "patching_rect": [
       620.0,
       750.0,
@@ -844,7 +845,7 @@
     "box": {
      "id": "obj-55",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       780.0,
@@ -877,7 +878,7 @@
     "box": {
      "id": "obj-57",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       810.0,
@@ -910,7 +911,7 @@
     "box": {
      "id": "obj-59",
      "maxclass": "comment",
-     "text": "hrv_rmssd_ms",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       840.0,
@@ -943,7 +944,7 @@
     "box": {
      "id": "obj-61",
      "maxclass": "comment",
-     "text": "hrv_sdnn_ms",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       870.0,
@@ -976,7 +977,7 @@
     "box": {
      "id": "obj-63",
      "maxclass": "comment",
-     "text": "ble_state",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       900.0,
@@ -1009,7 +1010,7 @@
     "box": {
      "id": "obj-65",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "ble_state",
      "patching_rect": [
       620.0,
       930.0,
@@ -1042,7 +1043,7 @@
     "box": {
      "id": "obj-67",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "prompt",
      "patching_rect": [
       620.0,
       960.0,
@@ -1056,6 +1057,39 @@
    {
     "box": {
      "id": "obj-68",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      990.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      990.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -1070,7 +1104,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-71",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -1088,7 +1122,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-72",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -1103,7 +1137,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-73",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -1121,7 +1155,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -1136,7 +1170,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-75",
      "maxclass": "message",
      "text": "/hr/contact 1",
      "patching_rect": [
@@ -1154,7 +1188,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "contact (i: 0..1)",
      "patching_rect": [
@@ -1169,7 +1203,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-77",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -1187,7 +1221,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -1202,7 +1236,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-79",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -1220,7 +1254,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-80",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1235,7 +1269,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-81",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -1253,7 +1287,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -1268,7 +1302,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-83",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -1286,7 +1320,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-84",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -1301,7 +1335,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-85",
      "maxclass": "comment",
      "text": "steering",
      "patching_rect": [
@@ -1316,7 +1350,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-86",
      "maxclass": "message",
      "text": "/emotion calm 0.8",
      "patching_rect": [
@@ -1334,7 +1368,7 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-87",
      "maxclass": "comment",
      "text": "label (s) confidence (f: 0..1)",
      "patching_rect": [
@@ -1349,7 +1383,7 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-88",
      "maxclass": "message",
      "text": "/scene zen",
      "patching_rect": [
@@ -1367,7 +1401,7 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-89",
      "maxclass": "comment",
      "text": "name (s)",
      "patching_rect": [
@@ -1382,7 +1416,7 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-90",
      "maxclass": "message",
      "text": "/scene/surprise",
      "patching_rect": [
@@ -1400,7 +1434,7 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-91",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1415,7 +1449,7 @@
    },
    {
     "box": {
-     "id": "obj-90",
+     "id": "obj-92",
      "maxclass": "comment",
      "text": "prompts",
      "patching_rect": [
@@ -1430,7 +1464,7 @@
    },
    {
     "box": {
-     "id": "obj-91",
+     "id": "obj-93",
      "maxclass": "message",
      "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
@@ -1448,7 +1482,7 @@
    },
    {
     "box": {
-     "id": "obj-92",
+     "id": "obj-94",
      "maxclass": "comment",
      "text": "id (s)",
      "patching_rect": [
@@ -1463,7 +1497,7 @@
    },
    {
     "box": {
-     "id": "obj-93",
+     "id": "obj-95",
      "maxclass": "message",
      "text": "/prompt/next",
      "patching_rect": [
@@ -1481,7 +1515,7 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-96",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1496,7 +1530,7 @@
    },
    {
     "box": {
-     "id": "obj-95",
+     "id": "obj-97",
      "maxclass": "message",
      "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
@@ -1514,7 +1548,7 @@
    },
    {
     "box": {
-     "id": "obj-96",
+     "id": "obj-98",
      "maxclass": "comment",
      "text": "text (s)",
      "patching_rect": [
@@ -1529,9 +1563,9 @@
    },
    {
     "box": {
-     "id": "obj-97",
+     "id": "obj-99",
      "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "text": "/prompt/search \"rain on a tin roof, slow piano\"",
      "patching_rect": [
       40.0,
       558.0,
@@ -1543,64 +1577,16 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-98",
-     "maxclass": "comment",
-     "text": "file (s)",
-     "patching_rect": [
-      350.0,
-      558.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-99",
-     "maxclass": "comment",
-     "text": "mix and FX",
-     "patching_rect": [
-      40.0,
-      598.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-100",
-     "maxclass": "message",
-     "text": "/master/gain -6.",
-     "patching_rect": [
-      40.0,
-      624.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-101",
      "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
-      624.0,
+      558.0,
       250.0,
       22.0
      ],
@@ -1610,12 +1596,12 @@
    },
    {
     "box": {
-     "id": "obj-102",
+     "id": "obj-101",
      "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      652.0,
+      586.0,
       300.0,
       22.0
      ],
@@ -1624,17 +1610,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-102",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      586.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-103",
      "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "text": "mix and FX",
      "patching_rect": [
-      350.0,
-      652.0,
-      250.0,
+      40.0,
+      626.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1645,10 +1646,10 @@
     "box": {
      "id": "obj-104",
      "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "text": "/master/gain -6.",
      "patching_rect": [
       40.0,
-      680.0,
+      652.0,
       300.0,
       22.0
      ],
@@ -1663,10 +1664,10 @@
     "box": {
      "id": "obj-105",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "gain (f: -60..0 dB)",
      "patching_rect": [
       350.0,
-      680.0,
+      652.0,
       250.0,
       22.0
      ],
@@ -1678,10 +1679,10 @@
     "box": {
      "id": "obj-106",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/fx/hpf 120.",
      "patching_rect": [
       40.0,
-      708.0,
+      680.0,
       300.0,
       22.0
      ],
@@ -1696,10 +1697,10 @@
     "box": {
      "id": "obj-107",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
       350.0,
-      708.0,
+      680.0,
       250.0,
       22.0
      ],
@@ -1711,10 +1712,10 @@
     "box": {
      "id": "obj-108",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/fx/lpf 10000.",
      "patching_rect": [
       40.0,
-      736.0,
+      708.0,
       300.0,
       22.0
      ],
@@ -1729,7 +1730,40 @@
     "box": {
      "id": "obj-109",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "hz (f: 1000..20000 Hz)",
+     "patching_rect": [
+      350.0,
+      708.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-110",
+     "maxclass": "message",
+     "text": "/fx/drive 1.6",
+     "patching_rect": [
+      40.0,
+      736.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-111",
+     "maxclass": "comment",
+     "text": "drive (f: 0.1..10)",
      "patching_rect": [
       350.0,
       736.0,
@@ -1742,27 +1776,12 @@
    },
    {
     "box": {
-     "id": "obj-110",
-     "maxclass": "comment",
-     "text": "timeline",
-     "patching_rect": [
-      40.0,
-      776.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-111",
+     "id": "obj-112",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/fx/peak 0.9",
      "patching_rect": [
       40.0,
-      802.0,
+      764.0,
       300.0,
       22.0
      ],
@@ -1771,50 +1790,32 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-112",
-     "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
-     "patching_rect": [
-      350.0,
-      802.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-113",
-     "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
-      40.0,
-      830.0,
-      300.0,
+      350.0,
+      764.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-114",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "timeline",
      "patching_rect": [
-      350.0,
-      830.0,
-      250.0,
+      40.0,
+      804.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1825,10 +1826,10 @@
     "box": {
      "id": "obj-115",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/segment/length 24.",
      "patching_rect": [
       40.0,
-      858.0,
+      830.0,
       300.0,
       22.0
      ],
@@ -1843,7 +1844,40 @@
     "box": {
      "id": "obj-116",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "seconds (f: 2..600 s)",
+     "patching_rect": [
+      350.0,
+      830.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-117",
+     "maxclass": "message",
+     "text": "/crossfade 1.5",
+     "patching_rect": [
+      40.0,
+      858.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-118",
+     "maxclass": "comment",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
       858.0,
@@ -1856,27 +1890,12 @@
    },
    {
     "box": {
-     "id": "obj-117",
-     "maxclass": "comment",
-     "text": "renderer",
-     "patching_rect": [
-      40.0,
-      898.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-118",
+     "id": "obj-119",
      "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      924.0,
+      886.0,
       300.0,
       22.0
      ],
@@ -1885,50 +1904,32 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-119",
-     "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
-     "patching_rect": [
-      350.0,
-      924.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-120",
-     "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
-      40.0,
-      952.0,
-      300.0,
+      350.0,
+      886.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-121",
      "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "text": "renderer",
      "patching_rect": [
-      350.0,
-      952.0,
-      250.0,
+      40.0,
+      926.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1939,10 +1940,10 @@
     "box": {
      "id": "obj-122",
      "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
       40.0,
-      980.0,
+      952.0,
       300.0,
       22.0
      ],
@@ -1957,10 +1958,10 @@
     "box": {
      "id": "obj-123",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
       350.0,
-      980.0,
+      952.0,
       250.0,
       22.0
      ],
@@ -1972,10 +1973,10 @@
     "box": {
      "id": "obj-124",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/renderer/brightness 0.5",
      "patching_rect": [
       40.0,
-      1008.0,
+      980.0,
       300.0,
       22.0
      ],
@@ -1990,10 +1991,10 @@
     "box": {
      "id": "obj-125",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
       350.0,
-      1008.0,
+      980.0,
       250.0,
       22.0
      ],
@@ -2005,10 +2006,10 @@
     "box": {
      "id": "obj-126",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/renderer/width 0.7",
      "patching_rect": [
       40.0,
-      1036.0,
+      1008.0,
       300.0,
       22.0
      ],
@@ -2023,10 +2024,10 @@
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "width (f: 0..1)",
      "patching_rect": [
       350.0,
-      1036.0,
+      1008.0,
       250.0,
       22.0
      ],
@@ -2038,10 +2039,10 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "text": "/renderer/density 96",
      "patching_rect": [
       40.0,
-      1064.0,
+      1036.0,
       300.0,
       22.0
      ],
@@ -2056,10 +2057,10 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "text": "partials (i: 4..4096)",
      "patching_rect": [
       350.0,
-      1064.0,
+      1036.0,
       250.0,
       22.0
      ],
@@ -2071,10 +2072,10 @@
     "box": {
      "id": "obj-130",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/key C",
      "patching_rect": [
       40.0,
-      1092.0,
+      1064.0,
       300.0,
       22.0
      ],
@@ -2089,7 +2090,40 @@
     "box": {
      "id": "obj-131",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "patching_rect": [
+      350.0,
+      1064.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-132",
+     "maxclass": "message",
+     "text": "/renderer/mode ionian",
+     "patching_rect": [
+      40.0,
+      1092.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-133",
+     "maxclass": "comment",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
       1092.0,
@@ -2102,27 +2136,12 @@
    },
    {
     "box": {
-     "id": "obj-132",
-     "maxclass": "comment",
-     "text": "sounds",
-     "patching_rect": [
-      40.0,
-      1132.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-133",
+     "id": "obj-134",
      "maxclass": "message",
-     "text": "/renderer/partials glass",
+     "text": "/renderer/tempo 64.",
      "patching_rect": [
       40.0,
-      1158.0,
+      1120.0,
       300.0,
       22.0
      ],
@@ -2131,50 +2150,32 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-134",
-     "maxclass": "comment",
-     "text": "name (s)",
-     "patching_rect": [
-      350.0,
-      1158.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-135",
-     "maxclass": "message",
-     "text": "/renderer/partials_snap off",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
-      40.0,
-      1186.0,
-      300.0,
+      350.0,
+      1120.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-136",
      "maxclass": "comment",
-     "text": "snap (s: off|key)",
+     "text": "sounds",
      "patching_rect": [
-      350.0,
-      1186.0,
-      250.0,
+      40.0,
+      1160.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2185,10 +2186,10 @@
     "box": {
      "id": "obj-137",
      "maxclass": "message",
-     "text": "/renderer/transpose -12.",
+     "text": "/renderer/partials glass",
      "patching_rect": [
       40.0,
-      1214.0,
+      1186.0,
       300.0,
       22.0
      ],
@@ -2203,7 +2204,40 @@
     "box": {
      "id": "obj-138",
      "maxclass": "comment",
-     "text": "semitones (f: -24..24 st)",
+     "text": "name (s)",
+     "patching_rect": [
+      350.0,
+      1186.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "message",
+     "text": "/renderer/partials_snap off",
+     "patching_rect": [
+      40.0,
+      1214.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-140",
+     "maxclass": "comment",
+     "text": "snap (s: off|key)",
      "patching_rect": [
       350.0,
       1214.0,
@@ -2216,9 +2250,9 @@
    },
    {
     "box": {
-     "id": "obj-139",
+     "id": "obj-141",
      "maxclass": "message",
-     "text": "/som/xy 0.5 0.5",
+     "text": "/renderer/transpose -12.",
      "patching_rect": [
       40.0,
       1242.0,
@@ -2234,9 +2268,9 @@
    },
    {
     "box": {
-     "id": "obj-140",
+     "id": "obj-142",
      "maxclass": "comment",
-     "text": "x (f: 0..1) y (f: 0..1)",
+     "text": "semitones (f: -24..24 st)",
      "patching_rect": [
       350.0,
       1242.0,
@@ -2249,12 +2283,45 @@
    },
    {
     "box": {
-     "id": "obj-141",
+     "id": "obj-143",
+     "maxclass": "message",
+     "text": "/som/xy 0.5 0.5",
+     "patching_rect": [
+      40.0,
+      1270.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-144",
+     "maxclass": "comment",
+     "text": "x (f: 0..1) y (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1270.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-145",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1270.0,
+      1298.0,
       120.0,
       120.0
      ],
@@ -2273,12 +2340,12 @@
    },
    {
     "box": {
-     "id": "obj-142",
+     "id": "obj-146",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1400.0,
+      1428.0,
       80.0,
       22.0
      ],
@@ -2291,12 +2358,12 @@
    },
    {
     "box": {
-     "id": "obj-143",
+     "id": "obj-147",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1430.0,
+      1458.0,
       110.0,
       22.0
      ],
@@ -2309,94 +2376,28 @@
    },
    {
     "box": {
-     "id": "obj-144",
+     "id": "obj-148",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1270.0,
+      1298.0,
       200.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-145",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1478.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-146",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1504.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-147",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1504.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-148",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1532.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
     }
    },
    {
     "box": {
      "id": "obj-149",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "adapters",
      "patching_rect": [
-      350.0,
-      1532.0,
-      250.0,
+      40.0,
+      1506.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2406,26 +2407,11 @@
    {
     "box": {
      "id": "obj-150",
-     "maxclass": "comment",
-     "text": "vae",
-     "patching_rect": [
-      40.0,
-      1572.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-151",
      "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1598.0,
+      1532.0,
       300.0,
       22.0
      ],
@@ -2438,12 +2424,12 @@
    },
    {
     "box": {
-     "id": "obj-152",
+     "id": "obj-151",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1598.0,
+      1532.0,
       250.0,
       22.0
      ],
@@ -2453,12 +2439,12 @@
    },
    {
     "box": {
-     "id": "obj-153",
+     "id": "obj-152",
      "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1626.0,
+      1560.0,
       300.0,
       22.0
      ],
@@ -2467,17 +2453,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1560.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-154",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "vae",
      "patching_rect": [
-      350.0,
-      1626.0,
-      250.0,
+      40.0,
+      1600.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2488,10 +2489,10 @@
     "box": {
      "id": "obj-155",
      "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
       40.0,
-      1654.0,
+      1626.0,
       300.0,
       22.0
      ],
@@ -2509,7 +2510,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1654.0,
+      1626.0,
       250.0,
       22.0
      ],
@@ -2521,10 +2522,10 @@
     "box": {
      "id": "obj-157",
      "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
       40.0,
-      1682.0,
+      1654.0,
       300.0,
       22.0
      ],
@@ -2542,7 +2543,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1682.0,
+      1654.0,
       250.0,
       22.0
      ],
@@ -2554,10 +2555,10 @@
     "box": {
      "id": "obj-159",
      "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
       40.0,
-      1710.0,
+      1682.0,
       300.0,
       22.0
      ],
@@ -2575,7 +2576,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1710.0,
+      1682.0,
       250.0,
       22.0
      ],
@@ -2587,10 +2588,10 @@
     "box": {
      "id": "obj-161",
      "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
       40.0,
-      1738.0,
+      1710.0,
       300.0,
       22.0
      ],
@@ -2608,7 +2609,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1738.0,
+      1710.0,
       250.0,
       22.0
      ],
@@ -2620,10 +2621,10 @@
     "box": {
      "id": "obj-163",
      "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
       40.0,
-      1766.0,
+      1738.0,
       300.0,
       22.0
      ],
@@ -2641,7 +2642,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1766.0,
+      1738.0,
       250.0,
       22.0
      ],
@@ -2653,10 +2654,10 @@
     "box": {
      "id": "obj-165",
      "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
-      1794.0,
+      1766.0,
       300.0,
       22.0
      ],
@@ -2674,7 +2675,7 @@
      "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1794.0,
+      1766.0,
       250.0,
       22.0
      ],
@@ -2686,10 +2687,10 @@
     "box": {
      "id": "obj-167",
      "maxclass": "message",
-     "text": "/vae/preset calm",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
-      1822.0,
+      1794.0,
       300.0,
       22.0
      ],
@@ -2704,10 +2705,10 @@
     "box": {
      "id": "obj-168",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1822.0,
+      1794.0,
       250.0,
       22.0
      ],
@@ -2719,10 +2720,10 @@
     "box": {
      "id": "obj-169",
      "maxclass": "message",
-     "text": "/vae/preset/save calm",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
-      1850.0,
+      1822.0,
       300.0,
       22.0
      ],
@@ -2737,10 +2738,10 @@
     "box": {
      "id": "obj-170",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1850.0,
+      1822.0,
       250.0,
       22.0
      ],
@@ -2752,10 +2753,10 @@
     "box": {
      "id": "obj-171",
      "maxclass": "message",
-     "text": "/vae/blend other 0.5",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
-      1878.0,
+      1850.0,
       300.0,
       22.0
      ],
@@ -2770,7 +2771,40 @@
     "box": {
      "id": "obj-172",
      "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
+     "text": "preset (s)",
+     "patching_rect": [
+      350.0,
+      1850.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-173",
+     "maxclass": "message",
+     "text": "/vae/preset/save calm",
+     "patching_rect": [
+      40.0,
+      1878.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-174",
+     "maxclass": "comment",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
       1878.0,
@@ -2783,27 +2817,12 @@
    },
    {
     "box": {
-     "id": "obj-173",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      1918.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-174",
+     "id": "obj-175",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      1944.0,
+      1906.0,
       300.0,
       22.0
      ],
@@ -2812,50 +2831,32 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-175",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      1944.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-176",
-     "maxclass": "message",
-     "text": "/jam/style pad",
+     "maxclass": "comment",
+     "text": "model (s) weight (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1972.0,
-      300.0,
+      350.0,
+      1906.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-177",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "jam",
      "patching_rect": [
-      350.0,
-      1972.0,
-      250.0,
+      40.0,
+      1946.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2866,10 +2867,10 @@
     "box": {
      "id": "obj-178",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
-      2000.0,
+      1972.0,
       300.0,
       22.0
      ],
@@ -2884,10 +2885,10 @@
     "box": {
      "id": "obj-179",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      2000.0,
+      1972.0,
       250.0,
       22.0
      ],
@@ -2899,10 +2900,10 @@
     "box": {
      "id": "obj-180",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
-      2028.0,
+      2000.0,
       300.0,
       22.0
      ],
@@ -2917,10 +2918,10 @@
     "box": {
      "id": "obj-181",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
       350.0,
-      2028.0,
+      2000.0,
       250.0,
       22.0
      ],
@@ -2932,10 +2933,10 @@
     "box": {
      "id": "obj-182",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/jam/program 4",
      "patching_rect": [
       40.0,
-      2056.0,
+      2028.0,
       300.0,
       22.0
      ],
@@ -2950,10 +2951,10 @@
     "box": {
      "id": "obj-183",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "program (i: 0..127)",
      "patching_rect": [
       350.0,
-      2056.0,
+      2028.0,
       250.0,
       22.0
      ],
@@ -2965,10 +2966,10 @@
     "box": {
      "id": "obj-184",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
-      2084.0,
+      2056.0,
       300.0,
       22.0
      ],
@@ -2983,10 +2984,10 @@
     "box": {
      "id": "obj-185",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
-      2084.0,
+      2056.0,
       250.0,
       22.0
      ],
@@ -2998,10 +2999,10 @@
     "box": {
      "id": "obj-186",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
       40.0,
-      2112.0,
+      2084.0,
       300.0,
       22.0
      ],
@@ -3016,10 +3017,10 @@
     "box": {
      "id": "obj-187",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
       350.0,
-      2112.0,
+      2084.0,
       250.0,
       22.0
      ],
@@ -3031,10 +3032,10 @@
     "box": {
      "id": "obj-188",
      "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
-      2140.0,
+      2112.0,
       300.0,
       22.0
      ],
@@ -3049,10 +3050,10 @@
     "box": {
      "id": "obj-189",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
-      2140.0,
+      2112.0,
       250.0,
       22.0
      ],
@@ -3064,10 +3065,10 @@
     "box": {
      "id": "obj-190",
      "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
-      2168.0,
+      2140.0,
       300.0,
       22.0
      ],
@@ -3082,10 +3083,10 @@
     "box": {
      "id": "obj-191",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
-      2168.0,
+      2140.0,
       250.0,
       22.0
      ],
@@ -3097,10 +3098,10 @@
     "box": {
      "id": "obj-192",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
-      2196.0,
+      2168.0,
       300.0,
       22.0
      ],
@@ -3115,10 +3116,10 @@
     "box": {
      "id": "obj-193",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      2196.0,
+      2168.0,
       250.0,
       22.0
      ],
@@ -3130,10 +3131,10 @@
     "box": {
      "id": "obj-194",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/jam/metronome/level -18.",
      "patching_rect": [
       40.0,
-      2224.0,
+      2196.0,
       300.0,
       22.0
      ],
@@ -3148,10 +3149,10 @@
     "box": {
      "id": "obj-195",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "db (f: -60..0 dBFS)",
      "patching_rect": [
       350.0,
-      2224.0,
+      2196.0,
       250.0,
       22.0
      ],
@@ -3163,10 +3164,10 @@
     "box": {
      "id": "obj-196",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/key_lock Gmaj",
      "patching_rect": [
       40.0,
-      2252.0,
+      2224.0,
       300.0,
       22.0
      ],
@@ -3181,7 +3182,40 @@
     "box": {
      "id": "obj-197",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      2224.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-198",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      2252.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-199",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2252.0,
@@ -3194,27 +3228,12 @@
    },
    {
     "box": {
-     "id": "obj-198",
-     "maxclass": "comment",
-     "text": "transport",
-     "patching_rect": [
-      40.0,
-      2292.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-199",
+     "id": "obj-200",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/panic",
      "patching_rect": [
       40.0,
-      2318.0,
+      2280.0,
       300.0,
       22.0
      ],
@@ -3223,50 +3242,32 @@
      "outlettype": [
       ""
      ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-200",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      2318.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-201",
-     "maxclass": "message",
-     "text": "/transport/stop",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
-      40.0,
-      2346.0,
-      300.0,
+      350.0,
+      2280.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-202",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "transport",
      "patching_rect": [
-      350.0,
-      2346.0,
-      250.0,
+      40.0,
+      2320.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3276,26 +3277,11 @@
    {
     "box": {
      "id": "obj-203",
-     "maxclass": "comment",
-     "text": "queries",
-     "patching_rect": [
-      40.0,
-      2386.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-204",
      "maxclass": "message",
-     "text": "/status",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      2412.0,
+      2346.0,
       300.0,
       22.0
      ],
@@ -3308,12 +3294,12 @@
    },
    {
     "box": {
-     "id": "obj-205",
+     "id": "obj-204",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
       350.0,
-      2412.0,
+      2346.0,
       250.0,
       22.0
      ],
@@ -3323,12 +3309,12 @@
    },
    {
     "box": {
-     "id": "obj-206",
+     "id": "obj-205",
      "maxclass": "message",
-     "text": "/help",
+     "text": "/transport/stop",
      "patching_rect": [
       40.0,
-      2440.0,
+      2374.0,
       300.0,
       22.0
      ],
@@ -3337,17 +3323,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-206",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2374.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-207",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "queries",
      "patching_rect": [
-      350.0,
-      2440.0,
-      250.0,
+      40.0,
+      2414.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3358,10 +3359,10 @@
     "box": {
      "id": "obj-208",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/status",
      "patching_rect": [
       40.0,
-      2468.0,
+      2440.0,
       300.0,
       22.0
      ],
@@ -3376,7 +3377,40 @@
     "box": {
      "id": "obj-209",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2440.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-210",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      2468.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-211",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2468.0,
@@ -3389,9 +3423,9 @@
    },
    {
     "box": {
-     "id": "obj-210",
+     "id": "obj-212",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/subscribe",
      "patching_rect": [
       40.0,
       2496.0,
@@ -3407,12 +3441,45 @@
    },
    {
     "box": {
-     "id": "obj-211",
+     "id": "obj-213",
      "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
       2496.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-214",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      2524.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-215",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2524.0,
       250.0,
       22.0
      ],
@@ -3785,12 +3852,12 @@
    {
     "patchline": {
      "source": [
-      "obj-69",
-      0
+      "obj-3",
+      29
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-68",
+      1
      ]
     }
    },
@@ -3869,7 +3936,7 @@
    {
     "patchline": {
      "source": [
-      "obj-84",
+      "obj-83",
       0
      ],
      "destination": [
@@ -3905,7 +3972,7 @@
    {
     "patchline": {
      "source": [
-      "obj-91",
+      "obj-90",
       0
      ],
      "destination": [
@@ -3953,7 +4020,7 @@
    {
     "patchline": {
      "source": [
-      "obj-100",
+      "obj-99",
       0
      ],
      "destination": [
@@ -3965,7 +4032,7 @@
    {
     "patchline": {
      "source": [
-      "obj-102",
+      "obj-101",
       0
      ],
      "destination": [
@@ -4013,7 +4080,7 @@
    {
     "patchline": {
      "source": [
-      "obj-111",
+      "obj-110",
       0
      ],
      "destination": [
@@ -4025,7 +4092,7 @@
    {
     "patchline": {
      "source": [
-      "obj-113",
+      "obj-112",
       0
      ],
      "destination": [
@@ -4049,7 +4116,7 @@
    {
     "patchline": {
      "source": [
-      "obj-118",
+      "obj-117",
       0
      ],
      "destination": [
@@ -4061,7 +4128,7 @@
    {
     "patchline": {
      "source": [
-      "obj-120",
+      "obj-119",
       0
      ],
      "destination": [
@@ -4133,7 +4200,7 @@
    {
     "patchline": {
      "source": [
-      "obj-133",
+      "obj-132",
       0
      ],
      "destination": [
@@ -4145,7 +4212,7 @@
    {
     "patchline": {
      "source": [
-      "obj-135",
+      "obj-134",
       0
      ],
      "destination": [
@@ -4185,31 +4252,7 @@
       0
      ],
      "destination": [
-      "obj-142",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-141",
-      1
-     ],
-     "destination": [
-      "obj-142",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-142",
-      0
-     ],
-     "destination": [
-      "obj-143",
+      "obj-1",
       0
      ]
     }
@@ -4223,6 +4266,30 @@
      "destination": [
       "obj-1",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-145",
+      0
+     ],
+     "destination": [
+      "obj-146",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-145",
+      1
+     ],
+     "destination": [
+      "obj-146",
+      1
      ]
     }
    },
@@ -4233,7 +4300,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-147",
       0
      ]
     }
@@ -4241,7 +4308,7 @@
    {
     "patchline": {
      "source": [
-      "obj-148",
+      "obj-147",
       0
      ],
      "destination": [
@@ -4253,7 +4320,7 @@
    {
     "patchline": {
      "source": [
-      "obj-151",
+      "obj-150",
       0
      ],
      "destination": [
@@ -4265,7 +4332,7 @@
    {
     "patchline": {
      "source": [
-      "obj-153",
+      "obj-152",
       0
      ],
      "destination": [
@@ -4385,7 +4452,7 @@
    {
     "patchline": {
      "source": [
-      "obj-174",
+      "obj-173",
       0
      ],
      "destination": [
@@ -4397,7 +4464,7 @@
    {
     "patchline": {
      "source": [
-      "obj-176",
+      "obj-175",
       0
      ],
      "destination": [
@@ -4529,7 +4596,7 @@
    {
     "patchline": {
      "source": [
-      "obj-199",
+      "obj-198",
       0
      ],
      "destination": [
@@ -4541,7 +4608,7 @@
    {
     "patchline": {
      "source": [
-      "obj-201",
+      "obj-200",
       0
      ],
      "destination": [
@@ -4553,7 +4620,7 @@
    {
     "patchline": {
      "source": [
-      "obj-204",
+      "obj-203",
       0
      ],
      "destination": [
@@ -4565,7 +4632,7 @@
    {
     "patchline": {
      "source": [
-      "obj-206",
+      "obj-205",
       0
      ],
      "destination": [
@@ -4590,6 +4657,30 @@
     "patchline": {
      "source": [
       "obj-210",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-212",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-214",
       0
      ],
      "destination": [

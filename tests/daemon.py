@@ -40,6 +40,13 @@ class DaemonProcess:
             f"osc.reply_port={reply_port}",
             "--set",
             "logging.format=json",
+            # the search model's background load (a worker importing torch for seconds) only
+            # where a test asks for it: it would compete for the two cores with the music
+            *(
+                []
+                if any(e.startswith("search.") for e in extra)
+                else ["--set", "search.preload=false"]
+            ),
             *extra,
         ]
         self.log_path = workdir / "daemon.log"

@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
-    from bassd.models.prompts_cli import add_commands as add_prompts_commands
     from bassd.models.cli import add_commands as add_model_commands
+    from bassd.models.prompts_cli import add_commands as add_prompts_commands
     from bassd.models.vae_cli import add_commands as add_vae_commands
 
     add_model_commands(sub, _add_config_args)

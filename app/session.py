@@ -110,8 +110,8 @@ def _learning(config: Config, monitor: HeartRateMonitor, hrv: HrvMonitor | None)
     import os
     from pathlib import Path
 
-    from bassd.control.prompt_bandit import LearningPolicy, PromptBandit
     from bassd.control.listener_response import ResponseTracker
+    from bassd.control.prompt_bandit import LearningPolicy, PromptBandit
 
     p = config.prompts
     rmssd = (lambda: hrv.latest.rmssd_ms if hrv.latest else None) if hrv is not None else None

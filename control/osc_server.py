@@ -155,7 +155,7 @@ class OscSettings:
     max_bundle_depth: int = 4
     max_scheduled: int = 1024
     max_schedule_ahead_seconds: float = 60.0
-    max_replies: int = 256  # replies one datagram may cause (/status: one per field, /help: one per address)
+    max_replies: int = 256  # replies one datagram may cause (/status and /help: one per field)
     max_reply: int = MAX_UDP_PAYLOAD  # bytes of one reply
     debug: bool = False
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bassd.control.prompt_bandit import EventRow, LearningPolicy
 from bassd.control.prompt_mapping import renderer_params
 from bassd.control.prompt_schema import Prompt, PromptsConfig
-from bassd.control.prompt_bandit import EventRow, LearningPolicy
 from bassd.control.prompt_selection import PromptBank
 from bassd.control.steering import CATEGORY_FALLBACK, Steering
 

@@ -25,6 +25,7 @@ import gc
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -215,17 +216,28 @@ class Daemon:
             return
         from bassd.models.prompt_search import SearchService
 
-        service = SearchService(controller.bank.prompts, model_dir=cfg.model_dir,
-                                cache_dir=cfg.cache_dir, threads=cfg.threads)  # fmt: skip
-        self.search = controller.search = service
-        if cfg.preload:
-            service.start()
-        self._spawn(self._poll_search(service), "search")
+        def start(prompts: Any, preload: bool) -> None:
+            service = SearchService(prompts, model_dir=cfg.model_dir, cache_dir=cfg.cache_dir,
+                                    threads=cfg.threads)  # fmt: skip
+            self.search = controller.search = service
+            if preload:
+                service.start()
 
-    async def _poll_search(self, service: Any) -> None:
+        def bank_changed(bank: Any) -> None:  # /prompt/bank: a new worker embeds the new bank
+            old = self.search
+            start(bank.prompts, True)
+            if old is not None:  # its worker may be mid-load: stopped off the loop
+                threading.Thread(target=old.close, name="bassd-search-close", daemon=True).start()
+
+        start(controller.bank.prompts, cfg.preload)
+        controller.on_bank_changed = bank_changed
+        self._spawn(self._poll_search(), "search")
+
+    async def _poll_search(self) -> None:
         while True:
             await asyncio.sleep(0.01)
-            service.poll()
+            if self.search is not None:
+                self.search.poll()
 
     async def _push(self) -> None:
         assert self.session is not None and self.osc is not None

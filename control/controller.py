@@ -97,6 +97,7 @@ class Controller:
         self._som_node: tuple[int, int] | None = None  # the map node nearest /som/xy
         self.search: Any = None  # the semantic search service (the daemon starts it)
         self.search_reason = ""  # why there is none
+        self.on_bank_changed: Callable[[PromptBank], None] | None = None
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -340,6 +341,8 @@ class Controller:
 
         def use(bank: PromptBank) -> None:
             self.planner.bank = bank
+            if self.on_bank_changed is not None:
+                self.on_bank_changed(bank)  # e.g. the search embeds the new bank
             self.engine.replan()
             self.record("prompt_bank", path.name, f"{len(bank)} prompts")
             log.info("prompt_bank_loaded", path=str(path), prompts=len(bank))

@@ -210,6 +210,12 @@ def search_worker_main(requests: Any, replies: Any, settings: dict[str, Any]) ->
     from bassd.engine.child_process import leave_lifetime_to_parent
 
     leave_lifetime_to_parent()
+    # background work: the loading (torch, 90 MB of weights) and the queries run only on
+    # CPU time nothing else wants, so the daemon's loop and the audio never wait for them
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    with contextlib.suppress(OSError):
+        os.nice(19)
     parent = os.getppid()
     try:
         from bassd.models.text_embed import TextEmbedder

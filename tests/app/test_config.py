@@ -54,7 +54,7 @@ def test_user_file_and_overrides_merge(tmp_path: Path) -> None:
         ("hr.min_bpm=abc", "hr.min_bpm: Input should be a valid number"),
         (
             "prompts.policy=shuffle",
-            "prompts.policy: Input should be 'no_repeat', 'cycle' or 'random'",
+            "prompts.policy: Input should be 'no_repeat', 'cycle', 'random' or 'learn'",
         ),
         ("osc.host=0.0.0.0", "listens beyond loopback: list the source networks"),
         ("osc.allow=[10.0.0.0/33]", "is not a network in CIDR notation"),

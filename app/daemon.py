@@ -96,6 +96,8 @@ class Daemon:
         self.midi: MidiHost | None = None
         self.ble: HeartRateBridge | None = None
         self.search: Any = None  # the semantic search service (models/prompt_search.py)
+        self.oscquery: Any = None  # the OSCQuery server (control/oscquery.py)
+        self.advertiser: Any = None  # its mDNS advertisement
         self.link: LinkTempo | None = None
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
@@ -201,6 +203,32 @@ class Daemon:
             jam.note_off(ev.note, ev.frame)
         elif ev.kind == "all_notes_off":  # its note-offs came before it
             self.session.controller.jam_event("midi_all_notes_off", ev.port, "", ev.frame)
+
+    async def _start_oscquery(self, session: Session, osc_port: int) -> None:
+        """OSCQuery: the address table and /status's live values over HTTP and WebSocket;
+        a port already taken is logged and the daemon plays on without it."""
+        from bassd.control.oscquery import Advertiser, OscQueryServer
+
+        o = self.config.osc
+        controller = session.controller
+        server = OscQueryServer(lambda: controller.status().as_dict(), host=o.host,
+                                port=o.oscquery_port, osc_port=osc_port, allow=o.allow,
+                                push_hz=o.push_hz)  # fmt: skip
+        try:
+            await server.start()
+        except OSError as exc:
+            log.warning("oscquery_off", port=o.oscquery_port, error=str(exc))
+            return
+        self.oscquery = server
+        log.info("oscquery_listening", host=o.host, port=server.port)
+        if o.oscquery_mdns:
+            self.advertiser = Advertiser()
+
+            async def advertise() -> None:
+                assert self.advertiser is not None
+                await self.advertiser.advertise("bassd", server.port, osc_port)
+
+            self._spawn(advertise(), "mdns")
 
     def _start_search(self, session: Session) -> None:
         """Semantic prompt search: a worker process loading the model in the background
@@ -312,6 +340,8 @@ class Daemon:
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,
         )  # fmt: skip
         session.controller.start_session()
+        if cfg.osc.oscquery:  # aiohttp's import (~0.3 s) before the music, not on its loop
+            import bassd.control.oscquery  # noqa: F401
         # the ring is full before the first callback, with start-up headroom (it drains to
         # target_fill_frames within ~0.1 s)
         self.pump.top_up(a.startup_fill)
@@ -341,6 +371,9 @@ class Daemon:
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
         self._start_search(session)
+        if o.oscquery:  # the pump runs first: the server's start-up never delays it
+            osc_port = self._osc_transport.get_extra_info("sockname")[1]
+            self._spawn(self._start_oscquery(session, osc_port), "oscquery")
         if cfg.ble.enabled:  # bleak's BlueZ backend is asyncio (dbus-fast): no thread, no block
             self.ble = HeartRateBridge(cfg.ble, sample_handler(session.controller, lambda t: None))
             self._spawn(self.ble.run(), "ble")
@@ -386,6 +419,12 @@ class Daemon:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.advertiser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.advertiser.close(), 2.0)
+        if self.oscquery is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.oscquery.stop(), 2.0)
         engine.flush()  # the playing segment's record goes to the sink
         if self.sink is not None:
             await self.sink.drain()

@@ -84,6 +84,11 @@ class OscConfig(Strict):
     subscription_seconds: float = Field(60.0, gt=0.0)
     max_subscribers: int = Field(16, ge=1, le=256)
     receive_buffer_bytes: int = Field(4 << 20, ge=65536)
+    # OSCQuery (control/oscquery.py): the namespace and live values over HTTP + WebSocket on
+    # osc.host (0: any free port), advertised by mDNS as _oscjson._tcp and _osc._udp
+    oscquery: bool = True
+    oscquery_port: int = Field(5678, ge=0, le=65535)
+    oscquery_mdns: bool = True
 
     @field_validator("allow")
     @classmethod

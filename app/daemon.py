@@ -342,6 +342,9 @@ class Daemon:
         session.controller.start_session()
         if cfg.osc.oscquery:  # aiohttp's import (~0.3 s) before the music, not on its loop
             import bassd.control.oscquery  # noqa: F401
+
+            if cfg.osc.oscquery_mdns:
+                import zeroconf  # noqa: F401  (its registration runs in a thread later)
         # the ring is full before the first callback, with start-up headroom (it drains to
         # target_fill_frames within ~0.1 s)
         self.pump.top_up(a.startup_fill)

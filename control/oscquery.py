@@ -426,7 +426,11 @@ def _local_address() -> str:
 
 
 class Advertiser:
-    """Announces the OSCQuery HTTP port and the OSC port over mDNS (python-zeroconf)."""
+    """Announces the OSCQuery HTTP port and the OSC port over mDNS (python-zeroconf).
+
+    The synchronous ``Zeroconf`` runs in a thread (``asyncio.to_thread``): building it
+    enumerates interfaces and opens sockets, and registering probes the network for
+    about two seconds, none of which may happen on the loop that pumps the audio."""
 
     def __init__(self) -> None:
         self._zc: Any = None
@@ -436,27 +440,8 @@ class Advertiser:
         self, name: str, http_port: int, osc_port: int, address: str | None = None
     ) -> bool:
         """Register ``_oscjson._tcp`` and ``_osc._udp``; False (logged) where mDNS fails."""
-        from zeroconf import ServiceInfo
-        from zeroconf.asyncio import AsyncZeroconf
-
-        ip = address or _local_address()
-        server = f"{socket.gethostname().split('.')[0] or 'bassd'}.local."
-        infos = [
-            ServiceInfo(
-                kind,
-                f"{name}.{kind}",
-                port=port,
-                parsed_addresses=[ip],
-                server=server,
-                properties={"txtvers": "1"},
-            )
-            for kind, port in (("_oscjson._tcp.local.", http_port), ("_osc._udp.local.", osc_port))
-        ]
         try:
-            self._zc = AsyncZeroconf()
-            for info in infos:
-                await self._zc.async_register_service(info)
-                self.services.append(info)
+            ip = await asyncio.to_thread(self._register, name, http_port, osc_port, address)
         except Exception as exc:  # no multicast, no interface, a name clash: go on without
             log.warning("oscquery_mdns_failed", error=f"{type(exc).__name__}: {exc}")
             await self.close()
@@ -464,12 +449,29 @@ class Advertiser:
         log.info("oscquery_mdns", name=name, address=ip, http_port=http_port, osc_port=osc_port)
         return True
 
+    def _register(self, name: str, http_port: int, osc_port: int, address: str | None) -> str:
+        from zeroconf import ServiceInfo, Zeroconf
+
+        ip = address or _local_address()
+        server = f"{socket.gethostname().split('.')[0] or 'bassd'}.local."
+        self._zc = Zeroconf()
+        for kind, port in (("_oscjson._tcp.local.", http_port), ("_osc._udp.local.", osc_port)):
+            info = ServiceInfo(kind, f"{name}.{kind}", port=port, parsed_addresses=[ip],
+                               server=server, properties={"txtvers": "1"})  # fmt: skip
+            self._zc.register_service(info)
+            self.services.append(info)
+        return ip
+
     async def close(self) -> None:
         zc, self._zc = self._zc, None
         self.services = []
         if zc is None:
             return
-        with contextlib.suppress(Exception):
-            await zc.async_unregister_all_services()
-        with contextlib.suppress(Exception):
-            await zc.async_close()
+
+        def shut() -> None:
+            with contextlib.suppress(Exception):
+                zc.unregister_all_services()
+            with contextlib.suppress(Exception):
+                zc.close()
+
+        await asyncio.to_thread(shut)

@@ -47,6 +47,13 @@ class DaemonProcess:
                 if any(e.startswith("search.") for e in extra)
                 else ["--set", "search.preload=false"]
             ),
+            # OSCQuery on a free port of its own (tests run many daemons), no mDNS unless a
+            # test asks for it
+            *(
+                []
+                if any(e.startswith("osc.oscquery") for e in extra)
+                else ["--set", "osc.oscquery_port=0", "--set", "osc.oscquery_mdns=false"]
+            ),
             *extra,
         ]
         self.log_path = workdir / "daemon.log"

@@ -233,13 +233,13 @@ def test_malformed_http_gets_an_error_and_the_server_keeps_serving() -> None:
 
 def test_advertiser_never_raises_without_multicast(monkeypatch: pytest.MonkeyPatch) -> None:
     """A zeroconf failure (no multicast) is logged and advertise returns False."""
-    import zeroconf.asyncio
+    import zeroconf
 
     class Broken:
         def __init__(self, *a: Any, **k: Any) -> None:
             raise OSError("no multicast here")
 
-    monkeypatch.setattr(zeroconf.asyncio, "AsyncZeroconf", Broken)
+    monkeypatch.setattr(zeroconf, "Zeroconf", Broken)
 
     async def main() -> None:
         adv = Advertiser()

@@ -66,10 +66,6 @@ def decode_patch(model: MelVae, z: FloatArray) -> FloatArray:
     return np.asarray(x[0, 0].numpy(), dtype=np.float64)
 
 
-def _decode(voice: Voice, z: FloatArray) -> FloatArray:
-    return decode_patch(voice.model, z)
-
-
 def render_latent(
     model: MelVae, spec: MelSpec, z: FloatArray, *, n_iter: int = 32, repeats: int = 2
 ) -> tuple[FloatArray, int]:
@@ -230,11 +226,11 @@ class TextureSynth:
         self.values += (self.targets - self.values) * self._g
         noise = self._rng.standard_normal(len(self.values))
         self._drift = self._drift * self._a + math.sqrt(1.0 - self._a**2) * noise * self.drift
-        patch = _decode(self.voice, self._latent(self.voice, self.values, self._drift))
+        patch = decode_patch(self.voice.model, self._latent(self.voice, self.values, self._drift))
         if self._blend is not None:
             other, w = self._blend
-            patch = (1.0 - w) * patch + w * _decode(other, self._latent(other, self.values,
-                                                                         self._drift))  # fmt: skip
+            theirs = decode_patch(other.model, self._latent(other, self.values, self._drift))
+            patch = (1.0 - w) * patch + w * theirs
         return patch
 
     def _chunk(self) -> FloatArray:

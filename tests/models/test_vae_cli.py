@@ -9,31 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
+
+from tests.models.vae_data_files import write_set
 
 SR = 24000
 # a slider row: number, name (may hold spaces), descriptor, rho (or -), var%, correlations
 ROW = re.compile(r"^\s*(\d+)\s+.+?\s+([+-]\d\.\d\d|-)\s+(\d+\.\d)\s+\S")
 
 
-def _write_set(folder: Path, n: int = 6, seconds: float = 4.0) -> Path:
-    """n files: harmonic tones on different fundamentals, white and brown noise; and one
-    file with an audio suffix that is not audio."""
-    folder.mkdir(parents=True, exist_ok=True)
-    t = np.arange(round(seconds * SR)) / SR
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        if i % 3 == 2:
-            x = rng.standard_normal(t.size)
-        elif i % 3 == 1:
-            x = np.cumsum(rng.standard_normal(t.size))
-            x -= np.linspace(x[0], x[-1], x.size)
-        else:
-            f0 = 80.0 * 2 ** (i / 2)
-            x = np.sum([np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 7)], axis=0)
-        sf.write(folder / f"take{i}.wav", 0.3 * x / np.max(np.abs(x)), SR)
+def _write_set(folder: Path) -> Path:
+    """Six files (harmonic tones on different fundamentals, white and brown noise) and one
+    with an audio suffix that is not audio."""
+    write_set(folder, harmonics=6, tilt=False)
     (folder / "broken.wav").write_bytes(b"this is not a wav file")
     return folder
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 torch = pytest.importorskip("torch")
 
@@ -23,6 +22,7 @@ from bassd.models.vae_train import (  # noqa: E402
     pick_device,
     train_vae,
 )
+from tests.models.vae_data_files import write_set  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -30,23 +30,10 @@ SPEC = MelSpec()
 TINY = VaeConfig(latent=4, channels=(8, 16, 32), kl_warmup_epochs=2)
 
 
-def _write_set(folder: Path, n: int = 6, seconds: float = 4.0) -> Path:
-    """n files: harmonic tones on different fundamentals, white and brown noise."""
-    folder.mkdir(parents=True, exist_ok=True)
-    sr = SPEC.sample_rate
-    t = np.arange(round(seconds * sr)) / sr
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        if i % 3 == 2:
-            x = rng.standard_normal(t.size)
-        elif i % 3 == 1:
-            x = np.cumsum(rng.standard_normal(t.size))
-            x -= np.linspace(x[0], x[-1], x.size)
-        else:
-            f0 = 80.0 * 2 ** (i / 2)
-            x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 7))
-        sf.write(folder / f"take{i}.wav", 0.3 * x / np.max(np.abs(x)), sr)
-    return folder
+def _write_set(folder: Path) -> Path:
+    """Six files: harmonic tones (1/k, 6 harmonics) on different fundamentals, white and
+    brown noise."""
+    return write_set(folder, harmonics=6, tilt=False)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,11 @@ class JackServer:
         """Server xruns logged (the driver's own overruns and late clients alike)."""
         return self.log_text(since).count("XRun")
 
+    def driver_stalls(self, since: int = 0) -> int:
+        """The driver's own overruns (``JackTimedDriver::Process XRun``): the dummy driver
+        itself woke late, which on these VMs means the whole machine stalled."""
+        return self.log_text(since).count("JackTimedDriver::Process XRun")
+
     def late_clients(self, since: int = 0, state: str = "Running") -> list[str]:
         """Names of the clients the server found not finished at a cycle's deadline in
         ``state`` (Running: the callback ran too long; Triggered: it never got to run)."""

@@ -57,10 +57,6 @@ def test_search_answers_and_steers_the_next_segment(
     assert first["search_state"] in ("loading", "ready")
     st = _ready(d)
     assert st["search_state"] == "ready" and st["search_cold_start_s"] > 0
-    # the engine's health from here on: while the model loads beside the music on two
-    # cores, late pumps (not dry callbacks) have been seen in CI runs (left open, noted)
-    mark = jack_server.mark()
-    loaded = query_status(d.osc_port, d.reply_port)
     with OscDump(d.reply_port) as dump:
         oscsend(d.osc_port, "/prompt/search", "s", "warm string pad with gentle felt piano, slow")
         text = dump.wait_for("/prompt/results", timeout=10)
@@ -77,9 +73,7 @@ def test_search_answers_and_steers_the_next_segment(
     time.sleep(0.5)
     st = query_status(d.osc_port, d.reply_port)
     assert st["search_queries"] == 2 and st["search_p50_ms"] > 0
-    assert st["dry_callbacks"] == loaded["dry_callbacks"] == 0
-    assert st["late_pumps"] == loaded["late_pumps"]  # none once loaded
-    assert_engine_healthy({**st, "late_pumps": 0}, jack_server, mark)
+    assert_engine_healthy(st, jack_server, mark)  # the load beside the music included
     rows = list(csv.DictReader(
         (d.workdir / "outputs" / "sessions" / st["session"] / "events.csv").open()))  # fmt: skip
     how = [r["detail"] for r in rows if r["kind"] == "prompt_search"]

@@ -2,4 +2,10 @@
 
 from setuptools import setup
 
-setup(cffi_modules=["engine/_rtcore_build.py:ffibuilder", "dsp/_dspcore_build.py:ffibuilder"])
+setup(
+    cffi_modules=[
+        "engine/_rtcore_build.py:ffibuilder",
+        "dsp/_dspcore_build.py:ffibuilder",
+        "control/_udp_build.py:ffibuilder",
+    ]
+)

@@ -60,13 +60,14 @@ import hmac
 import ipaddress
 import socket
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 
+from bassd.control import udp_batch
 from bassd.control.addresses import TABLE, Address
 from bassd.control.config import ADMIN_CLIENT, OscConfig
 from bassd.control.osc_codec import (
@@ -85,6 +86,7 @@ log = structlog.get_logger("bassd.osc")
 MAX_ADDRESS = 256
 MAX_PATTERN_TARGETS = 8  # a pattern may fan out to at most this many addresses
 MAX_UDP_PAYLOAD = 65507  # the largest IPv4 UDP datagram
+DRAIN_LIMIT = 256  # datagrams drained per loop wake-up (4 recvmmsg calls of 64)
 
 
 @dataclass
@@ -95,6 +97,10 @@ class OscCounters:
     dropped: int = 0  # messages (or datagrams that never became messages) rejected
     scheduled: int = 0
     late: int = 0
+    coalesced: int = 0  # validated messages superseded by a later value in the same batch
+    batches: int = 0  # receive wake-ups that drained at least one datagram
+    batch_max: int = 0  # most datagrams drained in one wake-up
+    receiver: str = ""  # recvmmsg or recvfrom (a live socket); "" when fed directly
     #: by code (``Reason``): rejected messages, and replies withheld or not sent
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -105,6 +111,10 @@ class OscCounters:
             "osc_handled": self.handled,
             "osc_dropped": self.dropped,
             "osc_scheduled": self.scheduled,
+            "osc_coalesced": self.coalesced,
+            "osc_batches": self.batches,
+            "osc_batch_max": self.batch_max,
+            "osc_receiver": self.receiver,
             "osc_rejections": dict(self.reasons),
         }
 
@@ -259,6 +269,31 @@ class OscServer(asyncio.DatagramProtocol):
             keys.append(ClientKey(ADMIN_CLIENT, settings.secret, ("/",)))
         self._keys = [(k, _digest(k.key)) for k in keys]
         self.waiting = 0  # scheduled messages not yet run
+        self._coalescable = coalescable(self._table)
+        #: the batch being handled: held set-a-value controls by (peer, address, client)
+        self._pending: dict[tuple[Any, ...], _Pending] | None = None
+        self._receiver: Any = None  # control/udp_batch.py, on a live socket
+        self.drain_limit = DRAIN_LIMIT
+
+    def readable(self) -> None:
+        """The socket is readable (``loop.add_reader``): drain at most ``drain_limit``.
+
+        Bounded, so a flood never holds the loop (the pump) for long: what is left
+        waits for the next wake-up, in the kernel's receive buffer.
+        """
+        if self._receiver is None:
+            return
+        try:
+            batch = self._receiver.recv(self.drain_limit, self.error_received)
+        except OSError as exc:
+            self.error_received(exc)
+            return
+        if batch:
+            c = self.counters
+            c.batches += 1
+            if len(batch) > c.batch_max:
+                c.batch_max = len(batch)
+            self.datagrams_received(batch)
 
     # ------------------------------------------------------------ transport
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -352,23 +387,51 @@ class OscServer(asyncio.DatagramProtocol):
 
     # ------------------------------------------------------------ datagrams
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.counters.received += 1
-        peer = (str(addr[0]), int(addr[1]))
-        try:
-            self._datagram(data, peer)
-        except Exception as exc:  # last resort: the transport would close the socket
-            self.counters.dropped += 1
-            self.counters.reasons[Reason.INTERNAL_ERROR] += 1
-            with contextlib.suppress(Exception):
-                self._log(
-                    "error",
-                    "osc_internal_error",
-                    Reason.INTERNAL_ERROR,
-                    peer=f"{peer[0]}:{peer[1]}",
-                    error=repr(exc),
-                )
+        """One datagram (a batch of one: nothing to coalesce it with)."""
+        self.datagrams_received([(data, (str(addr[0]), int(addr[1])), len(data))])
 
-    def _datagram(self, data: bytes, peer: tuple[str, int]) -> None:
+    def datagrams_received(self, batch: list[tuple[bytes, tuple[str, int], int]]) -> None:
+        """A batch drained in one wake-up: ``(data, (host, port), real length)`` in order.
+
+        Each datagram is counted and checked on its own, exactly as if it came alone;
+        then the batch's immediate set-a-value controls are applied (see ``_message``).
+        """
+        pending = self._pending = {}
+        try:
+            for data, peer, length in batch:
+                self.counters.received += 1
+                try:
+                    self._datagram(data, peer, length)
+                except Exception as exc:  # last resort: never let it stop the drain
+                    self._internal_error(peer, exc)
+        finally:
+            self._pending = None
+            if pending:
+                self._flush(pending)
+
+    def _internal_error(self, peer: tuple[str, int], exc: Exception) -> None:
+        self.counters.dropped += 1
+        self.counters.reasons[Reason.INTERNAL_ERROR] += 1
+        with contextlib.suppress(Exception):
+            self._log(
+                "error",
+                "osc_internal_error",
+                Reason.INTERNAL_ERROR,
+                peer=f"{peer[0]}:{peer[1]}",
+                error=repr(exc),
+            )
+
+    def _flush(self, pending: dict[tuple[Any, ...], _Pending]) -> None:
+        """Apply the held controls, each the latest value of its (peer, address, client)."""
+        items = list(pending.values())
+        pending.clear()
+        for entry, values, request, dg in items:
+            try:
+                self._run(entry, values, request, dg)
+            except Exception as exc:  # _run catches handler errors; this is a last resort
+                self._internal_error(dg.peer, exc)
+
+    def _datagram(self, data: bytes, peer: tuple[str, int], length: int) -> None:
         dg = _Datagram(peer, self.settings.max_replies)
         if not self._source_allowed(peer[0]):
             self._drop(dg, Reason.NOT_ALLOWED, "source not allowed", answer=False)
@@ -376,8 +439,8 @@ class OscServer(asyncio.DatagramProtocol):
         if not self._buckets.take(peer[0], time.monotonic()):
             self._drop(dg, Reason.RATE_LIMITED, "rate limit", answer=False)
             return
-        if len(data) > self.settings.max_datagram:
-            detail = f"oversized packet: {len(data)} > {self.settings.max_datagram} bytes"
+        if length > self.settings.max_datagram:
+            detail = f"oversized packet: {length} > {self.settings.max_datagram} bytes"
             self._drop(dg, Reason.OVERSIZED, detail)
             return
         try:
@@ -386,7 +449,7 @@ class OscServer(asyncio.DatagramProtocol):
             self._drop(dg, Reason.MALFORMED, f"malformed packet: {exc}")
             return
         if isinstance(packet, Message):
-            self._message(packet, dg, None)
+            self._message(packet, dg, None, bare=True)
         else:
             self._bundle(packet, dg, self.clock())
 
@@ -429,7 +492,20 @@ class OscServer(asyncio.DatagramProtocol):
             return None
         return found
 
-    def _message(self, msg: Message, dg: _Datagram, when: float | None) -> None:
+    def _message(
+        self, msg: Message, dg: _Datagram, when: float | None, *, bare: bool = False
+    ) -> None:
+        """Check one message and run it; ``bare``: a datagram of its own (not in a bundle).
+
+        Coalescing: a bare message to a set-a-value address (``COALESCABLE``) is fully
+        checked and validated, then held until the end of the batch under
+        (peer, address, client); a later one under the same key replaces it, so the
+        controller sees only the latest value. The one replaced counts as handled (it
+        was accepted; its value was overtaken) and in ``coalesced``: the controller ran
+        ``handled - coalesced`` times. Any other message
+        that gets as far as running (a trigger, a query, a bundle's message) first applies
+        everything held, so no reply or trigger ever sees state older than it should.
+        """
         self.counters.messages += 1
         if dg.paid:
             dg.paid = False  # the first message rides on the datagram's token
@@ -472,6 +548,17 @@ class OscServer(asyncio.DatagramProtocol):
                 continue
             reply = self._reply_fn(dg, entry.path)
             request = Request(entry.path, dg.peer, reply, self.send_to, client)
+            pending = self._pending
+            if pending is not None:
+                if bare and entry.path in self._coalescable:
+                    key = (dg.peer, entry.path, client)
+                    if pending.pop(key, None) is not None:  # handled: superseded
+                        self.counters.coalesced += 1
+                        self.counters.handled += 1
+                    pending[key] = (entry, values, request, dg)  # at its latest position
+                    continue
+                if pending:
+                    self._flush(pending)
             if when is None:
                 self._run(entry, values, request, dg)
             else:
@@ -545,9 +632,107 @@ class OscServer(asyncio.DatagramProtocol):
         self.counters.handled += 1
 
 
+_Pending = tuple[Address, tuple[Any, ...], Request, _Datagram]
+
+#: groups whose numeric messages are samples or events, each one meaningful on its own
+#: (a heart-rate sample, an RR interval, a contact change): never coalesced
+NOT_COALESCED_GROUPS = frozenset({"heart rate"})
+
+
+def coalescable(table: tuple[Address, ...] | list[Address]) -> frozenset[str]:
+    """The addresses that set a value and nothing else, so only the latest one counts.
+
+    From the table: state-changing, a fixed number of numeric arguments (no optional
+    or repeated one: those are triggers with options or lists), no string argument
+    (a name picks what to set: ``/adapter/blend name w``), not a sample stream.
+    Triggers (no arguments), queries and everything else are never coalesced.
+    """
+    return frozenset(
+        a.path
+        for a in table
+        if a.changes_state
+        and not a.debug
+        and a.args
+        and a.group not in NOT_COALESCED_GROUPS
+        and all(x.type in ("f", "i") and not x.optional and x.repeat == 1 for x in a.args)
+    )
+
+
 def _digest(text: str) -> bytes:
     """SHA-256 of a key: digests of equal length, so comparing them reveals no key's length."""
     return hashlib.sha256(text.encode()).digest()
+
+
+class UdpTransport(asyncio.DatagramTransport):
+    """The OSC socket on the loop: reads by ``add_reader`` (batches), writes at once.
+
+    A send the kernel refuses for now (``EAGAIN``: the send buffer is full) is queued
+    (bounded: ``MAX_QUEUED`` datagrams) and written when the socket is writable, as
+    asyncio's own transport does; past the bound it is counted as ``send_failed``.
+    """
+
+    MAX_QUEUED = 4096
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, server: OscServer
+    ) -> None:
+        super().__init__({"socket": sock, "sockname": sock.getsockname()})
+        self._loop, self._sock, self._server = loop, sock, server
+        self._queue: deque[tuple[bytes, Any]] = deque()
+        self._closing = False
+        loop.add_reader(sock.fileno(), server.readable)
+
+    def sendto(self, data: Any, addr: Any = None) -> None:
+        if self._closing:
+            return
+        if self._queue:
+            self._enqueue(bytes(data), addr)
+            return
+        try:
+            self._sock.sendto(data, addr)
+        except (BlockingIOError, InterruptedError):
+            self._enqueue(bytes(data), addr)
+            self._loop.add_writer(self._sock.fileno(), self._write_ready)
+        except OSError as exc:
+            self._server.error_received(exc)
+
+    def _enqueue(self, data: bytes, addr: Any) -> None:
+        if len(self._queue) >= self.MAX_QUEUED:
+            self._server.error_received(OSError("send queue full: datagram not sent"))
+            return
+        self._queue.append((data, addr))
+
+    def _write_ready(self) -> None:
+        while self._queue:
+            data, addr = self._queue[0]
+            try:
+                self._sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._server.error_received(exc)
+            self._queue.popleft()
+        self._loop.remove_writer(self._sock.fileno())
+
+    def get_write_buffer_size(self) -> int:
+        return len(self._queue)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(self._sock.fileno())
+            self._loop.remove_writer(self._sock.fileno())
+        self._queue.clear()
+        self._sock.close()
+        self._server.connection_lost(None)
+
+    def abort(self) -> None:
+        self.close()
 
 
 async def start_osc_server(
@@ -557,7 +742,14 @@ async def start_osc_server(
     settings: OscSettings,
     schedule: Scheduler | None = None,
     receive_buffer: int = 4 << 20,
+    *,
+    receive: str = "auto",
 ) -> tuple[asyncio.DatagramTransport, OscServer]:
+    """Listen on ``host:port``: the socket on the loop, drained in batches.
+
+    ``receive``: ``auto`` (``recvmmsg`` through ``bassd.control._udpbatch`` where it is
+    built and the platform has it, else ``recvfrom``), ``recvmmsg`` or ``recvfrom``.
+    """
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -572,7 +764,13 @@ async def start_osc_server(
             "(another bassd running? pick another with --set osc.port=N)"
         ) from None
     sock.setblocking(False)
-    transport, protocol = await loop.create_datagram_endpoint(
-        lambda: OscServer(surface, settings, schedule), sock=sock
-    )
-    return transport, protocol
+    server = OscServer(surface, settings, schedule)
+    try:
+        server._receiver = udp_batch.receiver(sock, settings.max_datagram, prefer=receive)
+        server.counters.receiver = server._receiver.kind
+        transport = UdpTransport(loop, sock, server)
+    except BaseException:
+        sock.close()
+        raise
+    server.connection_made(transport)
+    return transport, server

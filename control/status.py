@@ -185,6 +185,12 @@ class Status:
     osc_dropped: int = _f("i", "messages or datagrams rejected", 0, push=True)
     osc_scheduled: int = _f("i", "timetagged messages queued so far", 0)
     osc_scheduled_waiting: int = _f("i", "timetagged messages waiting now", 0)
+    osc_coalesced: int = _f(
+        "i", "set-a-value messages superseded by a later one in the same receive batch", 0
+    )
+    osc_batches: int = _f("i", "socket wake-ups that drained datagrams", 0)
+    osc_batch_max: int = _f("i", "most datagrams drained in one wake-up", 0)
+    osc_receiver: str = _f("s", "how the socket is read: recvmmsg (batches) or recvfrom", "")
     osc_rejections: dict[str, int] = _d("rejections by reason (a fixed set of reasons)")
 
     @classmethod

@@ -59,6 +59,7 @@ import hashlib
 import hmac
 import ipaddress
 import socket
+import struct
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
@@ -74,6 +75,7 @@ from bassd.control.osc_codec import (
     Bundle,
     Message,
     OscError,
+    _fixed_struct,
     encode_message,
     ntp_to_unix,
     parse_packet,
@@ -86,6 +88,7 @@ log = structlog.get_logger("bassd.osc")
 MAX_ADDRESS = 256
 MAX_PATTERN_TARGETS = 8  # a pattern may fan out to at most this many addresses
 MAX_UDP_PAYLOAD = 65507  # the largest IPv4 UDP datagram
+MAX_PLANS = 1024  # (address, type tags) headers remembered for the fast path
 DRAIN_LIMIT = 256  # datagrams drained per loop wake-up (4 recvmmsg calls of 64)
 
 
@@ -270,6 +273,7 @@ class OscServer(asyncio.DatagramProtocol):
         self._keys = [(k, _digest(k.key)) for k in keys]
         self.waiting = 0  # scheduled messages not yet run
         self._coalescable = coalescable(self._table)
+        self._plans: dict[bytes, tuple[Address, struct.Struct, tuple[tuple[Any, str], ...]]] = {}
         #: the batch being handled: held set-a-value controls by (peer, address, client)
         self._pending: dict[tuple[Any, ...], _Pending] | None = None
         self._receiver: Any = None  # control/udp_batch.py, on a live socket
@@ -425,9 +429,9 @@ class OscServer(asyncio.DatagramProtocol):
         """Apply the held controls, each the latest value of its (peer, address, client)."""
         items = list(pending.values())
         pending.clear()
-        for entry, values, request, dg in items:
+        for entry, values, client, dg in items:
             try:
-                self._run(entry, values, request, dg)
+                self._run(entry, values, self._request(entry, dg, client), dg)
             except Exception as exc:  # _run catches handler errors; this is a last resort
                 self._internal_error(dg.peer, exc)
 
@@ -443,6 +447,30 @@ class OscServer(asyncio.DatagramProtocol):
             detail = f"oversized packet: {length} > {self.settings.max_datagram} bytes"
             self._drop(dg, Reason.OVERSIZED, detail)
             return
+        plans = self._plans
+        if plans:  # a message whose address and type tags were seen before (see _plan)
+            a = data.find(b"\0")
+            t = data.find(b"\0", (a + 4) & ~3) if a > 0 else -1
+            if t > 0:
+                end = (t + 4) & ~3
+                plan = plans.get(data[:end])
+                if plan is not None and len(data) == end + plan[1].size:
+                    entry, fixed, steps = plan
+                    self.counters.messages += 1
+                    dg.paid = False  # the first message rides on the datagram's token
+                    path = entry.path
+                    try:
+                        values = tuple(
+                            spec.convert(tag, v, path)
+                            for (spec, tag), v in zip(
+                                steps, fixed.unpack_from(data, end), strict=True
+                            )
+                        )
+                    except OscError as exc:
+                        self._drop(dg, exc.reason, str(exc), path)
+                        return
+                    self._accept(entry, values, dg, None, None, True)
+                    return
         try:
             packet = parse_packet(data, self.settings.max_bundle_depth)
         except OscError as exc:
@@ -450,8 +478,39 @@ class OscServer(asyncio.DatagramProtocol):
             return
         if isinstance(packet, Message):
             self._message(packet, dg, None, bare=True)
+            self._plan(packet, data)
         else:
             self._bundle(packet, dg, self.clock())
+
+    def _plan(self, msg: Message, data: bytes) -> None:
+        """Remember how to check a bare message like ``msg`` without parsing it again.
+
+        Only where the general path would do exactly this: an exact table address that
+        changes state, no key or secret in play (those carry a string), numeric
+        fixed-size arguments only, and an arity the address accepts. The plan is keyed by
+        the datagram's header bytes (address and type tags, padded): a later datagram
+        with the same header and the right length parses to the same address and tags by
+        construction, so only its arguments are unpacked (one struct) and converted by
+        the same ``Arg.convert`` as ``Address.validate``. Bounded (``MAX_PLANS``).
+        """
+        if len(self._plans) >= MAX_PLANS or self._keys or self.settings.secret is not None:
+            return
+        entry = self._by_path.get(msg.address)
+        tags = msg.typetags
+        if (
+            entry is None
+            or not entry.changes_state
+            or not tags
+            or any(t not in "ifdh" for t in tags)
+            or not entry.min_args <= len(tags) <= entry.max_args
+        ):
+            return
+        fixed = _fixed_struct(tags)
+        if fixed is None:
+            return
+        specs = entry.args
+        steps = tuple((specs[min(i, len(specs) - 1)], t) for i, t in enumerate(tags))
+        self._plans[data[: len(data) - fixed.size]] = (entry, fixed, steps)
 
     def _bundle(self, bundle: Bundle, dg: _Datagram, now: float) -> None:
         when = None if bundle.immediate else ntp_to_unix(bundle.timetag)
@@ -546,23 +605,38 @@ class OscServer(asyncio.DatagramProtocol):
                 detail = f"more than {self.settings.max_replies} replies to one datagram"
                 self._drop(dg, Reason.REPLY_BUDGET, detail, entry.path, answer=False)
                 continue
-            reply = self._reply_fn(dg, entry.path)
-            request = Request(entry.path, dg.peer, reply, self.send_to, client)
-            pending = self._pending
-            if pending is not None:
-                if bare and entry.path in self._coalescable:
-                    key = (dg.peer, entry.path, client)
-                    if pending.pop(key, None) is not None:  # handled: superseded
-                        self.counters.coalesced += 1
-                        self.counters.handled += 1
-                    pending[key] = (entry, values, request, dg)  # at its latest position
-                    continue
-                if pending:
-                    self._flush(pending)
-            if when is None:
-                self._run(entry, values, request, dg)
-            else:
-                self._schedule(entry, values, request, dg, when)
+            self._accept(entry, values, dg, client, when, bare)
+
+    def _accept(
+        self,
+        entry: Address,
+        values: tuple[Any, ...],
+        dg: _Datagram,
+        client: str | None,
+        when: float | None,
+        bare: bool,
+    ) -> None:
+        """A message that passed every check: hold it (coalescing), run it or schedule it."""
+        pending = self._pending
+        if pending is not None:
+            if bare and entry.path in self._coalescable:
+                key = (dg.peer, entry.path, client)
+                if pending.pop(key, None) is not None:  # handled: superseded
+                    self.counters.coalesced += 1
+                    self.counters.handled += 1
+                pending[key] = (entry, values, client, dg)  # at its latest position
+                return
+            if pending:
+                self._flush(pending)
+        request = self._request(entry, dg, client)
+        if when is None:
+            self._run(entry, values, request, dg)
+        else:
+            self._schedule(entry, values, request, dg, when)
+
+    def _request(self, entry: Address, dg: _Datagram, client: str | None) -> Request:
+        reply = self._reply_fn(dg, entry.path)
+        return Request(entry.path, dg.peer, reply, self.send_to, client)
 
     def _match(self, given: str | None) -> ClientKey | None:
         """The key ``given`` is, compared with every key in constant time; None if none."""
@@ -632,7 +706,7 @@ class OscServer(asyncio.DatagramProtocol):
         self.counters.handled += 1
 
 
-_Pending = tuple[Address, tuple[Any, ...], Request, _Datagram]
+_Pending = tuple[Address, tuple[Any, ...], str | None, _Datagram]
 
 #: groups whose numeric messages are samples or events, each one meaningful on its own
 #: (a heart-rate sample, an RR interval, a contact change): never coalesced

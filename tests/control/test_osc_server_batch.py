@@ -295,3 +295,55 @@ def test_an_independent_client_drives_the_batched_server(harness: Harness) -> No
         assert st["osc_batches"] >= 3 and st["osc_coalesced"] == 0
 
     run(go())
+
+
+def test_the_header_fast_path_checks_exactly_as_the_parser_does() -> None:
+    """Datagrams whose address and type tags were seen before skip the parser; every
+    verdict (values, rejections by reason) is the same as with the fast path off."""
+    import struct
+
+    good = encode_message("/fx/drive", 2.0)
+    seq = [
+        good,
+        encode_message("/fx/drive", 3.0),
+        encode_message("/fx/drive", 99.0),  # out of range, same header
+        encode_message("/fx/drive", float("nan")),
+        encode_message("/fx/drive", 4),  # an int where a float is expected
+        encode_message("/fx/drive", 1.0, 2.0),  # arity
+        encode_message("/fx/drive", 1.0, 2.0),
+        good[:-4],  # the header alone: arguments missing
+        good + b"\0\0\0\0",  # bytes left over
+        good[:-4] + struct.pack(">f", 0.05),  # below range
+        encode_message("/jam/meter", 4),
+        encode_message("/jam/meter", 4.0),  # integral float to an int argument
+        encode_message("/jam/meter", 4.5),
+        encode_message("/jam/meter", 4.5),
+        encode_message("/jam/meter", 99),
+        encode_message("/som/xy", 0.2, 0.9),
+        encode_message("/som/xy", 0.2, 1.9),
+        encode_message("/status"),
+        encode_message("/status"),
+    ]
+    seq = seq * 3
+    fast, fast_rec, _ = _server()
+    slow, slow_rec, _ = _server()
+    slow._plan = lambda msg, data: None  # type: ignore[method-assign]
+    for data in seq:  # one per batch: nothing coalesced, every value visible
+        fast.datagram_received(data, A)
+        slow.datagram_received(data, A)
+    assert fast._plans and not slow._plans
+    assert fast_rec.calls == slow_rec.calls
+    for name in ("received", "messages", "handled", "dropped"):
+        assert getattr(fast.counters, name) == getattr(slow.counters, name), name
+    assert fast.counters.reasons == slow.counters.reasons
+    assert fast.counters.reasons["out_of_range"] == 5 * 3  # drive 99, nan, 0.05; meter 99; xy
+
+
+def test_no_fast_path_where_a_secret_or_keys_are_in_play() -> None:
+    """With a secret, a message without it is refused every time, never remembered as good."""
+    srv, rec, _ = _server(secret="s3cret")
+    for _ in range(3):
+        srv.datagram_received(encode_message("/fx/drive", 2.0, "s3cret"), A)
+        srv.datagram_received(encode_message("/fx/drive", 2.0), A)
+    assert not srv._plans
+    assert len(rec.calls) == 3 and srv.counters.reasons["bad_secret"] == 3

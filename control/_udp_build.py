@@ -18,7 +18,7 @@ ffibuilder.cdef(
     #define BASSD_UDP_HOST_LEN 48
     int bassd_udp_has_recvmmsg(void);
     int bassd_udp_recv_batch(int fd, char *buf, int slot, int n, int *lens,
-                             char (*hosts)[48], int *ports);
+                             char (*hosts)[48], int *ports, int *same);
     """
 )
 ffibuilder.set_source(

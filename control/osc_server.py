@@ -233,7 +233,7 @@ class _ReasonLog:
         getattr(log, level)(event, reason=reason.value, suppressed=suppressed, **kw)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Datagram:
     """One datagram being handled: its peer, whether its first message is paid, its replies."""
 
@@ -460,12 +460,15 @@ class OscServer(asyncio.DatagramProtocol):
                     dg.paid = False  # the first message rides on the datagram's token
                     path = entry.path
                     try:
-                        values = tuple(
-                            spec.convert(tag, v, path)
-                            for (spec, tag), v in zip(
-                                steps, fixed.unpack_from(data, end), strict=True
+                        if len(steps) == 1:  # the common case: one value
+                            spec, tag = steps[0]
+                            values = (spec.convert(tag, fixed.unpack_from(data, end)[0], path),)
+                        else:
+                            args = fixed.unpack_from(data, end)
+                            values = tuple(
+                                spec.convert(tag, v, path)
+                                for (spec, tag), v in zip(steps, args, strict=True)
                             )
-                        )
                     except OscError as exc:
                         self._drop(dg, exc.reason, str(exc), path)
                         return

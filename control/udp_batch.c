@@ -40,9 +40,9 @@ static void peer_text(const struct sockaddr_storage *ss, char *host, int *port) 
 }
 
 int bassd_udp_recv_batch(int fd, char *buf, int slot, int n, int *lens,
-                         char (*hosts)[BASSD_UDP_HOST_LEN], int *ports) {
+                         char (*hosts)[BASSD_UDP_HOST_LEN], int *ports, int *same) {
 #ifndef __linux__
-    (void)fd; (void)buf; (void)slot; (void)n; (void)lens; (void)hosts; (void)ports;
+    (void)fd; (void)buf; (void)slot; (void)n; (void)lens; (void)hosts; (void)ports; (void)same;
     return -ENOSYS; /* no recvmmsg: the caller falls back to recvfrom */
 #else
     if (n <= 0) return 0;
@@ -66,7 +66,10 @@ int bassd_udp_recv_batch(int fd, char *buf, int slot, int n, int *lens,
     if (got < 0) return -errno;
     for (int i = 0; i < got; i++) {
         lens[i] = (int)msgs[i].msg_len;
-        peer_text(&addrs[i], hosts[i], &ports[i]);
+        /* the same peer as the datagram before: the caller reuses its (host, port) */
+        same[i] = i > 0 && msgs[i].msg_hdr.msg_namelen == msgs[i - 1].msg_hdr.msg_namelen &&
+                  memcmp(&addrs[i], &addrs[i - 1], msgs[i].msg_hdr.msg_namelen) == 0;
+        if (!same[i]) peer_text(&addrs[i], hosts[i], &ports[i]);
     }
     return got;
 #endif

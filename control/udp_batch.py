@@ -85,17 +85,22 @@ class MmsgReceiver:
         self._lens = ffi.new("int[]", self.batch)
         self._hosts = ffi.new(f"char[{self.batch}][{lib.BASSD_UDP_HOST_LEN}]")
         self._ports = ffi.new("int[]", self.batch)
+        self._same = ffi.new("int[]", self.batch)
         self._string = ffi.string
+        self._unpack = ffi.unpack
         self._peers: dict[tuple[bytes, int], tuple[str, int]] = {}
 
     def recv(self, limit: int, on_error: OnError = None) -> Batch:
         out: Batch = []
+        append = out.append
         errors = 0
         lib, buf, lens, hosts, ports = self._lib, self._buf, self._lens, self._hosts, self._ports
+        same, unpack = self._same, self._unpack
         view, slot, string, peers = self._bytes, self.slot, self._string, self._peers
+        peer = ("", 0)
         while len(out) < limit:
             got = lib.bassd_udp_recv_batch(
-                self._fd, buf, slot, min(self.batch, limit - len(out)), lens, hosts, ports
+                self._fd, buf, slot, min(self.batch, limit - len(out)), lens, hosts, ports, same
             )
             if got <= 0:
                 if got == 0 or _again(-got):
@@ -106,16 +111,17 @@ class MmsgReceiver:
                     raise exc
                 on_error(exc)  # e.g. ECONNREFUSED: an ICMP error for an earlier send
                 continue
-            for i in range(got):
-                n = lens[i]
-                off = i * slot
-                key = (string(hosts[i]), ports[i])
-                peer = peers.get(key)
-                if peer is None:
-                    peer = (key[0].decode("ascii"), key[1])
-                    if len(peers) < 4096:
-                        peers[key] = peer
-                out.append((view[off : off + min(n, slot)], peer, n))
+            off = 0
+            for i, (n, again) in enumerate(zip(unpack(lens, got), unpack(same, got), strict=True)):
+                if not again:  # a new peer (C compared the address with the one before)
+                    key = (string(hosts[i]), ports[i])
+                    peer = peers.get(key)  # type: ignore[assignment]
+                    if peer is None:
+                        peer = (key[0].decode("ascii"), key[1])
+                        if len(peers) < 4096:
+                            peers[key] = peer
+                append((view[off : off + (n if n <= slot else slot)], peer, n))
+                off += slot
             if got < self.batch:
                 break  # the socket is (for now) empty
         return out

@@ -347,3 +347,29 @@ def test_no_fast_path_where_a_secret_or_keys_are_in_play() -> None:
         srv.datagram_received(encode_message("/fx/drive", 2.0), A)
     assert not srv._plans
     assert len(rec.calls) == 3 and srv.counters.reasons["bad_secret"] == 3
+
+
+def test_reading_goes_on_after_a_busy_drain() -> None:
+    """A drain of a few dozen datagrams that empties the socket pauses the reader briefly
+    (a flood gathers into bigger batches); it resumes: later datagrams are all read."""
+
+    async def go() -> None:
+        import socket
+
+        rec = Recorder()
+        transport, srv = await start_osc_server("127.0.0.1", 0, rec, OscSettings(reply_port=9))
+        port = transport.get_extra_info("sockname")[1]
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for round_ in range(5):
+            for _ in range(40):  # >= FLOOD_BATCH, < the drain limit: a pause follows
+                client.sendto(encode_message("/segment/skip"), ("127.0.0.1", port))
+            for _ in range(200):
+                await asyncio.sleep(0.005)
+                if srv.counters.received >= 40 * (round_ + 1):
+                    break
+            assert srv.counters.received == 40 * (round_ + 1)
+        assert len(rec.calls) == 200  # triggers: every one applied
+        transport.close()
+        client.close()
+
+    run(go())

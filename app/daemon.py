@@ -138,6 +138,8 @@ class Daemon:
             "fallbacks": eng.fallbacks if eng is not None else 0,
             "control_latency_ms": self._latency_ms(self._control_ns, int(p.mark_ns)),
             "fader_latency_ms": self._latency_ms(self._fader_ns, int(p.fader_mark_ns)),
+            "fx_latency_ms": self.player.fx_latency_ms(),
+            "fx_in_callback": bool(p.fx_on),
             "output_fader": round(float(p.fader), 6),
             "session": self.session.name if self.session is not None else None,
             "segment_log_errors": self.sink.errors if self.sink is not None else 0,
@@ -335,6 +337,9 @@ class Daemon:
             offload=ThreadOffload(self._spawn),
         )
         session.engine.add_segment_listener(log_segment_start)
+        if a.fx_in_callback:  # the master post-FX in the C callback: heard next period
+            self.player.init_fx(a.sample_rate, session.engine.postfx.settings)
+            session.engine.run_device_fx(self.player.push_fx, self.player.flush_fx)
         self.pump = Pump(
             session.engine, self.ring, self.scheduler, sample_rate=a.sample_rate,
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,

@@ -74,6 +74,8 @@ class Status:
     output_fader: float | None = _f("f", "the fader gain the callback applies now")
     control_latency_ms: float | None = _f("f", "last control: datagram to its first output frame")
     fader_latency_ms: float | None = _f("f", "last /master/gain: datagram to the callback")
+    fx_latency_ms: float | None = _f("f", "last /fx/* change: datagram to the callback applying it")
+    fx_in_callback: bool = _f("i", "the master post-FX runs in the audio callback", False)
     # the neural renderer (musicgen; "off" with the DSP renderer)
     neural_state: str = _f(
         "s", "off, loading, ready, generating, failed, missing-weights", "off", push=True

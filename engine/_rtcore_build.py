@@ -3,14 +3,26 @@
 The C sources sit beside this file; setup.py runs it at install time.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
+DSP = HERE.parent / "dsp"  # the post-FX chain (fx.c) is compiled into this core too
+
+
+def _fx_declarations() -> str:
+    spec = importlib.util.spec_from_file_location("_dspcore_build", DSP / "_dspcore_build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return str(build.declarations(DSP / "fx.h"))
+
 
 ffibuilder = FFI()
+ffibuilder.cdef(_fx_declarations())
 ffibuilder.cdef(
     """
     #define BASSD_RING_HEADER_BYTES 256
@@ -40,6 +52,10 @@ ffibuilder.cdef(
         float fader;
         float fader_applied;
         uint64_t fader_mark_ns;
+        int32_t fx_on;
+        uint64_t fx_mark_ns;
+        bassd_fx fx;
+        bassd_fx_queue fxq;
     } bassd_player;
     uint64_t bassd_ring_load_write(const uint8_t *ring);
     uint64_t bassd_ring_load_read(const uint8_t *ring);
@@ -55,9 +71,11 @@ ffibuilder.set_source(
     "bassd.engine._rtcore",
     '#include "rtcore.h"',
     # setuptools wants source paths relative to the project root (its cwd)
-    sources=[os.path.relpath(HERE / "rtcore.c")],
-    include_dirs=[os.path.relpath(HERE)],
-    extra_compile_args=["-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L"],
+    sources=[os.path.relpath(HERE / "rtcore.c"), os.path.relpath(DSP / "fx.c")],
+    include_dirs=[os.path.relpath(HERE), os.path.relpath(DSP)],
+    # the flags of dsp/_dspcore_build.py, so fx.c gives the same samples in both cores
+    extra_compile_args=["-O3", "-std=c11", "-D_POSIX_C_SOURCE=200809L"],
+    libraries=["m"],
 )
 
 if __name__ == "__main__":

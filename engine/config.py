@@ -35,6 +35,9 @@ class AudioConfig(Strict):
     startup_fill_frames: int | None = Field(None, ge=64)
     fade_frames: int = Field(64, ge=1, le=4096)
     realtime_priority: int = Field(20, ge=0, le=98)
+    # the master post-FX runs in the audio callback (a filter or limiter control is heard
+    # at the next period); false: in the engine, before the ring (heard a fill later)
+    fx_in_callback: bool = True
 
     @field_validator("ring_frames")
     @classmethod

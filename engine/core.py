@@ -8,7 +8,8 @@ played. ``Engine.frame`` is the engine's master clock (frames rendered).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -151,6 +152,12 @@ class Engine:
         self._stopping = False
         self.layers: list[Layer] = []
         self.bed = True  # the segment timeline plays (off: only the layers, e.g. a jam render)
+        # the live daemon runs the post-FX in the audio callback: it hands each change to
+        # the device here, and the ring carries the mix before the chain
+        self._device_fx: Callable[[dict[str, float], int], None] | None = None
+        self._device_fx_flush: Callable[[], None] | None = None
+        self._action_frame: int | None = None  # set while a scheduled action runs
+        self._chain_silent = False  # the post-FX's last block was exact silence
 
     def add_layer(self, layer: Layer) -> None:
         """Mix ``layer`` into every block from now on (it is closed with the engine)."""
@@ -272,8 +279,35 @@ class Engine:
         return 20.0 * np.log10(max(self._out_target, 1e-12))
 
     def set_fx(self, **settings: float) -> None:
-        """gain_db, hpf_hz, lpf_hz, drive, peak: from the next block, smoothed."""
-        self.postfx.set(**settings)
+        """gain_db, hpf_hz, lpf_hz, drive, peak: smoothed, from the next control step (32
+        frames) of the output — in the device's next period when the callback runs the
+        chain — or, inside :meth:`scheduled`, from the block that action belongs to."""
+        at = self._action_frame
+        self.postfx.set(at_frame=at or 0, **settings)
+        if self._device_fx is not None:
+            self._device_fx(self.postfx.settings, at or 0)
+
+    def run_device_fx(
+        self, push: Callable[[dict[str, float], int], None], flush: Callable[[], None]
+    ) -> None:
+        """From now on the device's callback runs the post-FX: ``push(settings, frame)``
+        hands it every change (frame 0: at once; else the engine frame to apply it at),
+        ``flush()`` (called as each block renders) what the device could not take yet, and
+        :meth:`render` returns the mix before the chain. The engine still runs its own
+        chain for each segment's capture (a control applied by the callback one ring
+        fill earlier than here: ≤ 21 ms at the default fill, invisible in a segment's
+        figures)."""
+        self._device_fx, self._device_fx_flush = push, flush
+
+    @contextlib.contextmanager
+    def scheduled(self) -> Iterator[None]:
+        """Run a scheduled action (an OSC bundle's) for the block about to be rendered: the
+        FX change it makes applies at that block's first frame, also in the callback."""
+        self._action_frame = self.frame
+        try:
+            yield
+        finally:
+            self._action_frame = None
 
     def set_renderer_param(self, name: str, value: Any, *, crossfade_seconds: float = 2.0) -> str:
         """Change a renderer parameter; returns how it took effect ("live" or "new bank").
@@ -342,7 +376,10 @@ class Engine:
 
     @property
     def faded_out(self) -> bool:
-        return self._gain_target == 0.0 and self._gain <= 0.0
+        """The master fade reached silence and the post-FX filters have rung out (the fade
+        comes before the chain, as in the callback: their tail ends in exact zeros ~60 ms
+        after the fade, below -50 dB from its first sample)."""
+        return self._gain_target == 0.0 and self._gain <= 0.0 and self._chain_silent
 
     @property
     def segment_index(self) -> int:
@@ -354,8 +391,8 @@ class Engine:
 
     # ---------------------------------------------------------------- render
     def _master_gain(self, n: int) -> np.ndarray | None:
-        if self._gain == self._gain_target:
-            return None
+        if self._gain == self._gain_target:  # at rest: unity, or silence once faded out
+            return None if self._gain == 1.0 else np.full(n, self._gain, dtype=np.float32)
         direction = 1.0 if self._gain_target > self._gain else -1.0
         ramp = self._gain + direction * self._gain_step * np.arange(1, n + 1)
         ramp = np.clip(ramp, 0.0, 1.0)
@@ -368,9 +405,13 @@ class Engine:
 
     def render(self, frames: int) -> np.ndarray:
         """The next ``frames`` frames of master output, (frames, 2) float32."""
-        if self.paused:
+        if self._device_fx_flush is not None:
+            self._device_fx_flush()
+        if self.paused:  # silence through the chain (its filters ring out, as in the callback)
+            mix = np.zeros((frames, 2), dtype=np.float32)
+            out = self.postfx.process(mix)
             self.frame += frames
-            return np.zeros((frames, 2), dtype=np.float32)
+            return mix if self._device_fx is not None else self._fader(out)
         f0 = self.controller.frame  # segment frames are on the timeline's own clock
         if self.bed:
             mix = self.controller.render(frames)
@@ -378,18 +419,25 @@ class Engine:
             mix = np.zeros((frames, 2), dtype=np.float32)
         for layer in self.layers:
             mix = mix + layer.render(self.frame, frames)  # never into a buffer the timeline owns
-        out = self.postfx.process(mix)
-        gain = self._master_gain(frames)
+        gain = self._master_gain(frames)  # the master fade, before the chain (as in the callback)
         if gain is not None:
-            out *= gain[:, None]
-        if self._out_gain != self._out_target or self._out_target != 1.0:
-            ramp = np.linspace(self._out_gain, self._out_target, frames + 1, dtype=np.float32)[1:]
-            out *= ramp[:, None]
-            self._out_gain = self._out_target
+            mix = mix * gain[:, None]
+        out = self.postfx.process(mix)
+        self._chain_silent = not out[-32:].any()  # its last control step: the tail has ended
+        if self._device_fx is None:
+            out = self._fader(out)
         self.frame += frames
         self._route_capture(out, f0)
         if self._stopping and self.faded_out:
             self.paused = True
+        return out if self._device_fx is None else np.asarray(mix, dtype=np.float32)
+
+    def _fader(self, out: np.ndarray) -> np.ndarray:
+        """The output fader (offline; live, the callback applies it), ramped over the block."""
+        if self._out_gain != self._out_target or self._out_target != 1.0:
+            ramp = np.linspace(self._out_gain, self._out_target, len(out) + 1, dtype=np.float32)
+            out *= ramp[1:, None]
+            self._out_gain = self._out_target
         return out
 
     def _route_capture(self, out: np.ndarray, f0: int) -> None:

@@ -53,7 +53,8 @@ class Pump:
         target = self.target_fill_frames if frames is None else frames
         while self.ring.fill() < target:
             for action in self.scheduler.pop_due(self.engine.frame + block):
-                action()  # bundles due in this block: applied at its boundary
+                with self.engine.scheduled():
+                    action()  # bundles due in this block: applied at its boundary
             audio = self.engine.render(block)
             if self.ring.write(audio) != len(audio):  # cannot happen: target + block ≤ capacity
                 raise RuntimeError("ring overflow")

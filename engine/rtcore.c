@@ -5,6 +5,9 @@
  *   - it never allocates, locks, logs, performs I/O or waits, and never
  *     touches the Python interpreter, so it does not need the GIL;
  *   - it always writes every sample of its output buffer;
+ *   - the master post-FX (dsp/fx.c) runs here, after the ring and before the
+ *     output fader, so a filter or limiter control applies at the next period
+ *     instead of waiting for the ring's fill to play out;
  *   - when the ring runs dry it fades what it has to silence over
  *     fade_frames, outputs zeros (never stale or garbage samples), counts the
  *     underrun, and fades back in once the ring holds a full block again.
@@ -126,6 +129,11 @@ int bassd_callback(const void *input, void *output, unsigned long frames,
         bassd_consume(p, (float *)output, frames);
         if (mark && mark >= r && mark < bassd_ring_load_read(p->ring))
             __atomic_store_n(&p->mark_ns, t0, __ATOMIC_RELEASE);
+        if (p->fx_on) { /* the master post-FX: a control sent now is heard this period */
+            const uint64_t seq = p->fx.applied_seq;
+            bassd_fx_process(&p->fx, &p->fxq, (float *)output, frames, r);
+            if (p->fx.applied_seq != seq) __atomic_store_n(&p->fx_mark_ns, t0, __ATOMIC_RELEASE);
+        }
     }
     if (__atomic_load_n(&p->fader_on, __ATOMIC_ACQUIRE)) {
         const float target = p->fader_target;

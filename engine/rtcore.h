@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "fx.h"
+
 #define BASSD_RING_HEADER_BYTES 256
 #define BASSD_RING_MAGIC 0x62617373u /* "bass" */
 #define BASSD_MAX_CHANNELS 8
@@ -56,6 +58,14 @@ typedef struct {
     float fader;
     float fader_applied;
     uint64_t fader_mark_ns;
+    /* the master post-FX (dsp/fx.h), run by the callback after the ring and before the
+       fader when fx_on: the control side initialises fx before the stream starts and
+       then only pushes into fxq; the callback notes when it applied an update
+       (fx.applied_seq) in fx_mark_ns */
+    int32_t fx_on;
+    uint64_t fx_mark_ns;
+    bassd_fx fx;
+    bassd_fx_queue fxq;
 } bassd_player;
 
 uint64_t bassd_ring_load_write(const uint8_t *ring);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ import pytest
 from tests.control.test_midi_input import Keyboard
 from tests.health import assert_engine_healthy
 from tests.jack import JackServer
+from tests.jack_capture import Capture
 from tests.osc_client import oscsend, query_status
 
 pytestmark = pytest.mark.live
@@ -39,39 +39,6 @@ def wait_status(d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 2
         time.sleep(0.1)
         st = query_status(d.osc_port, d.reply_port)
     return st
-
-
-class Capture:
-    """A JACK client of the test recording bassd's output (PortAudio's first port)."""
-
-    def __init__(self, server: str) -> None:
-        import jack
-
-        self.client = jack.Client(f"cap-{uuid.uuid4().hex[:6]}", servername=server,
-                                  no_start_server=True)  # fmt: skip
-        self.port = self.client.inports.register("in")
-        self.blocks: list[np.ndarray] = []
-        self.lock = threading.Lock()
-
-        @self.client.set_process_callback
-        def process(frames: int) -> None:
-            block = np.array(self.port.get_array(), dtype=np.float32)
-            with self.lock:
-                self.blocks.append(block)
-
-        self.client.activate()
-        src = next(p for p in self.client.get_ports(is_output=True, is_audio=True)
-                   if p.name.startswith("PortAudio"))  # fmt: skip
-        self.client.connect(src, self.port)
-
-    def take(self) -> np.ndarray:
-        with self.lock:
-            blocks, self.blocks = self.blocks, []
-        return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
-
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
 
 
 @pytest.fixture

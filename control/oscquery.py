@@ -75,6 +75,19 @@ def _key(*keys: str) -> _Reader:
     return read
 
 
+def _nth(key: str, index: int) -> _Reader:
+    """A reader of the ``index``-th value of a status mapping (the VAE's sliders, in their
+    order, keyed by their measured names)."""
+
+    def read(values: Mapping[str, Any]) -> Any:
+        v = values.get(key)
+        if not isinstance(v, Mapping) or index >= len(v):
+            return None
+        return list(v.values())[index]
+
+    return read
+
+
 #: controls whose current value the status record holds: path -> one reader per argument
 CONTROL_VALUES: dict[str, tuple[_Reader, ...]] = {
     "/master/gain": (_key("master_gain_db"),),
@@ -100,6 +113,7 @@ CONTROL_VALUES: dict[str, tuple[_Reader, ...]] = {
     "/jam/meter": (_key("jam_meter"),),
     "/jam/metronome": (_key("jam_metronome"),),
     "/jam/tempo_follow": (_key("jam_tempo_follow"),),
+    **{f"/vae/slider/{n}": (_nth("vae_sliders", n - 1),) for n in range(1, 9)},
 }
 
 _FIELD_DOCS = {f.name: f.metadata["doc"] for f in FIELDS}

@@ -119,6 +119,21 @@ def test_value_query_returns_the_live_value() -> None:
     _serve(body)
 
 
+def test_vae_sliders_read_their_live_values_in_order() -> None:
+    """/vae/slider/N?VALUE is the N-th slider of the playing model (the status keeps them
+    keyed by their measured names); a slider the model lacks, and no model, have no value
+    (204, as every control not known yet)."""
+
+    async def body(server: OscQueryServer, base: str, values: dict[str, Any]) -> None:
+        assert await _get(base + "/vae/slider/1?VALUE") == (204, None)
+        values["vae_sliders"] = {"brightness": 0.7, "density": 0.25}
+        assert await _get(base + "/vae/slider/1?VALUE") == (200, {"VALUE": [0.7]})
+        assert await _get(base + "/vae/slider/2?VALUE") == (200, {"VALUE": [0.25]})
+        assert await _get(base + "/vae/slider/3?VALUE") == (204, None)
+
+    _serve(body)
+
+
 def test_unknown_path_is_404_and_unknown_attribute_400() -> None:
     """An unknown node answers 404 JSON, an unknown attribute 400 JSON."""
 

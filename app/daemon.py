@@ -32,6 +32,7 @@ from typing import Any
 
 import structlog
 
+from bassd.app import diagnostics
 from bassd.app.ble_input import sample_handler
 from bassd.app.config import Config
 from bassd.app.logging_setup import worker_init
@@ -146,6 +147,7 @@ class Daemon:
             "metrics_pool_restarts": self.sink.pool_restarts if self.sink is not None else 0,
             "osc_scheduled_waiting": len(self.scheduler),
         }
+        out.update(diagnostics.figures())  # RSS, open files, shm blocks, asyncio tasks
         for name, value in self.player.callback_durations().items():
             out[name] = int(value) if name == "callback_count" else round(value, 1)
         if self.osc is not None:
@@ -378,6 +380,8 @@ class Daemon:
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
+        if cfg.debug.tracemalloc:  # soak diagnosis: which allocations grow
+            self._spawn(diagnostics.trace_allocations(cfg.debug.tracemalloc_seconds), "tracemalloc")
         self._start_search(session)
         if o.oscquery:  # the pump runs first: the server's start-up never delays it
             osc_port = self._osc_transport.get_extra_info("sockname")[1]

@@ -76,6 +76,11 @@ class Status:
     fader_latency_ms: float | None = _f("f", "last /master/gain: datagram to the callback")
     fx_latency_ms: float | None = _f("f", "last /fx/* change: datagram to the callback applying it")
     fx_in_callback: bool = _f("i", "the master post-FX runs in the audio callback", False)
+    # the daemon's footprint (a soak watches these: they must not grow)
+    rss_mb: float | None = _f("f", "the daemon process's resident memory (MiB)")
+    open_fds: int | None = _f("i", "file descriptors the daemon holds open")
+    shm_blocks: int = _f("i", "shared-memory blocks of this daemon in /dev/shm", 0)
+    asyncio_tasks: int = _f("i", "tasks on the daemon's event loop", 0)
     # the neural renderer (musicgen; "off" with the DSP renderer)
     neural_state: str = _f(
         "s", "off, loading, ready, generating, failed, missing-weights", "off", push=True

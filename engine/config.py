@@ -171,6 +171,10 @@ class WatchdogConfig(Strict):
 
 class DebugConfig(Strict):
     fault_injection: bool = False
+    # trace Python allocations (slows allocation ~2x): every tracemalloc_seconds the daemon
+    # logs the ten biggest growths since the first snapshot (what a soak's RSS growth is)
+    tracemalloc: bool = False
+    tracemalloc_seconds: float = Field(300.0, gt=0)
 
 
 class EngineConfig(Protocol):

@@ -1,0 +1,82 @@
+"""The daemon's own footprint, for /status and long soaks: RSS, open files, its shared
+memory blocks, asyncio tasks; and, with ``debug.tracemalloc``, the Python allocations that
+grew (logged every ``debug.tracemalloc_seconds``).
+
+Everything here reads /proc and the interpreter; nothing touches the audio path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("bassd.diagnostics")
+
+SHM = Path("/dev/shm")
+
+
+def rss_mb(pid: int | str = "self") -> float | None:
+    """Resident set size of a process (MiB) from /proc, None where unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def open_fds(pid: int | str = "self") -> int | None:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def shm_blocks(pid: int | None = None) -> int:
+    """This daemon's shared-memory blocks (named ``bassd_<pid>_...``)."""
+    prefix = f"bassd_{pid or os.getpid()}_"
+    try:
+        return sum(1 for p in SHM.iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return 0
+
+
+def figures() -> dict[str, Any]:
+    """rss_mb, open_fds, shm_blocks, asyncio_tasks (on the loop)."""
+    try:
+        tasks = len(asyncio.all_tasks())
+    except RuntimeError:  # no running loop
+        tasks = 0
+    rss = rss_mb()
+    return {
+        "rss_mb": round(rss, 2) if rss is not None else None,
+        "open_fds": open_fds(),
+        "shm_blocks": shm_blocks(),
+        "asyncio_tasks": tasks,
+    }
+
+
+async def trace_allocations(every_s: float, top: int = 10) -> None:
+    """Log the ``top`` allocation sites that grew most since the first snapshot, every
+    ``every_s`` seconds (``tracemalloc_top``), until cancelled."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        tracemalloc.start(8)
+    first = tracemalloc.take_snapshot()
+    try:
+        while True:
+            await asyncio.sleep(every_s)
+            now = tracemalloc.take_snapshot()
+            diffs = now.compare_to(first, "traceback")[:top]
+            traced = tracemalloc.get_traced_memory()[0] / 2**20
+            growth = [{"kib": round(d.size_diff / 1024, 1), "count": d.count_diff,
+                       "where": str(d.traceback[0])} for d in diffs]  # fmt: skip
+            log.info("tracemalloc_top", traced_mb=round(traced, 2), growth=growth)
+    finally:
+        tracemalloc.stop()

@@ -1,0 +1,56 @@
+"""The daemon's footprint figures and the allocation tracer a soak uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from structlog.testing import capture_logs
+
+from bassd.app import diagnostics
+
+
+def test_figures_count_this_process_blocks_files_and_tasks() -> None:
+    """A block named for this pid is counted (another pid's is not), RSS and open files are
+    read from /proc, and the loop's tasks are counted on the loop."""
+    mine = Path(f"/dev/shm/bassd_{os.getpid()}_test_{os.urandom(4).hex()}")
+    other = Path(f"/dev/shm/bassd_1_test_{os.urandom(4).hex()}")
+    before = diagnostics.shm_blocks()
+    mine.write_bytes(b"\0" * 16)
+    other.write_bytes(b"\0" * 16)
+    try:
+        assert diagnostics.shm_blocks() == before + 1
+    finally:
+        mine.unlink()
+        other.unlink()
+
+    async def main() -> dict:
+        extra = asyncio.create_task(asyncio.sleep(1))
+        try:
+            return diagnostics.figures()
+        finally:
+            extra.cancel()
+
+    figs = asyncio.run(main())
+    assert figs["asyncio_tasks"] == 2 and figs["rss_mb"] > 1 and figs["open_fds"] > 2
+    assert diagnostics.figures()["asyncio_tasks"] == 0  # no loop running
+
+
+def test_tracer_logs_the_allocation_that_grew() -> None:
+    """With a list growing between snapshots, the tracer's log names this file's line."""
+    hoard: list[bytes] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(diagnostics.trace_allocations(0.05))
+        for _ in range(20):
+            hoard.append(b"x" * 50_000)
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        task.cancel()
+
+    with capture_logs() as logs:
+        asyncio.run(main())
+    tops = [e for e in logs if e["event"] == "tracemalloc_top"]
+    assert tops and any("test_diagnostics.py" in g["where"] for g in tops[-1]["growth"])
+    assert tops[-1]["growth"][0]["kib"] > 500

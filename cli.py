@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.hrv_cli import add_commands as add_hrv_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
+    from bassd.app.report_cli import add_commands as add_report_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.prompts_cli import add_commands as add_prompts_commands
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hrv_commands(sub, _add_config_args)
     add_analyse_commands(sub, _add_config_args)
     add_scenes_commands(sub, _add_config_args)
+    add_report_commands(sub, _add_config_args)
     add_prompts_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
     return parser
@@ -237,7 +239,8 @@ def _render(
 
     try:
         result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg),
-                                hr_trace=trace, feed=feed if feeds else None)  # fmt: skip
+                                hr_trace=trace, feed=feed if feeds else None,
+                                report=True)  # fmt: skip
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
@@ -257,6 +260,8 @@ def _render(
     if trace is not None or feeder is not None:
         timeline = ", ".join(f"{t:.0f} s {state}" for t, state in result.states)
         print(f"states: {timeline}")
+    if result.report is not None:
+        print(f"report: {result.report[0]} (summary: {result.report[1]})")
     return 0
 
 
@@ -345,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts"):
+    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts",
+                        "report"):  # fmt: skip
         return int(args.func(args))
     return handlers[args.command](args)
 

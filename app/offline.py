@@ -31,6 +31,7 @@ class RenderResult:
     fallbacks: int
     events_csv: Path | None = None
     states: tuple[tuple[float, str], ...] = ()
+    report: tuple[Path, Path] | None = None  # report.png, report.json (``report=True``)
 
     @property
     def speed(self) -> float:
@@ -51,11 +52,14 @@ def render_offline(
     record_events: bool = True,
     bed: bool = True,
     feed: Callable[[Session, int, int], None] | None = None,
+    report: bool = False,
 ) -> RenderResult:
     """Render ``seconds`` of the session; a heart-rate trace (t, bpm, rr) drives the
     same controller as live OSC, on the simulated clock. ``feed(session, frame0, n)`` runs
     before each block (``bassd jam render`` plays a MIDI file's notes into the jam with it);
-    ``bed=False`` leaves out the segment timeline (only the engine's layers play)."""
+    ``bed=False`` leaves out the segment timeline (only the engine's layers play);
+    ``report=True`` writes the session's report.png and report.json at the end (never
+    failing the render: a report that cannot be written is logged as ``report_failed``)."""
     sr, block = config.audio.sample_rate, config.audio.block_size
     total = round(seconds * sr)
     session = session or (segment_log.session if segment_log is not None else None)
@@ -98,6 +102,16 @@ def render_offline(
     finally:
         built.close()
     wall = time.perf_counter() - t0
+    written = None
+    if report and events is not None:  # after close: every row and metrics line is written
+        from bassd.app.session_report import write_report
+
+        written = write_report(
+            events.path.parent,
+            metrics_csv=segment_log.metrics_csv if segment_log is not None else None,
+            hr=config.hr,
+            duration_s=total / sr,
+        )
     return RenderResult(
         path=Path(out),
         frames=total,
@@ -107,4 +121,5 @@ def render_offline(
         fallbacks=engine.fallbacks,
         events_csv=events.path if events is not None else None,
         states=tuple(states),
+        report=written,
     )

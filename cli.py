@@ -1,5 +1,5 @@
 """The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters,
-jam, midi, ble."""
+jam, midi, ble, service."""
 
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.app.report_cli import add_commands as add_report_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
+    from bassd.app.service_cli import add_commands as add_service_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.prompts_cli import add_commands as add_prompts_commands
     from bassd.models.vae_cli import add_commands as add_vae_commands
@@ -98,19 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub, _add_config_args)
     add_prompts_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
+    add_service_commands(sub)
     return parser
 
 
-def _load(args: argparse.Namespace) -> Config:
-    from bassd.app.config import ConfigError, load_config
-
+def _overrides(args: argparse.Namespace) -> list[str]:
     overrides = list(args.overrides)
     if getattr(args, "seed", None) is not None:
         overrides.append(f"timeline.seed={args.seed}")
     if getattr(args, "listener", None):
         overrides += ["prompts.policy=learn", f"prompts.listener={args.listener}"]
+    return overrides
+
+
+def _load(args: argparse.Namespace) -> Config:
+    from bassd.app.config import ConfigError, load_config
+
     try:
-        return load_config(args.config, overrides)
+        return load_config(args.config, _overrides(args))
     except ConfigError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -157,6 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         device=a.device,
         host=host,
     )
+    from bassd.app.config import load_config
     from bassd.app.daemon import run_daemon
     from bassd.control.prompt_schema import PromptBankError
     from bassd.engine.device import DeviceError
@@ -165,9 +172,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         import structlog
 
         structlog.get_logger("bassd").info("stale_shared_memory_removed", blocks=stale)
+
+    def reload() -> Config:  # SIGHUP: the same file and overrides, validated again
+        return load_config(args.config, _overrides(args))
+
     try:
         return run_daemon(cfg, device=device, segment_log=_segment_log(cfg),
-                          midi_process=midi_process)  # fmt: skip
+                          midi_process=midi_process, reload_config=reload)  # fmt: skip
     except PromptBankError as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
@@ -343,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": cmd_demo,
         "devices": cmd_devices,
         "status": cmd_status,
+        "service": lambda a: int(a.func(a)),
     }
     if args.command in ("generate", "models"):
         from bassd.models.cli import cmd_generate, cmd_models

@@ -14,7 +14,13 @@ stops the device, records the last segment and exits 0. A second one forces
 a quick exit (130) that still removes the shared memory. Every child ignores
 both signals (they reach the whole process group) and leaves its lifetime to
 this process. A task that fails stops the daemon with exit code 1, so a
-supervisor (systemd) restarts it.
+supervisor (systemd) restarts it. SIGHUP reloads the configuration file(s) it
+started with (validated first; a bad file changes nothing): what can change live
+is applied, the rest is listed as needing a restart (app/config_reload.py).
+
+Under systemd (``NOTIFY_SOCKET``), the notify task sends READY=1 once the first
+callbacks have run, STATUS= lines, WATCHDOG=1 only while the audio path is healthy
+(app/audio_health.py) and STOPPING=1 at shutdown (app/sd_notify.py).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import os
 import signal
 import subprocess
@@ -33,10 +40,13 @@ from typing import Any
 import structlog
 
 from bassd.app import diagnostics
+from bassd.app.audio_health import AudioSample, unhealthy_reason
 from bassd.app.ble_input import sample_handler
-from bassd.app.config import Config
-from bassd.app.logging_setup import worker_init
+from bassd.app.config import Config, ConfigError
+from bassd.app.config_reload import adopt, plan_reload
+from bassd.app.logging_setup import configure_logging, worker_init
 from bassd.app.offload import ThreadOffload
+from bassd.app.sd_notify import Notifier, status_line
 from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.ble_bridge import HeartRateBridge
 from bassd.control.clock import WallClock
@@ -56,6 +66,7 @@ from bassd.engine.scheduler import FrameScheduler
 log = structlog.get_logger("bassd.daemon")
 
 EXIT_OK, EXIT_TASK_FAILED, EXIT_FORCED = 0, 1, 130
+NOTIFY_STATUS_SECONDS = 5.0  # STATUS= lines without a watchdog
 DeviceParts = tuple[SharedRing, SharedPlayer, DeviceProcess]
 
 
@@ -69,8 +80,17 @@ class Daemon:
         renderer: Renderer | None = None,
         session_name: str | None = None,
         midi_process: subprocess.Popen[bytes] | None = None,
+        reload_config: Callable[[], Config] | None = None,
     ) -> None:
         self.config = config
+        self._reload_config = reload_config  # SIGHUP: the same file(s) and overrides again
+        self._reloading = False
+        self._reload_again = False
+        self.config_reloads = 0
+        self.config_reload_rejected = 0
+        self.notifier = Notifier()  # systemd's NOTIFY_SOCKET; does nothing without it
+        self.watchdog_pings = 0
+        self._pump_task: asyncio.Task[Any] | None = None
         self._midi_process = midi_process  # started by bassd run before the daemon
         self.ring, self.player, device_process = device
         self.supervisor = DeviceSupervisor(
@@ -146,6 +166,9 @@ class Daemon:
             "segment_log_errors": self.sink.errors if self.sink is not None else 0,
             "metrics_pool_restarts": self.sink.pool_restarts if self.sink is not None else 0,
             "osc_scheduled_waiting": len(self.scheduler),
+            "config_reloads": self.config_reloads,
+            "config_reload_rejected": self.config_reload_rejected,
+            "watchdog_pings": self.watchdog_pings,
         }
         out.update(diagnostics.figures())  # RSS, open files, shm blocks, asyncio tasks
         for name, value in self.player.callback_durations().items():
@@ -173,10 +196,11 @@ class Daemon:
         self.player.p.fader_target = 10.0 ** (db / 20.0)
 
     # --------------------------------------------------------------- tasks
-    def _spawn(self, coro: Any, name: str) -> None:
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -277,6 +301,126 @@ class Daemon:
             await asyncio.sleep(1.0 / self.config.osc.push_hz)
             self.session.controller.push(self.osc.send_to)
 
+    # ------------------------------------------------------------- systemd
+    def _audio_sample(self) -> AudioSample:
+        stats = self.player.stats()
+        pump = self._pump_task
+        return AudioSample(
+            stream=self.supervisor.state,
+            callbacks=int(stats["callbacks"]),
+            dry_callbacks=int(stats["dry_callbacks"]),
+            write_pos=int(self.ring.write_pos),
+            pump_alive=pump is not None and not pump.done(),
+        )
+
+    def _status_text(self) -> str:
+        """The figures that matter, for systemd's STATUS= (``systemctl status``)."""
+        stats = self.player.stats()
+        s = self.session
+        hr = s.controller.hr if s is not None else None
+        return status_line({
+            "stream": self.supervisor.state,
+            "state": hr.state if hr is not None else None,
+            "bpm": None if hr is None or hr.last_bpm is None else round(hr.last_bpm, 1),
+            "segment": s.engine.segment_index if s is not None else None,
+            "dry_callbacks": stats["dry_callbacks"],
+            "late_pumps": self.pump.late_pumps if self.pump is not None else 0,
+            "restarts": self.supervisor.restarts,
+        })  # fmt: skip
+
+    async def _notify(self) -> None:
+        """READY=1 once the first callbacks have run; then every WatchdogSec/2 (or every
+        few seconds without a watchdog) a STATUS= line, with WATCHDOG=1 only while the
+        audio path has been healthy since the last check."""
+        n = self.notifier
+        while self.player.stats()["callbacks"] < 1:
+            await asyncio.sleep(0.005)
+        n.ready(self._status_text())
+        log.info("sd_notify_ready", watchdog_s=n.watchdog_s)
+        period = n.watchdog_s / 2 if n.watchdog_s else NOTIFY_STATUS_SECONDS
+        before = self._audio_sample()
+        withheld: str | None = None
+        while True:
+            await asyncio.sleep(period)
+            now = self._audio_sample()
+            reason = unhealthy_reason(before, now)
+            before = now
+            text = self._status_text()
+            if n.watchdog_s is None:
+                n.status(text)
+            elif reason is None:
+                if n.watchdog(text):
+                    self.watchdog_pings += 1
+                if withheld is not None:
+                    log.info("watchdog_resumed", was=withheld)
+                    withheld = None
+            else:
+                n.status(f"unhealthy: {reason}; {text}")
+                if withheld is None:
+                    log.warning("watchdog_withheld", reason=reason)
+                withheld = reason
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload the configuration (one reload at a time; a SIGHUP meanwhile
+        reloads once more after it)."""
+        if self._reload_config is None or self.session is None:
+            log.warning("config_reload_unavailable")
+            return
+        if self._reloading:
+            self._reload_again = True
+            return
+        self._reloading = True
+        self._spawn(self._reload(), "reload")
+
+    async def _reload(self) -> None:
+        assert self._reload_config is not None and self.session is not None
+        controller = self.session.controller
+        self.notifier.reloading()
+        try:
+            try:  # YAML and validation off the loop: the pump keeps its wake-ups
+                new = await asyncio.to_thread(self._reload_config)
+            except ConfigError as exc:
+                error = "; ".join(str(exc).splitlines())
+                self.config_reload_rejected += 1
+                log.error("config_reload_rejected", error=error)
+                controller.record("config_reload_rejected", "", error)
+                return
+            plan = plan_reload(self.config, new)
+            self._apply_live(new, plan.live)
+            self.config_reloads += 1
+            log.info("config_reloaded", applied=plan.live, needs_restart=plan.restart)
+            detail = json.dumps({"applied": plan.live, "needs_restart": plan.restart})
+            controller.record("config_reloaded", len(plan.live), detail)
+        except Exception as exc:  # a reload never stops the music
+            self.config_reload_rejected += 1
+            log.error("config_reload_failed", error=repr(exc))
+        finally:
+            self.notifier.ready(self._status_text())
+            self._reloading = False
+            if self._reload_again:
+                self._reload_again = False
+                self.request_reload()
+
+    def _apply_live(self, new: Config, keys: list[str]) -> None:
+        """Apply the live keys of a reloaded (validated) configuration."""
+        assert self.session is not None
+        engine, controller = self.session.engine, self.session.controller
+        old_level = self.config.logging.level
+        adopt(self.config, new, keys)  # the planner's base parameters read it from now on
+        fx = {k.split(".", 1)[1]: float(getattr(new.fx, k.split(".", 1)[1]))
+              for k in keys if k.startswith("fx.")}  # fmt: skip
+        if fx:
+            engine.set_fx(**fx)
+        overrides = controller.planner.overrides  # a performer's value (OSC) stays on top
+        for key in keys:
+            name = key.removeprefix("renderer.params.")
+            if key.startswith("renderer.params.") and name not in overrides:
+                engine.set_renderer_param(name, getattr(new.renderer.params, name))
+        if any(k.startswith("hr.") for k in keys):
+            controller.hr.cfg = self.config.hr  # the rules read it at each sample
+        if self.config.logging.level != old_level:
+            configure_logging(self.config.logging.level, self.config.logging.format)
+
     # ------------------------------------------------------------ lifetime
     def request_stop(self) -> None:
         """SIGINT/SIGTERM: the first stops cleanly, a second forces a quick exit."""
@@ -314,6 +458,8 @@ class Daemon:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
             await self._play()
         except asyncio.CancelledError:
@@ -376,7 +522,9 @@ class Daemon:
             o.host, o.port, session.controller, settings, self.pump.schedule, o.receive_buffer_bytes
         )
         log.info("osc_listening", host=o.host, port=o.port, reply_port=o.reply_port)
-        self._spawn(self.pump.run(), "pump")
+        self._pump_task = self._spawn(self.pump.run(), "pump")
+        if self.notifier.enabled:
+            self._spawn(self._notify(), "sd_notify")
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
@@ -410,6 +558,7 @@ class Daemon:
         assert self.session is not None
         engine = self.session.engine
         log.info("daemon_stopping", frame=engine.frame, exit_code=self._exit_code)
+        self.notifier.stopping()
         playing = self.supervisor.state == "playing" and self.supervisor.device.alive
         self.supervisor.begin_stop()  # from now on nothing is respawned
         engine.fade_out(0.1)
@@ -460,6 +609,7 @@ class Daemon:
             self.sink.close(wait=self._exit_code != EXIT_FORCED)
         self.ring.close()
         self.player.close()
+        self.notifier.close()
 
 
 def event_loop_runner() -> tuple[str, Callable[..., Any]]:
@@ -476,11 +626,12 @@ def run_daemon(
     device: DeviceParts,
     segment_log: SegmentWriter | None,
     midi_process: subprocess.Popen[bytes] | None = None,
+    reload_config: Callable[[], Config] | None = None,
 ) -> int:
     name, runner = event_loop_runner()
     log.info("event_loop", implementation=name)
     session = getattr(segment_log, "session", None)  # metrics rows and events share it
     daemon = Daemon(config, segment_log=segment_log, device=device, session_name=session,
-                    midi_process=midi_process)  # fmt: skip
+                    midi_process=midi_process, reload_config=reload_config)  # fmt: skip
     result: int = runner(daemon.run())
     return result

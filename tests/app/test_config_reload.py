@@ -25,7 +25,7 @@ def test_live_renderer_params_hr_rules_and_log_level() -> None:
     live; a structural renderer param (key) and hr.model are not."""
     old = load_config()
     new = load_config(None, ["renderer.params.brightness=0.3", "hr.stress_delta_bpm=20",
-                             "logging.level=debug", "renderer.params.key=D",
+                             "logging.level=debug", "renderer.params.key=E",
                              "hr.model=bayes"])  # fmt: skip
     plan = plan_reload(old, new)
     assert "renderer.params.brightness" in plan.live and "logging.level" in plan.live

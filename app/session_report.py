@@ -160,8 +160,8 @@ def build_report(
     """The summary of one session folder (pure: reads, never writes).
 
     ``metrics_csv`` is used where it has this session's rows, else :func:`default_metrics_csv`;
-    ``hr`` (the thresholds' rules) defaults to the shipped rules; ``duration_s`` to the
-    last event's time."""
+    ``hr`` (the thresholds' rules) defaults to the shipped rules; ``duration_s`` to the one
+    the session's end-of-session report.json recorded, else the last event's time."""
     folder = Path(session_dir)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such session folder")
@@ -180,7 +180,7 @@ def build_report(
     rules = hr or HrConfig()
 
     last = max((r[0] for r in rows), default=0.0)
-    end = max(duration_s, 0.0) if duration_s is not None else last
+    end = max(duration_s, 0.0) if duration_s is not None else _recorded_duration(folder, last)
 
     # states: the monitor starts neutral; each `state` row starts a band
     bands: list[dict[str, Any]] = [{"state": "neutral", "start_s": 0.0, "end_s": end}]
@@ -266,6 +266,17 @@ def build_report(
         "_hr_series": hr_series,
         "_hrv_series": [(h["t"], h["rmssd_ms"]) for h in hrv],
     }
+
+
+def _recorded_duration(folder: Path, last: float) -> float:
+    """The duration the session's own end-of-session report recorded (it knew when the
+    session stopped), where one exists and covers every row; else the last row's time."""
+    try:
+        recorded = json.loads((folder / REPORT_JSON).read_text(encoding="utf-8"))["duration_s"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return last
+    ok = isinstance(recorded, int | float) and math.isfinite(recorded) and recorded >= last
+    return float(recorded) if ok else last
 
 
 def _segment(

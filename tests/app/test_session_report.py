@@ -100,7 +100,7 @@ def test_demo_report_has_the_scenarios_state_bands_at_the_right_times(
     th = rep["thresholds"]
     assert th["stress_bpm"] == pytest.approx(rep["baseline_bpm"] + 15.0)
     assert th["under_bpm"] == pytest.approx(rep["baseline_bpm"] - 10.0)
-    assert rep["hr"]["count"] > 600 and rep["hrv"] is None  # (hrv.enabled is off by default)
+    assert rep["hr"]["count"] > 600 and rep["hrv"]["count"] > 0  # the scenario carries RR
 
 
 def test_demo_report_lists_segments_with_prompts_and_loudness(demo: dict[str, Any]) -> None:

@@ -610,6 +610,21 @@ class Daemon:
         self.ring.close()
         self.player.close()
         self.notifier.close()
+        if self._exit_code != EXIT_FORCED and self.session is not None:
+            self._write_report()  # after the shared memory is gone: ~2-3 s of matplotlib
+
+    def _write_report(self) -> None:
+        """The session's picture and summary (report.png, report.json) beside its events.csv."""
+        assert self.session is not None
+        if self.session.events is None:
+            return
+        try:
+            from bassd.app.session_report import write_report
+
+            folder = self.session.events.path.parent
+            write_report(folder, metrics_csv=self.config.outputs.metrics_csv, hr=self.config.hr)
+        except Exception as exc:  # write_report never raises; this guards its import
+            log.error("report_failed", error=str(exc))
 
 
 def event_loop_runner() -> tuple[str, Callable[..., Any]]:

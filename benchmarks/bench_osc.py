@@ -11,10 +11,10 @@ every check, including those coalesced into a later value of the same batch;
 kernel receive-buffer overflows), dry callbacks and server xruns during the flood,
 and ``/status`` round trips (sent every 50 ms from another thread during each daemon
 flood, the time until ``/status/json`` comes back: p50/p99/max, and any not answered
-within 1 s). The daemon runs with ``osc.rate_limit`` raised to 10M/s unless
-``--keep-rate-limit``: python-osc has no rate limit, and the default 100k/s per source
-host would cap the one flood client (and drop the probe's /status, which comes from the
-same host) instead of measuring ingest.
+within 1 s). The daemon runs with its defaults, as ``bassd run`` does: the default
+``osc.rate_limit`` of 100k/s per source host caps the one unpaced flood client (and
+the probe's /status, from the same host, shares its bucket). ``--lift-rate-limit``
+raises it to 10M/s to measure ingest itself (python-osc has no rate limit).
 
 Latency: ``/master/gain`` messages 60 ms apart; for each, the daemon notes the
 datagram's arrival and the C callback notes when it hands the first frame that
@@ -242,15 +242,15 @@ def main() -> int:
     ap.add_argument("--name", default="osc")
     ap.add_argument("--no-latency", action="store_true", help="throughput only")
     ap.add_argument(
-        "--keep-rate-limit",
+        "--lift-rate-limit",
         action="store_true",
-        help="keep the daemon's osc.rate_limit (100k/s per source host): it caps one flood "
-        "client, and the /status probe on the same host shares its bucket",
+        help="raise osc.rate_limit to 10M/s (default 100k/s per source host, which caps one "
+        "flood client; the /status probe on the same host shares its bucket)",
     )
     args = ap.parse_args()
     if args.no_latency:
         args.latency_samples = 0
-    if not args.keep_rate_limit:  # python-osc has none; measure ingest, not the policy
+    if args.lift_rate_limit:  # python-osc has none: ingest itself, not the policy
         args.overrides = ["osc.rate_limit=10000000", *args.overrides]
 
     rows: list[dict[str, object]] = pythonosc_rows(args.seconds)

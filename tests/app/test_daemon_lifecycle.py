@@ -82,8 +82,9 @@ def test_bassd_status_without_a_daemon_says_so(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_to_the_whole_group_loses_nothing(jack_server, group_daemon, sig) -> None:
     """Ctrl-C / systemctl stop signal the process group: every child leaves its lifetime to
-    the daemon, which fades out, drains the device, writes the last segment's row and
-    leaves no shared memory; every log line is JSON (no traceback from a worker)."""
+    the daemon, which fades out, drains the device, writes the last segment's row and the
+    session's report (PNG and JSON with both segments), leaves no shared memory; every log
+    line is JSON (no traceback from a worker)."""
     mark = jack_server.mark()
     d = group_daemon(*SHORT)
     d.wait_for_log("segment_start")
@@ -105,6 +106,10 @@ def test_a_signal_to_the_whole_group_loses_nothing(jack_server, group_daemon, si
     assert d.shm_blocks() == []
     status = next(e for e in d.events() if e["event"] == "daemon_stopped")["status"]
     assert_engine_healthy(status, jack_server, mark)
+    folder = d.workdir / "outputs" / "sessions" / status["session"]
+    report = json.loads((folder / "report.json").read_text())
+    assert [s["index"] for s in report["segments"]] == [0, 1]
+    assert (folder / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     deadline = time.monotonic() + 5.0  # every process it started ends with it
     left = children
     while left and time.monotonic() < deadline:

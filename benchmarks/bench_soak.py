@@ -1,0 +1,318 @@
+"""The long soak: the daemon as `bassd run` starts it, at full feature load, both cores busy.
+
+One JACK dummy server (48 kHz, 256 frames) and the daemon with its defaults plus the jam
+(JACK MIDI port, FluidSynth, the accompanist) and 12 s segments, and in the same run:
+
+* a heart-rate stream at 1 Hz (`/hr/bpm` and `/hr/rr`: calm, rising into stress,
+  recovering, in a 6-minute cycle) from one client;
+* a performer's controls from another: `/fx/lpf`, `/fx/hpf`, `/fx/drive` swept 20 times a
+  second, a renderer parameter every 5 s, a scene every 90 s;
+* a subscriber (`/subscribe` at the default rate) whose pushes are counted;
+* a keyboard: a JACK MIDI client playing a tune into bassd's port;
+* ``--load`` busy processes (2: both cores) at normal priority.
+
+Every ``--every`` seconds it samples /status: dry callbacks, late pumps, the daemon's RSS,
+open files, shared-memory blocks, asyncio tasks, and the RSS of its children (device
+process, metrics worker, MIDI process) from /proc. Reported: a table, the RSS slope over
+the second half (target < 1 MB/h), a PNG of the series, JSON. With ``--tracemalloc`` the
+daemon runs ``debug.tracemalloc`` and its biggest allocation growths are printed.
+
+    python benchmarks/bench_soak.py --minutes 60
+    python benchmarks/bench_soak.py --minutes 2 --every 5       # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bassd.app.diagnostics import open_fds, rss_mb
+from bassd.control.osc_codec import encode_message
+from tests.daemon import DaemonProcess
+from tests.jack import JackServer
+from tests.osc_client import free_udp_port, status_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TUNE = [60, 64, 67, 72, 67, 64, 62, 65, 69, 65, 62, 59]
+
+
+def _burn(stop_at: float) -> None:
+    x = 0
+    while time.time() < stop_at:
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+
+
+def _hr(t: float) -> float:
+    """A 6-minute cycle: calm at 68, rising to 105 (stress), recovering."""
+    phase = (t % 360) / 360
+    return 68 + 37 * max(0.0, math.sin(math.pi * phase)) ** 2
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+class _Drivers:
+    """The HR client, the performer, the subscriber and the keyboard, on threads."""
+
+    def __init__(self, osc_port: int, jack: str, midi_port: str, stop: threading.Event) -> None:
+        self.osc_port, self.jack, self.midi_port, self.stop = osc_port, jack, midi_port, stop
+        self.pushes = 0
+        self.notes = 0
+        self.threads = [threading.Thread(target=f, daemon=True)
+                        for f in (self._heart, self._hands, self._subscriber, self._keys)]  # fmt: skip
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def _send(self, s: socket.socket, address: str, *args: Any) -> None:
+        s.sendto(encode_message(address, *args), ("127.0.0.1", self.osc_port))
+
+    def _heart(self) -> None:
+        t0 = time.monotonic()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            self._send(s, "/baseline/set", 70.0)
+            while not self.stop.wait(1.0):
+                bpm = _hr(time.monotonic() - t0)
+                self._send(s, "/hr/bpm", bpm)
+                self._send(s, "/hr/rr", 60_000.0 / bpm)
+
+    def _hands(self) -> None:
+        t0 = time.monotonic()
+        scenes = ["zen", "focus", "energise", "off"]
+        n = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while not self.stop.wait(0.05):
+                ph = 2 * math.pi * (time.monotonic() - t0) / 8.0
+                self._send(s, "/fx/lpf", 1000.0 * 12.0 ** (0.5 + 0.5 * math.sin(ph)))
+                self._send(s, "/fx/hpf", 40.0 * 5.0 ** (0.5 + 0.5 * math.sin(ph / 3)))
+                self._send(s, "/fx/drive", 1.6 + math.sin(ph / 5))
+                n += 1
+                if n % 100 == 0:
+                    self._send(s, "/renderer/brightness", 0.3 + 0.4 * ((n // 100) % 2))
+                if n % 1800 == 0:
+                    self._send(s, "/scene", scenes[(n // 1800) % len(scenes)])
+
+    def _subscriber(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(0.5)
+            port = s.getsockname()[1]
+            last = 0.0
+            while not self.stop.is_set():
+                if time.monotonic() - last > 20:  # renew before the subscription lapses
+                    s.sendto(encode_message("/subscribe", port), ("127.0.0.1", self.osc_port))
+                    last = time.monotonic()
+                try:
+                    s.recv(65536)
+                    self.pushes += 1
+                except TimeoutError:
+                    pass
+
+    def _keys(self) -> None:
+        import jack  # the JACK-Client package (the test extra)
+        import rtmidi
+
+        os.environ["JACK_DEFAULT_SERVER"] = self.jack
+        out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=f"soakkbd-{uuid.uuid4().hex[:4]}")
+        out.open_virtual_port("keys")
+        client = jack.Client(f"soakc-{uuid.uuid4().hex[:4]}", servername=self.jack,
+                             no_start_server=True)  # fmt: skip
+        try:
+            src = next(
+                p for p in client.get_ports(is_output=True, is_midi=True) if "soakkbd" in p.name
+            )
+            deadline = time.monotonic() + 20
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                dst = [p for p in client.get_ports(is_input=True, is_midi=True)
+                       if self.midi_port in p.name]  # fmt: skip
+                if dst:
+                    client.connect(src, dst[0])
+                    break
+                time.sleep(0.5)
+            i = 0
+            while not self.stop.wait(0.25):
+                note = TUNE[i % len(TUNE)]
+                out.send_message([0x90, note, 90])
+                if self.stop.wait(0.2):
+                    break
+                out.send_message([0x80, note, 0])
+                self.notes += 1
+                i += 1
+        finally:
+            client.close()
+            out.close_port()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--every", type=float, default=30.0, help="seconds between samples")
+    ap.add_argument("--load", type=int, default=2, help="busy processes (2: both cores)")
+    ap.add_argument("--tracemalloc", action="store_true")
+    ap.add_argument("--name", default="soak")
+    args = ap.parse_args()
+    seconds = args.minutes * 60
+
+    jack = JackServer(f"soak-{uuid.uuid4().hex[:6]}")
+    jack.start()
+    midi_port = f"bassd-soak-{uuid.uuid4().hex[:4]}"
+    sets = ["osc.oscquery_mdns=false", "timeline.segment_seconds=12",
+            "jam.enabled=true", "midi.enabled=true", "midi.api=jack",
+            f"midi.virtual_name={midi_port}", "jam.tempo_bpm=96"]  # fmt: skip
+    if args.tracemalloc:
+        sets += ["debug.tracemalloc=true", f"debug.tracemalloc_seconds={max(60, seconds / 6)}"]
+    osc_port, reply_port = free_udp_port(), free_udp_port()
+    work = Path(tempfile.mkdtemp(prefix="bassd-soak-"))
+    d = DaemonProcess(work, jack, osc_port, reply_port, [x for o in sets for x in ("--set", o)])
+    d.wait_for_log("osc_listening")
+    time.sleep(3)
+    stop = threading.Event()
+    drivers = _Drivers(osc_port, jack.name, midi_port, stop)
+    burners = [
+        mp.Process(target=_burn, args=(time.time() + seconds + 5,)) for _ in range(args.load)
+    ]
+    mark = jack.mark()
+    samples: list[dict[str, Any]] = []
+    try:
+        base = status_json(osc_port, reply_port)
+        drivers.start()
+        for b in burners:
+            b.start()
+        t0 = time.monotonic()
+        while True:
+            t = time.monotonic() - t0
+            st = status_json(osc_port, reply_port)
+            kids = _children(d.proc.pid)
+            samples.append({
+                "t_s": round(t, 1),
+                "dry_callbacks": st["dry_callbacks"] - base["dry_callbacks"],
+                "late_pumps": st["late_pumps"] - base["late_pumps"],
+                "rss_mb": st["rss_mb"],
+                "children_rss_mb": round(sum(rss_mb(k) or 0 for k in kids), 2),
+                "open_fds": st["open_fds"], "fds_by_proc": open_fds(d.proc.pid),
+                "shm_blocks": st["shm_blocks"], "asyncio_tasks": st["asyncio_tasks"],
+                "segments": st["segment_index"], "state": st["state"],
+                "midi_events": st["midi_events"], "jam_chords": st["jam_chords"],
+            })  # fmt: skip
+            if t >= seconds:
+                break
+            time.sleep(min(args.every, seconds - t + 0.01))
+        end = st
+    finally:
+        stop.set()
+        for b in burners:
+            b.terminate()
+            b.join()
+        code = d.stop(timeout=20)
+        jack.stop()
+    leftover = sorted(
+        p.name for p in Path("/dev/shm").iterdir() if p.name.startswith(f"bassd_{d.proc.pid}_")
+    )
+    half = [s for s in samples if s["t_s"] >= seconds / 2]
+    slope = None
+    if len(half) >= 2:
+        import numpy as np
+
+        x = np.array([s["t_s"] for s in half]) / 3600
+        y = np.array([s["rss_mb"] for s in half])
+        slope = float(np.polyfit(x, y, 1)[0])
+    tops = [e for e in d.events() if e.get("event") == "tracemalloc_top"]
+    out = {
+        "minutes": args.minutes, "load_processes": args.load, "cores": os.cpu_count(),
+        "dry_callbacks": end["dry_callbacks"] - base["dry_callbacks"],
+        "late_pumps": end["late_pumps"] - base["late_pumps"],
+        "driver_overruns": jack.driver_stalls(mark),
+        "server_xruns": end["server_xruns"] - base["server_xruns"],
+        "callback_max_us": end["callback_max_us"],
+        "segments": end["segment_index"], "fallbacks": end["fallbacks"],
+        "osc_received": end["osc_received"] - base["osc_received"],
+        "osc_dropped": end["osc_dropped"] - base["osc_dropped"],
+        "hr_accepted": end["hr_accepted"], "midi_events": end["midi_events"],
+        "jam_chords": end["jam_chords"], "pushes_received": drivers.pushes,
+        "rss_start_mb": samples[0]["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
+        "rss_slope_mb_per_h_second_half": round(slope, 3) if slope is not None else None,
+        "children_rss_start_mb": samples[0]["children_rss_mb"],
+        "children_rss_end_mb": samples[-1]["children_rss_mb"],
+        "open_fds_start_end": [samples[0]["open_fds"], samples[-1]["open_fds"]],
+        "shm_blocks_start_end": [samples[0]["shm_blocks"], samples[-1]["shm_blocks"]],
+        "asyncio_tasks_start_end": [samples[0]["asyncio_tasks"], samples[-1]["asyncio_tasks"]],
+        "exit_code": code, "shm_left_after_exit": leftover,
+        "tracemalloc_last": tops[-1]["growth"] if tops else None,
+        "samples": samples, "date": time.strftime("%Y-%m-%d"),
+    }  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(out, indent=2))
+    png = RESULTS / f"{args.name}.png"
+    _plot(samples, png, args)
+
+    print(f"soak: {args.minutes:g} min, {args.load} busy processes on {os.cpu_count()} cores, "
+          f"jam + HR + controls + subscriber, 12 s segments")  # fmt: skip
+    print("| figure | value |\n|---|---:|")
+    for key in ("dry_callbacks", "late_pumps", "driver_overruns", "server_xruns",
+                "callback_max_us", "segments", "fallbacks", "osc_received", "osc_dropped",
+                "hr_accepted", "midi_events", "jam_chords", "pushes_received", "rss_start_mb",
+                "rss_end_mb", "rss_slope_mb_per_h_second_half", "children_rss_start_mb",
+                "children_rss_end_mb", "open_fds_start_end", "shm_blocks_start_end",
+                "asyncio_tasks_start_end", "exit_code", "shm_left_after_exit"):  # fmt: skip
+        print(f"| {key} | {out[key]} |")
+    if tops:
+        print("tracemalloc, biggest growths since start:")
+        for g in tops[-1]["growth"]:
+            print(f"  {g['kib']:>9} KiB {g['count']:>7}  {g['where']}")
+    print(f"plot: {png}")
+    return 0
+
+
+def _plot(samples: list[dict[str, Any]], png: Path, args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = [s["t_s"] / 60 for s in samples]
+    fig, axes = plt.subplots(4, 1, figsize=(10, 9), sharex=True)
+    axes[0].plot(t, [s["rss_mb"] for s in samples], label="daemon")
+    axes[0].plot(t, [s["children_rss_mb"] for s in samples], label="its children")
+    axes[0].set_ylabel("RSS (MiB)")
+    axes[0].legend(loc="upper left")
+    axes[1].plot(t, [s["open_fds"] for s in samples], label="open files")
+    axes[1].plot(t, [s["asyncio_tasks"] for s in samples], label="asyncio tasks")
+    axes[1].plot(t, [s["shm_blocks"] for s in samples], label="shm blocks")
+    axes[1].set_ylabel("count")
+    axes[1].legend(loc="upper left")
+    axes[2].step(t, [s["dry_callbacks"] for s in samples], where="post", label="dry callbacks")
+    axes[2].step(t, [s["late_pumps"] for s in samples], where="post", label="late pumps")
+    axes[2].set_ylabel("since start")
+    axes[2].legend(loc="upper left")
+    axes[3].plot(t, [s["segments"] for s in samples], label="segment")
+    axes[3].plot(t, [s["jam_chords"] for s in samples], label="jam chords")
+    axes[3].set_ylabel("count")
+    axes[3].set_xlabel("minutes")
+    axes[3].legend(loc="upper left")
+    fig.suptitle(f"bassd soak: {args.minutes:g} min, {args.load} busy processes, full load")
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

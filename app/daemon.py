@@ -171,6 +171,7 @@ class Daemon:
             "watchdog_pings": self.watchdog_pings,
         }
         out.update(diagnostics.figures())  # RSS, open files, shm blocks, asyncio tasks
+        out.update(diagnostics.disk_figures(self.sink.worker_disk if self.sink else {}))
         for name, value in self.player.callback_durations().items():
             out[name] = int(value) if name == "callback_count" else round(value, 1)
         if self.osc is not None:

@@ -61,6 +61,18 @@ def figures() -> dict[str, Any]:
     }
 
 
+def disk_figures(worker: dict[str, Any]) -> dict[str, Any]:
+    """This process's disk figures (events.csv ...) with the metrics worker's (metrics.csv,
+    clips): errors, kinds failing now, rows waiting in memory, rows dropped."""
+    from bassd.engine.durable_lines import DISK
+
+    mine = DISK.figures()
+    out = {k: int(mine[k]) + int(worker.get(k, 0))
+           for k in ("disk_errors", "disk_waiting_rows", "disk_dropped_rows")}  # fmt: skip
+    kinds = {k for f in (mine, worker) for k in str(f.get("disk_failing", "")).split(",") if k}
+    return {**out, "disk_failing": ",".join(sorted(kinds))}
+
+
 async def trace_allocations(every_s: float, top: int = 10) -> None:
     """Log the ``top`` allocation sites that grew most since the first snapshot, every
     ``every_s`` seconds (``tracemalloc_top``), until cancelled."""

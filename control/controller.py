@@ -145,6 +145,8 @@ class Controller:
         if self._fail_tick:
             raise RuntimeError("injected task failure (/debug/fail_task)")
         now = self.now()
+        if self.events is not None and self.events.waiting:  # the disk was full: try again
+            self.events.retry()
         self.hr.tick(now)
         if self.hrv is not None:
             self.hrv.tick(now)

@@ -1,19 +1,23 @@
 """Per-session ``events.csv``: one row per event, columns ``t,kind,value,detail``.
 
 ``t`` is seconds on the engine clock since the session started (3 decimals).
-Each row is handed to the OS as soon as it is written (flush per row), so a crash
-of the process loses nothing; ``fsync=True`` also survives a power cut, at the
-cost of a disk sync per row. An existing file is appended to, never truncated.
+Each row is handed to the OS in one write as soon as it is written, so a crash of
+the process loses nothing; ``fsync=True`` also survives a power cut, at the cost
+of a disk sync per row. An existing file is appended to, never truncated. On a
+full disk no row is torn: it waits in memory and is written when space returns
+(``engine/durable_lines.py``).
 """
 
 from __future__ import annotations
 
 import csv
-import os
+import io
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from bassd.engine.durable_lines import LineAppender
 
 COLUMNS = ("t", "kind", "value", "detail")
 
@@ -25,22 +29,18 @@ class SessionEvents:
         folder = Path(sessions_dir) / session
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / "events.csv"
-        self._fsync = fsync
         self._lock = threading.Lock()
         self.rows = 0
-        self._file = open(self._path, "a+", newline="", encoding="utf-8")  # noqa: SIM115
-        try:
-            self._file.seek(0)
-            first = self._file.readline().rstrip("\r\n")
+        if self._path.exists():
+            with self._path.open(encoding="utf-8", newline="") as f:
+                first = f.readline().rstrip("\r\n")
             if first and first != ",".join(COLUMNS):
                 raise ValueError(f"{self._path}: existing header {first!r} is not {COLUMNS}")
-            self._writer = csv.writer(self._file)
-            if not first:
-                self._writer.writerow(COLUMNS)
-                self._flush()
-        except BaseException:
-            self._file.close()
-            raise
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf)
+        header = ",".join(COLUMNS) + "\r\n"  # as csv writes its rows
+        self._out = LineAppender(self._path, "events", header=header, fsync=fsync)
+        self._closed = False
 
     @property
     def path(self) -> Path:
@@ -48,26 +48,34 @@ class SessionEvents:
 
     @property
     def closed(self) -> bool:
-        return self._file.closed
+        return self._closed
 
-    def write(self, t: float, kind: str, value: object, detail: str = "") -> None:
-        """Append one row and hand it to the OS before returning."""
+    @property
+    def waiting(self) -> int:
+        """Rows not on disk yet (the disk refused them; they are retried)."""
+        return self._out.waiting
+
+    def write(self, t: float, kind: str, value: object, detail: str = "") -> bool:
+        """Append one row and hand it to the OS before returning; False when the disk
+        refused it (it waits, and goes out with the next row or :meth:`retry`)."""
         row = (f"{t:.3f}", kind, "" if value is None else str(value), detail)
         with self._lock:
-            if self._file.closed:
+            if self._closed:
                 raise ValueError(f"{self._path}: write after close")
+            self._buf.seek(0)
+            self._buf.truncate()
             self._writer.writerow(row)
-            self._flush()
             self.rows += 1
+            return self._out.append(self._buf.getvalue())
+
+    def retry(self) -> bool:
+        return self._out.retry()
 
     def close(self) -> None:
         with self._lock:
-            self._file.close()
-
-    def _flush(self) -> None:
-        self._file.flush()
-        if self._fsync:
-            os.fsync(self._file.fileno())
+            if not self._closed:
+                self._closed = True
+                self._out.close()
 
     def __enter__(self) -> Self:
         return self

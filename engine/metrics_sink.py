@@ -12,6 +12,7 @@ never loses a row or stops the pump.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,7 @@ log = structlog.get_logger("bassd.metrics")
 class SegmentWriter(Protocol):
     """Writes one finished segment's records (picklable: it runs in the worker)."""
 
-    def write(self, rec: SegmentRecord) -> None: ...
+    def write(self, rec: SegmentRecord) -> object: ...  # SegmentLog: the row (and "_disk")
 
 
 class MetricsSink:
@@ -47,6 +48,7 @@ class MetricsSink:
         self.written = 0
         self.errors = 0
         self.pool_restarts = 0
+        self.worker_disk: dict[str, Any] = {}  # the worker's disk figures, from its last row
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -74,7 +76,7 @@ class MetricsSink:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             try:
-                await loop.run_in_executor(self._executor(), self.writer.write, rec)
+                result = await loop.run_in_executor(self._executor(), self.writer.write, rec)
             except BrokenProcessPool as exc:
                 log.warning("metrics_worker_lost", segment=rec.index, attempt=attempt,
                             error=str(exc))  # fmt: skip
@@ -89,6 +91,8 @@ class MetricsSink:
                 log.error("segment_log_failed", segment=rec.index, error=str(exc))
                 return
             self.written += 1
+            if isinstance(result, dict) and "_disk" in result:
+                self.worker_disk = json.loads(result["_disk"])
             return
         self.errors += 1
         rec.release()

@@ -6,7 +6,9 @@ finished segment's row.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import math
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ import structlog
 
 from bassd.dsp.metrics import measure
 from bassd.engine.core import SegmentRecord
+from bassd.engine.durable_lines import DISK, LineAppender
 from bassd.engine.wavfile import write_wav
 
 log = structlog.get_logger("bassd.segments")
@@ -59,9 +62,18 @@ class SegmentLog:
         self.sample_rate = sample_rate
         self.session = session or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.rows = 0
+        self._out: LineAppender | None = None  # opened where it writes (the worker)
+        self._buf = io.StringIO()
         self.metrics_csv.parent.mkdir(parents=True, exist_ok=True)
         if self.audio_dir is not None:
             self.audio_dir.mkdir(parents=True, exist_ok=True)
+
+    def __getstate__(self) -> dict[str, object]:  # to the worker: no open file, no buffer
+        return {**self.__dict__, "_out": None, "_buf": None}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._buf = io.StringIO()
 
     def _rotate_if_foreign(self) -> None:
         """A metrics file with other columns (an older bassd) is moved aside, not mixed."""
@@ -90,8 +102,14 @@ class SegmentLog:
         clip = ""
         if self.audio_dir is not None and len(rec.audio):
             path = self.audio_dir / f"{self.session}_seg{rec.index:04d}.wav"
-            write_wav(path, rec.audio, self.sample_rate)
-            clip = str(path)
+            try:
+                write_wav(path, rec.audio, self.sample_rate)
+                clip = str(path)
+                DISK.recovered("clips", path, 1)
+            except OSError as exc:  # a full disk: the row is kept, the clip is not
+                DISK.failed("clips", path, exc)
+                with contextlib.suppress(OSError):
+                    path.unlink()
         row = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "session": self.session,
@@ -114,14 +132,13 @@ class SegmentLog:
             "peak_dbfs": _num(m.peak_dbfs, 2),
             "clip": clip,
         }
-        self._rotate_if_foreign()
-        new = not self.metrics_csv.exists() or self.metrics_csv.stat().st_size == 0
-        with self.metrics_csv.open("a", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=COLUMNS)
-            if new:
-                w.writeheader()
-            w.writerow(row)
-            f.flush()
+        if self._out is None:
+            self._rotate_if_foreign()
+            self._out = LineAppender(self.metrics_csv, "metrics", header=",".join(COLUMNS) + "\r\n")
+        self._buf.seek(0)
+        self._buf.truncate()
+        csv.DictWriter(self._buf, fieldnames=COLUMNS).writerow(row)
+        self._out.append(self._buf.getvalue())  # on a full disk it waits for the next one
         self.rows += 1
         log.info("segment_logged", segment=rec.index, lufs=row["lufs"], rtf=row["rtf"])
-        return row
+        return {**row, "_disk": json.dumps(DISK.figures())}  # the worker's disk, to the daemon

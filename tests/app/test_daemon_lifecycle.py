@@ -200,3 +200,37 @@ def test_a_killed_metrics_worker_is_replaced(jack_server, group_daemon) -> None:
     assert st["metrics_pool_restarts"] >= 1 and st["segment_log_errors"] == 0
     indices = [int(r["segment_index"]) for r in _metrics_rows(d)]
     assert indices[:3] == [0, 1, 2]
+
+
+def test_sigkill_keeps_the_records_and_a_restart_starts_clean(jack_server, group_daemon) -> None:
+    """SIGKILL of the whole group mid-session: events.csv and metrics.csv hold only whole
+    rows (every line parses, the last one ends in a newline); a new daemon in the same
+    folder removes the dead one's shared-memory blocks, starts a new session and plays
+    without a dry callback."""
+    d = group_daemon(*SHORT)
+    deadline = time.monotonic() + 15
+    while len(_metrics_rows(d)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for bpm in (70, 71, 72):
+        oscsend(d.osc_port, "/hr/bpm", "f", bpm)
+    time.sleep(0.2)
+    session = query_status(d.osc_port, d.reply_port)["session"]
+    dead = d.shm_blocks()
+    assert dead  # the ring, the player, captures ...
+    os.killpg(d.proc.pid, signal.SIGKILL)
+    d.proc.wait(10)
+    for path in (d.workdir / "outputs" / "sessions" / session / "events.csv",
+                 d.workdir / "outputs" / "metrics.csv"):  # fmt: skip
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("\n"), path
+        rows = list(csv.reader(text.splitlines()))
+        assert all(len(r) == len(rows[0]) for r in rows), path
+    mark = jack_server.mark()
+    again = group_daemon(*SHORT)
+    removed = next(e for e in again.events() if e["event"] == "stale_shared_memory_removed")
+    assert set(dead) <= set(removed["blocks"])
+    assert not [p for p in dead if (Path("/dev/shm") / p).exists()]
+    time.sleep(1.0)
+    st = query_status(again.osc_port, again.reply_port)
+    assert st["session"] != session and st["stream"] == "playing"
+    assert_engine_healthy(st, jack_server, mark)

@@ -115,6 +115,23 @@ def test_noisy_hover_with_default_rules() -> None:
     assert r.states() == [(630.0, "stress"), (1251.0, "neutral")]
 
 
+def test_heart_rate_gone_ten_minutes_and_back() -> None:
+    """The sensor silent for 10 minutes in stress (the daemon ticking at 10 Hz throughout):
+    one hr_stale and one fall back to neutral after 10 s, nothing repeated for 10 minutes,
+    the baseline kept; back in stress: hr_resumed, and stress again after the 30 s rule."""
+    r = Recorder()
+    r.mon.set_baseline(0.0, 70.0)
+    r.feed(flat(0, 51, 100))  # stress at 30
+    for k in range(511, 6510):  # 10 minutes of ticks, no samples, until t = 650.9
+        r.mon.tick(k / 10)
+    assert r.mon.state == "neutral" and r.mon.stale and r.mon.baseline == 70.0
+    r.feed(flat(651, 700, 100))
+    assert r.states() == [(30.0, "stress"), (60.0, "neutral"), (681.0, "stress")]
+    assert [e.t for e in r.kinds("hr_stale")] == [60.0]
+    assert [e.t for e in r.kinds("hr_resumed")] == [651.0]
+    assert len(r.events) == len({(e.t, e.kind) for e in r.events})  # no repeats
+
+
 def test_stale_data_falls_back_and_resumes() -> None:
     """No valid HR for 10 s → hr_stale and neutral; data back → hr_resumed, sustain restarts."""
     r = Recorder()

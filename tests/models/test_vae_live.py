@@ -56,3 +56,30 @@ def test_vae_renderer_plays_and_answers_its_sliders(
     assert d.stop() == 0
     assert d.shm_blocks() == []
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_a_killed_vae_worker_restarts_and_the_music_goes_on(
+    jack_server, start_daemon, vae_library: Path
+) -> None:
+    """SIGKILL of the VAE worker mid-stream: the open stream crossfades into the DSP bed (no
+    dry callback), the worker is restarted (a new pid, counted) and the VAE plays again."""
+    import os
+    import signal
+
+    mark = jack_server.mark()
+    d = start_daemon(jack_server, "--set", "renderer.name=vae", "--set", "vae.model=tiny",
+                     "--set", f"vae.library_dir={vae_library}",
+                     "--set", "timeline.segment_seconds=4")  # fmt: skip
+    st = _wait(d.osc_port, d.reply_port, lambda s: s.get("vae_state") == "ready"
+               and s.get("segment_index", 0) >= 1)  # fmt: skip
+    assert st["vae_state"] == "ready", st.get("vae_reason")
+    first = st["vae_worker_pid"]
+    os.kill(first, signal.SIGKILL)
+    st = _wait(d.osc_port, d.reply_port, lambda s: s["vae_restarts"] == 1
+               and s["vae_state"] == "ready" and s["vae_worker_pid"] not in (None, first))  # fmt: skip
+    assert st["vae_restarts"] == 1 and st["vae_worker_pid"] != first
+    seg = st["segment_index"]
+    st = _wait(d.osc_port, d.reply_port, lambda s: s["segment_index"] >= seg + 1)
+    assert st["renderer"] == "vae" and st["vae_state"] == "ready"
+    assert_engine_healthy(st, jack_server, mark)
+    assert d.stop() == 0 and d.shm_blocks() == []

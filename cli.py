@@ -149,12 +149,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         midi_process = spawn_midi_process()
     from bassd.app.logging_setup import configure_logging
     from bassd.engine.device_process import start_device_early
-    from bassd.engine.shm_names import claim_ownership, remove_stale_blocks
+    from bassd.engine.shm_names import claim_ownership, remove_stale_blocks, start_resource_tracker
 
     configure_logging(cfg.logging.level, cfg.logging.format)
     a = cfg.audio
     claim_ownership()  # the shared memory this daemon and its children create is its own
     stale = remove_stale_blocks()  # ... and what dead daemons left behind is removed
+    start_resource_tracker()  # deaf to SIGHUP, like every other child
     device = start_device_early(
         ring_frames=a.ring_frames,
         sample_rate=a.sample_rate,

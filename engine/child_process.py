@@ -2,7 +2,8 @@
 
 Ctrl-C in a terminal and ``systemctl stop`` signal the whole process group; a
 child ignores SIGINT and SIGTERM and ends when the daemon ends it (``stop``,
-its pool shut down, or its stdin closed). Kept free of imports, so the device
+its pool shut down, or its stdin closed). SIGHUP too: it is the daemon's "reload
+the config", and a closed terminal sends it to the whole group. Kept free of imports, so the device
 process can call it before it loads anything.
 """
 
@@ -14,3 +15,4 @@ import signal
 def leave_lifetime_to_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -58,3 +58,18 @@ def remove_stale_blocks(folder: Path = SHM_DIR) -> list[str]:
             path.unlink()
             removed.append(path.name)
     return removed
+
+
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (a child the first shared-memory block would
+    start) with SIGHUP ignored, a disposition it keeps across its exec: it ignores SIGINT
+    and SIGTERM itself but not SIGHUP, which is the daemon's reload and which a closed
+    terminal sends to the whole group."""
+    import signal
+    from multiprocessing import resource_tracker
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, previous)

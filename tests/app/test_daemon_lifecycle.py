@@ -234,3 +234,25 @@ def test_sigkill_keeps_the_records_and_a_restart_starts_clean(jack_server, group
     st = query_status(again.osc_port, again.reply_port)
     assert st["session"] != session and st["stream"] == "playing"
     assert_engine_healthy(st, jack_server, mark)
+
+
+def test_sighup_to_the_whole_group_reloads_and_every_child_lives(jack_server, group_daemon) -> None:
+    """A closed terminal (or kill -HUP of the group) sends SIGHUP to every process: the daemon
+    reloads its config, and every child (the device process, the metrics worker) ignores it
+    and plays on with the same pid."""
+    mark = jack_server.mark()
+    d = group_daemon(*SHORT)
+    deadline = time.monotonic() + 15
+    while not _metrics_rows(d) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    children = [(pid, cmd) for pid, cmd in d.children() if cmd]  # (not one already gone)
+    assert any("device_host" in cmd for _, cmd in children), children
+    assert any("spawn_main" in cmd for _, cmd in children), children
+    os.killpg(d.proc.pid, signal.SIGHUP)
+    d.wait_for_log("config_reloaded")
+    time.sleep(1.0)
+    assert all(_running(pid) for pid, _ in children), (children, d.children())
+    st = query_status(d.osc_port, d.reply_port)
+    assert st["stream"] == "playing" and st["stream_restarts"] == 0
+    assert st["metrics_pool_restarts"] == 0
+    assert_engine_healthy(st, jack_server, mark)

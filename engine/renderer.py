@@ -19,11 +19,13 @@ import contextlib
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing import resource_tracker, shared_memory
 from typing import Any, Protocol
 
 import numpy as np
+import structlog
 
 from bassd.dsp.bank_loudness import pitch_powers
 from bassd.dsp.loudness import MasterChain, audio_powers, chain_sums, solve_gain
@@ -31,6 +33,8 @@ from bassd.dsp.oscillators import BankParams, KuramotoBank
 from bassd.engine.child_process import leave_lifetime_to_parent
 from bassd.engine.shm_names import new_name
 from bassd.engine.sound_library import SoundLibrary
+
+log = structlog.get_logger("bassd.renderer")
 
 
 @dataclass(frozen=True)
@@ -359,7 +363,11 @@ class ProcessRenderer:
 
     ``initializer`` runs first in each worker (a caller may pass one that also sets
     up logging, as the metrics sink's does); by default the worker only ignores the
-    process group's SIGINT and SIGTERM.
+    process group's SIGINT and SIGTERM. A worker that dies (killed, out of memory)
+    breaks its pool: the clip it was rendering and those queued fail (the timeline
+    plays the fallback in their place, with no gap), and the next submission starts a
+    new pool, at most once per backoff (0.5 s doubling to 30 s, reset by a healthy
+    submission); in between, submissions fail at once.
     """
 
     def __init__(
@@ -370,20 +378,49 @@ class ProcessRenderer:
         *,
         initializer: Callable[..., None] = leave_lifetime_to_parent,
         initargs: tuple[Any, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self._fn = fn
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=workers,
+        self._workers, self._initializer, self._initargs = workers, initializer, initargs
+        self._clock = clock
+        self.restarts = 0
+        self._backoff = 0.5
+        self._retry_at = 0.0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self._workers,
             mp_context=mp.get_context("spawn"),
-            initializer=initializer,
-            initargs=initargs,
+            initializer=self._initializer,
+            initargs=self._initargs,
         )
 
+    def _failed(self, request: RenderRequest, why: str) -> ClipJob:
+        future: cf.Future[Any] = cf.Future()
+        future.set_exception(BrokenProcessPool(why))
+        return ClipJob(request, self.name, future)
+
     def submit(self, request: RenderRequest) -> ClipJob:
-        return ClipJob(
-            request, self.name, self._pool.submit(_render_clip_to_shm, self._fn, request)
-        )
+        if getattr(self._pool, "_broken", False):
+            now = self._clock()
+            if now < self._retry_at:
+                return self._failed(request, "render worker lost; restarting with backoff")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            self.restarts += 1
+            self._retry_at = now + self._backoff
+            log.warning("render_worker_restarted", renderer=self.name, restarts=self.restarts,
+                        next_backoff_s=self._backoff)  # fmt: skip
+            self._backoff = min(30.0, self._backoff * 2)
+        else:
+            self._backoff = 0.5
+        try:
+            future = self._pool.submit(_render_clip_to_shm, self._fn, request)
+        except BrokenProcessPool as exc:  # it broke between the check and the submission
+            return self._failed(request, str(exc))
+        return ClipJob(request, self.name, future)
 
     def close(self) -> None:
         """Stop now: queued clips are cancelled and a clip in progress is abandoned."""

@@ -60,3 +60,9 @@ def tone_clip(request: RenderRequest) -> np.ndarray:
     t = np.arange(request.frames) / request.sample_rate
     x = 0.2 * np.sin(2 * np.pi * 330 * t)
     return np.stack([x, x], axis=1).astype(np.float32)
+
+
+def sleepy_tone_clip(request: RenderRequest) -> np.ndarray:
+    """A tone clip that takes 1.5 s of wall time (long enough to be killed mid-render)."""
+    time.sleep(1.5)
+    return tone_clip(request)

@@ -10,7 +10,12 @@ from bassd.app.config import load_config
 from bassd.engine.core import Engine
 from bassd.engine.renderer import KuramotoRenderer, ProcessRenderer
 from bassd.engine.timeline import SegmentController, SegmentStart
-from tests.engine.renderers_for_tests import ConstantRenderer, slow_tone_clip, tone_clip
+from tests.engine.renderers_for_tests import (
+    ConstantRenderer,
+    sleepy_tone_clip,
+    slow_tone_clip,
+    tone_clip,
+)
 
 SR = 48_000
 
@@ -115,6 +120,36 @@ def test_clip_from_worker_process_is_played() -> None:
         assert started[0].fallback is False and started[0].job.renderer == "tone"
         spec = np.abs(np.fft.rfft(y[SR // 2 :, 0]))
         assert abs(np.argmax(spec) * SR / (SR // 2) - 330) < 3
+    finally:
+        engine.close()
+
+
+def test_a_worker_killed_mid_render_is_replaced_and_no_gap_is_heard() -> None:
+    """SIGKILL of the render worker mid-clip: that segment plays the fallback (no gap), the
+    pool is replaced (counted, with backoff) and a later segment is the worker's clip again."""
+    import os
+    import signal
+
+    cfg = load_config(overrides=["timeline.segment_seconds=2", "timeline.crossfade_seconds=0.5",
+                                 "timeline.lookahead=1"])  # fmt: skip
+    started: list[SegmentStart] = []
+    renderer = ProcessRenderer("tone", sleepy_tone_clip)
+    engine = Engine(cfg, renderer=renderer, on_segment_start=started.append)
+    try:
+        time.sleep(0.5)  # the worker is inside the first clip now
+        for proc in list(renderer._pool._processes.values()):  # type: ignore[attr-defined]
+            os.kill(proc.pid, signal.SIGKILL)
+        out = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            renderer.restarts and any(not e.fallback for e in started[1:])
+        ):
+            out.append(engine.render(4096))
+            time.sleep(4096 / SR)  # about real time, so clips can be ready
+        y = np.concatenate(out)
+        assert started[0].fallback and renderer.restarts >= 1
+        assert any(not e.fallback and e.job.renderer == "tone" for e in started[1:])
+        assert _gaps(y[SR // 10 :], SR) == 0
     finally:
         engine.close()
 

@@ -13,12 +13,15 @@ and ``/status`` round trips (sent every 50 ms from another thread during each da
 flood, the time until ``/status/json`` comes back: p50/p99/max, and any not answered
 within 1 s). The daemon runs with its defaults, as ``bassd run`` does: the default
 ``osc.rate_limit`` of 100k/s per source host caps the one unpaced flood client (and
-the probe's /status, from the same host, shares its bucket). ``--lift-rate-limit``
+a /status from that host would share its bucket: the probe sends from 127.0.0.2, another
+client with its own). ``--lift-rate-limit``
 raises it to 10M/s to measure ingest itself (python-osc has no rate limit).
 
 Latency: ``/master/gain`` messages 60 ms apart; for each, the daemon notes the
 datagram's arrival and the C callback notes when it hands the first frame that
-reflects the change to the device (``control_latency_ms`` in /status). The
+reflects the change to the device (``fader_latency_ms``; ``fx_latency_ms`` for
+``/fx/drive``, whose post-FX chain runs in the callback too: see
+``bench_control_latency.py`` for every class, before and after). The
 device's own output latency (one JACK period here) comes after that and is
 reported separately.
 
@@ -193,7 +196,9 @@ class StatusProbe(threading.Thread):
         query = encode_message("/status")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-            s.bind(("127.0.0.1", self.reply_port))
+            # another client (its own source address, so its own rate-limit bucket): the
+            # flooding host's own queries are limited with its flood, by design
+            s.bind(("127.0.0.2", self.reply_port))
             while not self.stop.is_set():
                 t0 = time.perf_counter()
                 s.sendto(query, ("127.0.0.1", self.osc_port))
@@ -284,7 +289,8 @@ def main() -> int:
                     fader.append(lat)
                 s.sendto(encode_message("/fx/drive", 1.5 + (i % 2) / 10), ("127.0.0.1", osc_port))
                 time.sleep(0.06)
-                lat = status_json(osc_port, reply_port).get("control_latency_ms")
+                st = status_json(osc_port, reply_port)  # the post-FX runs in the callback
+                lat = st.get("fx_latency_ms" if st.get("fx_in_callback") else "control_latency_ms")
                 if lat is not None:
                     latencies.append(lat)
         # --- throughput: unpaced, then paced at 20k/s and 40k/s; /status probed throughout
@@ -369,7 +375,7 @@ def main() -> int:
     )
     for name, d in (
         ("/master/gain (fader in the callback)", fad),
-        ("/fx/drive (engine, ring)", lat),
+        ("/fx/drive (post-FX in the callback)", lat),
     ):
         print(
             f"  {name:<38} n={d['samples']:<4} p50 {d['p50_ms']} ms  p90 {d['p90_ms']} ms"

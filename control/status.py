@@ -81,7 +81,9 @@ class Status:
     open_fds: int | None = _f("i", "file descriptors the daemon holds open")
     shm_blocks: int = _f("i", "shared-memory blocks of this daemon in /dev/shm", 0)
     asyncio_tasks: int = _f("i", "tasks on the daemon's event loop", 0)
-    disk_errors: int = _f("i", "writes the disk refused (full ...): events.csv, metrics.csv, clips", 0)
+    disk_errors: int = _f(
+        "i", "writes the disk refused (full ...): events.csv, metrics.csv, clips", 0
+    )
     disk_failing: str = _f("s", "kinds of file the disk refuses now (empty: none)", "")
     disk_waiting_rows: int = _f("i", "rows kept in memory until the disk takes them", 0)
     disk_dropped_rows: int = _f("i", "rows dropped: more waited than the memory bound", 0)

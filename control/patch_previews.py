@@ -4,7 +4,10 @@ A TouchOSC page is drawn from the layout file itself (each control's frame, colo
 and OSC address, as stored in ``bassd.tosc``), and the Max patch from its boxes
 (``patching_rect`` and text), so a preview shows what the file holds, not a mock-up.
 
-    python -m bassd.control.patch_previews max_patches/previews
+    python -m bassd.control.patch_previews max_patches/previews   # from the repository root
+
+(a repository tool, like the generators: ``max_patches/`` is not part of the package, so
+the folder it reads is the working directory's, or the second argument)
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-HERE = Path(__file__).resolve().parents[1] / "max_patches"
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,12 @@ def draw_maxpat(path: Path, out: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    out_dir = Path(argv[0]) if argv else HERE / "previews"
+    """``[OUT_DIR [PATCH_DIR]]``: PATCH_DIR (default ``max_patches``) holds the files."""
+    src = Path(argv[1]) if len(argv) > 1 else Path("max_patches")
+    out_dir = Path(argv[0]) if argv else src / "previews"
     out_dir.mkdir(parents=True, exist_ok=True)
-    for p in [*draw_touchosc(HERE / "bassd.tosc", out_dir),
-              draw_maxpat(HERE / "bassd.maxpat", out_dir / "max_patch.png")]:  # fmt: skip
+    for p in [*draw_touchosc(src / "bassd.tosc", out_dir),
+              draw_maxpat(src / "bassd.maxpat", out_dir / "max_patch.png")]:  # fmt: skip
         print(p)
     return 0
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bassd.control.patch_previews import HERE, draw_maxpat, draw_touchosc, touchosc_pages
+from bassd.control.patch_previews import draw_maxpat, draw_touchosc, touchosc_pages
+
+HERE = Path(__file__).resolve().parents[2] / "max_patches"  # the repository's
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -28,6 +28,7 @@ from bassd.control.hrv_monitor import HrvConfig
 from bassd.control.midi_config import MidiConfig
 from bassd.control.prompt_schema import PromptsConfig
 from bassd.control.steering import EmotionConfig, ScenesConfig
+from bassd.control.yaml_text import load_yaml
 from bassd.engine.config import (
     AudioConfig,
     DebugConfig,
@@ -203,7 +204,7 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -253,7 +254,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if _is(_field_annotation(Config, path), str) and raw.strip() not in ("", "null", "~"):
         return path, raw
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_yaml(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
     return path, value

@@ -32,6 +32,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -645,7 +646,12 @@ def run_daemon(
     reload_config: Callable[[], Config] | None = None,
 ) -> int:
     name, runner = event_loop_runner()
-    log.info("event_loop", implementation=name)
+    # The pump renders on this thread and gives the GIL up inside every numpy call; a
+    # thread doing Python work (a reload's parse, a prompt bank, zeroconf) then keeps it
+    # for up to the switch interval each time. 5 ms (the default) a handoff, several in
+    # one 21 ms fill, ran the ring dry once; 1 ms caps what each handoff costs the pump.
+    sys.setswitchinterval(0.001)
+    log.info("event_loop", implementation=name, gil_switch_ms=1.0)
     session = getattr(segment_log, "session", None)  # metrics rows and events share it
     daemon = Daemon(config, segment_log=segment_log, device=device, session_name=session,
                     midi_process=midi_process, reload_config=reload_config)  # fmt: skip

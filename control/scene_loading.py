@@ -10,11 +10,12 @@ import yaml
 from pydantic import ValidationError
 
 from bassd.control.steering import Scene, ScenesConfig
+from bassd.control.yaml_text import load_yaml
 
 
 def _read(path: Path, label: str) -> dict[str, Scene]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{label}: not readable: {exc}") from None
     if not isinstance(data, dict):

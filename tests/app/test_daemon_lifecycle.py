@@ -236,9 +236,6 @@ def test_sigkill_keeps_the_records_and_a_restart_starts_clean(jack_server, group
     assert_engine_healthy(st, jack_server, mark)
 
 
-@pytest.mark.xfail(reason="open bug (issue 14): the reload's config parsing runs in a thread "
-                   "that can hold the GIL past the ring's 21 ms; a fresh-clone run counted 1 dry "
-                   "callback after the SIGHUP (children all alive)", strict=False)
 def test_sighup_to_the_whole_group_reloads_and_every_child_lives(jack_server, group_daemon) -> None:
     """A closed terminal (or kill -HUP of the group) sends SIGHUP to every process: the daemon
     reloads its config, and every child (the device process, the metrics worker) ignores it

@@ -9,6 +9,11 @@ Tempo changes re-anchor at the next beat at or after the requested frame (that b
 its frame, later beats follow the new period).  Meter changes take effect at the next bar
 line at or after the requested frame.  Beat indices continue across both, so the bar
 position is never reset.  Pure: no I/O, no clocks.
+
+A clock that runs for weeks under tempo following or Link changes tempo up to once a bar:
+each change drops the segments superseded more than ``history_beats`` before it, so the
+schedule (and the cost of every query) stays bounded; beats that far back are not asked
+for (the jam looks back a grid step).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeVar
 
 MIN_BPM = 20.0
 MAX_BPM = 300.0
@@ -62,13 +68,25 @@ class _MeterSeg:
     beats_per_bar: int
 
 
+_S = TypeVar("_S", _TempoSeg, _MeterSeg)
+
+
 class BeatClock:
     """Exact beat grid on the sample clock with tempo and meter changes."""
 
     def __init__(
-        self, sample_rate: int, tempo_bpm: float, beats_per_bar: int, start_frame: int = 0
+        self,
+        sample_rate: int,
+        tempo_bpm: float,
+        beats_per_bar: int,
+        start_frame: int = 0,
+        history_beats: int | None = 64,
     ) -> None:
-        """Beat 0 (a downbeat) falls on ``start_frame``."""
+        """Beat 0 (a downbeat) falls on ``start_frame``; ``history_beats`` (None: all) is how
+        far before a change the schedule stays exact."""
+        if history_beats is not None and history_beats < 1:
+            raise ValueError(f"history_beats must be >= 1 or None, got {history_beats!r}")
+        self.history_beats = history_beats
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
             raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}")
         if isinstance(start_frame, bool) or not isinstance(start_frame, int):
@@ -126,7 +144,12 @@ class BeatClock:
         out: list[int] = []
         half = Fraction(1, 2)
         for i, seg in enumerate(self._tempo):
-            end_beat = self._tempo[i + 1].start_beat if i + 1 < len(self._tempo) else None
+            nxt = self._tempo[i + 1] if i + 1 < len(self._tempo) else None
+            if nxt is not None and nxt.anchor_frame < lo - 1:
+                continue  # ends before the range
+            if seg.anchor_frame > hi + 1:
+                break  # this one and the later ones start after it
+            end_beat = nxt.start_beat if nxt is not None else None
             j0 = max(0, _ceil((lo - half - seg.anchor_frame) / seg.period))
             j1 = _ceil((hi - half - seg.anchor_frame) / seg.period)  # exclusive
             k0 = seg.start_beat + j0
@@ -169,6 +192,7 @@ class BeatClock:
         anchor = Fraction(self.beat_frame(k))
         self._tempo = [s for s in self._tempo if s.start_beat < k]
         self._tempo.append(_TempoSeg(k, anchor, Fraction(60 * self.sample_rate) / new, bpm))
+        self._tempo = self._pruned(self._tempo, k)
         return k
 
     def set_meter(self, beats_per_bar: int, at_frame: int) -> int:
@@ -189,4 +213,16 @@ class BeatClock:
                 break
         self._meter = [s for s in self._meter if s.start_beat < k]
         self._meter.append(_MeterSeg(k, bpb))
+        self._meter = self._pruned(self._meter, k)
         return k
+
+    def _pruned(self, segs: list[_S], k: int) -> list[_S]:
+        """``segs`` without those superseded before beat ``k - history_beats`` (the one in
+        force there stays)."""
+        if self.history_beats is None:
+            return segs
+        horizon = k - self.history_beats
+        i = 0
+        while i + 1 < len(segs) and segs[i + 1].start_beat <= horizon:
+            i += 1
+        return segs[i:]

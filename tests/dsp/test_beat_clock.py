@@ -163,3 +163,33 @@ def re_escape(s: str) -> str:
     import re
 
     return re.escape(s)
+
+
+def test_a_tempo_change_every_bar_for_hours_keeps_the_schedule_bounded_and_exact() -> None:
+    """Tempo following (or Link) may change tempo once a bar for weeks: the schedule keeps
+    only what the last ``history_beats`` need, and every recent beat, bar line and beat
+    range is exactly where a clock that kept everything puts it."""
+    pruned = BeatClock(SR, 96.0, 4, start_frame=500, history_beats=64)
+    full = BeatClock(SR, 96.0, 4, start_frame=500, history_beats=None)
+    frame = 500
+    for bar in range(1200):  # ~50 min of bars at ~96 bpm
+        bpm = 90.0 + (bar * 7919 % 130) / 10
+        at = full.beat_frame(4 * bar + 4)
+        assert pruned.set_tempo(bpm, at) == full.set_tempo(bpm, at)
+        if bar % 300 == 0:
+            meter = 3 + bar % 600 // 300
+            assert pruned.set_meter(meter, at) == full.set_meter(meter, at)
+        frame = at
+    assert len(pruned._tempo) <= 64 // 4 + 2 and len(full._tempo) > 1100
+    last = full.next_beat_at_or_after(frame)
+    for k in range(last - 60, last + 40):
+        assert pruned.beat_frame(k) == full.beat_frame(k)
+        assert pruned.is_downbeat(k) == full.is_downbeat(k)
+    lo = full.beat_frame(last - 50)
+    assert collect(pruned, lo, lo + 48000 * 30) == collect(full, lo, lo + 48000 * 30)
+
+
+def test_history_beats_must_be_positive() -> None:
+    """A history of zero beats (or fewer) is refused by name."""
+    with pytest.raises(ValueError, match="history_beats"):
+        BeatClock(SR, 120.0, 4, history_beats=0)

@@ -1,7 +1,9 @@
 """The long soak: the daemon as `bassd run` starts it, at full feature load, both cores busy.
 
 One JACK dummy server (48 kHz, 256 frames) and the daemon with its defaults plus the jam
-(JACK MIDI port, FluidSynth, the accompanist) and 12 s segments, and in the same run:
+(JACK MIDI port, FluidSynth, the accompanist), 12 s segments and (``--neural tiny``, the
+default) the neural renderer: MusicGen's architecture at its test size with random
+weights, in its worker process, the Kuramoto bank as its fallback. In the same run:
 
 * a heart-rate stream at 1 Hz (`/hr/bpm` and `/hr/rr`: calm, rising into stress,
   recovering, in a 6-minute cycle) from one client;
@@ -12,8 +14,8 @@ One JACK dummy server (48 kHz, 256 frames) and the daemon with its defaults plus
 * ``--load`` busy processes (2: both cores) at normal priority.
 
 Every ``--every`` seconds it samples /status: dry callbacks, late pumps, the daemon's RSS,
-open files, shared-memory blocks, asyncio tasks, and the RSS of its children (device
-process, metrics worker, MIDI process) from /proc. Reported: a table, the RSS slope over
+open files, shared-memory blocks, asyncio tasks, and the RSS of each of its children
+(device process, metrics worker, MIDI process, neural worker) from /proc. Reported: a table, the RSS slope over
 the second half (target < 1 MB/h), a PNG of the series, JSON. With ``--tracemalloc`` the
 daemon runs ``debug.tracemalloc`` and its biggest allocation growths are printed.
 
@@ -67,6 +69,45 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(x) for x in text.split()]
+
+
+def _child_name(pid: int, status: dict[str, Any]) -> str:
+    """A child's role: the neural worker (by the pid /status names), a multiprocessing pool
+    worker or resource tracker, or the bassd module it runs (``device_host`` ...)."""
+    if pid == status.get("neural_worker_pid"):
+        return "neural_worker"
+    try:
+        cmd = (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode("utf-8", "replace")
+        )
+    except OSError:
+        return "gone"
+    for role in ("resource_tracker", "spawn_main", "device_host", "midi_host"):
+        if role in cmd:
+            return "pool_worker" if role == "spawn_main" else role
+    return Path(cmd.split(" ", 1)[0]).name or "?"
+
+
+def _children_rss(pid: int, status: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k in _children(pid):
+        name = _child_name(k, status)
+        out[name] = round(out.get(name, 0.0) + (rss_mb(k) or 0.0), 2)
+    return out
+
+
+def _slope_mb_per_h(samples: list[dict[str, Any]], key: str, after_s: float) -> float | None:
+    """Least-squares slope of ``key`` (MiB) over the samples after ``after_s``."""
+    half = [s for s in samples if s["t_s"] >= after_s]
+    if len(half) < 2:
+        return None
+    import numpy as np
+
+    x = np.array([s["t_s"] for s in half]) / 3600
+    return round(float(np.polyfit(x, np.array([s[key] for s in half]), 1)[0]), 3)
 
 
 class _Drivers:
@@ -168,6 +209,8 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=30.0, help="seconds between samples")
     ap.add_argument("--load", type=int, default=2, help="busy processes (2: both cores)")
     ap.add_argument("--tracemalloc", action="store_true")
+    ap.add_argument("--neural", choices=["tiny", "off"], default="tiny",
+                    help="tiny: the MusicGen renderer at test size, random weights")  # fmt: skip
     ap.add_argument("--name", default="soak")
     args = ap.parse_args()
     seconds = args.minutes * 60
@@ -182,6 +225,11 @@ def main() -> int:
         sets += ["debug.tracemalloc=true", f"debug.tracemalloc_seconds={max(60, seconds / 6)}"]
     osc_port, reply_port = free_udp_port(), free_udp_port()
     work = Path(tempfile.mkdtemp(prefix="bassd-soak-"))
+    if args.neural == "tiny":
+        from bassd.models.random_init import write_random_musicgen
+
+        model = write_random_musicgen(work / "musicgen-tiny", "tiny", seed=0)
+        sets += ["renderer.name=musicgen", f"musicgen.model={model}"]
     d = DaemonProcess(work, jack, osc_port, reply_port, [x for o in sets for x in ("--set", o)])
     d.wait_for_log("osc_listening")
     time.sleep(3)
@@ -201,17 +249,18 @@ def main() -> int:
         while True:
             t = time.monotonic() - t0
             st = status_json(osc_port, reply_port)
-            kids = _children(d.proc.pid)
+            kids = _children_rss(d.proc.pid, st)
             samples.append({
                 "t_s": round(t, 1),
                 "dry_callbacks": st["dry_callbacks"] - base["dry_callbacks"],
                 "late_pumps": st["late_pumps"] - base["late_pumps"],
                 "rss_mb": st["rss_mb"],
-                "children_rss_mb": round(sum(rss_mb(k) or 0 for k in kids), 2),
+                "children_rss_mb": round(sum(kids.values()), 2), "children": kids,
                 "open_fds": st["open_fds"], "fds_by_proc": open_fds(d.proc.pid),
                 "shm_blocks": st["shm_blocks"], "asyncio_tasks": st["asyncio_tasks"],
                 "segments": st["segment_index"], "state": st["state"],
                 "midi_events": st["midi_events"], "jam_chords": st["jam_chords"],
+                "neural_clips": st["neural_clips"], "neural_state": st["neural_state"],
             })  # fmt: skip
             if t >= seconds:
                 break
@@ -227,14 +276,16 @@ def main() -> int:
     leftover = sorted(
         p.name for p in Path("/dev/shm").iterdir() if p.name.startswith(f"bassd_{d.proc.pid}_")
     )
-    half = [s for s in samples if s["t_s"] >= seconds / 2]
-    slope = None
-    if len(half) >= 2:
-        import numpy as np
-
-        x = np.array([s["t_s"] for s in half]) / 3600
-        y = np.array([s["rss_mb"] for s in half])
-        slope = float(np.polyfit(x, y, 1)[0])
+    slope = _slope_mb_per_h(samples, "rss_mb", seconds / 2)
+    kids_slope = _slope_mb_per_h(samples, "children_rss_mb", seconds / 2)
+    per_child: dict[str, Any] = {}
+    for name in sorted({n for s in samples for n in s["children"]}):
+        have = [s for s in samples if name in s["children"]]
+        per_child[name] = {
+            "start_mb": have[0]["children"][name], "end_mb": have[-1]["children"][name],
+            "slope_mb_per_h_second_half": _slope_mb_per_h(
+                [{"t_s": s["t_s"], "mb": s["children"][name]} for s in have], "mb", seconds / 2),
+        }  # fmt: skip
     tops = [e for e in d.events() if e.get("event") == "tracemalloc_top"]
     out = {
         "minutes": args.minutes, "load_processes": args.load, "cores": os.cpu_count(),
@@ -249,9 +300,12 @@ def main() -> int:
         "hr_accepted": end["hr_accepted"], "midi_events": end["midi_events"],
         "jam_chords": end["jam_chords"], "pushes_received": drivers.pushes,
         "rss_start_mb": samples[0]["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
-        "rss_slope_mb_per_h_second_half": round(slope, 3) if slope is not None else None,
+        "rss_slope_mb_per_h_second_half": slope,
+        "children_rss_slope_mb_per_h_second_half": kids_slope,
+        "neural": args.neural, "neural_clips": end["neural_clips"],
+        "neural_failures": end["neural_failures"], "neural_restarts": end["neural_restarts"],
         "children_rss_start_mb": samples[0]["children_rss_mb"],
-        "children_rss_end_mb": samples[-1]["children_rss_mb"],
+        "children_rss_end_mb": samples[-1]["children_rss_mb"], "children": per_child,
         "open_fds_start_end": [samples[0]["open_fds"], samples[-1]["open_fds"]],
         "shm_blocks_start_end": [samples[0]["shm_blocks"], samples[-1]["shm_blocks"]],
         "asyncio_tasks_start_end": [samples[0]["asyncio_tasks"], samples[-1]["asyncio_tasks"]],
@@ -265,15 +319,19 @@ def main() -> int:
     _plot(samples, png, args)
 
     print(f"soak: {args.minutes:g} min, {args.load} busy processes on {os.cpu_count()} cores, "
-          f"jam + HR + controls + subscriber, 12 s segments")  # fmt: skip
+          f"jam + HR + controls + subscriber, 12 s segments, neural: {args.neural}")  # fmt: skip
     print("| figure | value |\n|---|---:|")
     for key in ("dry_callbacks", "late_pumps", "driver_overruns", "server_xruns",
                 "callback_max_us", "segments", "fallbacks", "osc_received", "osc_dropped",
-                "hr_accepted", "midi_events", "jam_chords", "pushes_received", "rss_start_mb",
-                "rss_end_mb", "rss_slope_mb_per_h_second_half", "children_rss_start_mb",
-                "children_rss_end_mb", "open_fds_start_end", "shm_blocks_start_end",
+                "hr_accepted", "midi_events", "jam_chords", "pushes_received", "neural_clips",
+                "neural_failures", "neural_restarts", "rss_start_mb", "rss_end_mb",
+                "rss_slope_mb_per_h_second_half", "children_rss_start_mb", "children_rss_end_mb",
+                "children_rss_slope_mb_per_h_second_half", "open_fds_start_end", "shm_blocks_start_end",
                 "asyncio_tasks_start_end", "exit_code", "shm_left_after_exit"):  # fmt: skip
         print(f"| {key} | {out[key]} |")
+    print("| child | RSS start (MiB) | end | slope, 2nd half (MiB/h) |\n|---|---:|---:|---:|")
+    for name, c in per_child.items():
+        print(f"| {name} | {c['start_mb']} | {c['end_mb']} | {c['slope_mb_per_h_second_half']} |")
     if tops:
         print("tracemalloc, biggest growths since start:")
         for g in tops[-1]["growth"]:

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,19 @@ def status_json(osc_port: int, reply_port: int, timeout: float = 5.0) -> dict[st
             if isinstance(msg, Message) and msg.address == "/status/json":
                 result: dict[str, Any] = json.loads(msg.args[0])
                 return result
+
+
+def wait_status(
+    d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 40.0, every: float = 0.2
+) -> dict[str, Any]:
+    """Poll daemon ``d``'s /status until ``ok(status)``; on timeout fail with the last status
+    and the tail of its log."""
+    deadline = time.monotonic() + timeout
+    st = query_status(d.osc_port, d.reply_port)
+    while not ok(st):
+        if time.monotonic() > deadline:
+            tail = d.log_path.read_text()[-4000:]
+            raise AssertionError(f"status never matched within {timeout} s: {st}\nlog: {tail}")
+        time.sleep(every)
+        st = query_status(d.osc_port, d.reply_port)
+    return st

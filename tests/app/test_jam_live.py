@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from tests.control.test_midi_input import Keyboard
 from tests.health import assert_engine_healthy
 from tests.jack import JackServer
 from tests.jack_capture import Capture
-from tests.osc_client import oscsend, query_status
+from tests.osc_client import oscsend, wait_status
 
 pytestmark = pytest.mark.live
 NOTE_ON, NOTE_OFF = 0x90, 0x80
@@ -27,18 +27,6 @@ def jam_args(*extra: str) -> list[str]:
             "jam.tempo_bpm=120", "jam.metronome.enabled=false", "jam.bed=false",
             "jam.style=pad", *extra]  # fmt: skip
     return [x for s in sets for x in ("--set", s)]
-
-
-def wait_status(d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 20.0
-                ) -> dict[str, Any]:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    st = query_status(d.osc_port, d.reply_port)
-    while not ok(st):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"status never matched: {st}\n{d.log_path.read_text()[-3000:]}")
-        time.sleep(0.1)
-        st = query_status(d.osc_port, d.reply_port)
-    return st
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ import csv
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.health import assert_engine_healthy
-from tests.osc_client import oscsend, query_status
+from tests.osc_client import oscsend, query_status, wait_status
 
 pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
 
@@ -31,20 +30,6 @@ def neural_args(model: Path | str, *extra: str) -> list[str]:
         *extra,
     ]
     return [x for s in sets for x in ("--set", s)]
-
-
-def wait_status(
-    d: Any, ok: Callable[[dict[str, Any]], bool], timeout: float = 40.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    st = query_status(d.osc_port, d.reply_port)
-    while not ok(st):
-        if time.monotonic() > deadline:
-            tail = d.log_path.read_text()[-4000:]
-            raise AssertionError(f"status never matched: {st}\ndaemon log: {tail}")
-        time.sleep(0.2)
-        st = query_status(d.osc_port, d.reply_port)
-    return st
 
 
 def neural_rows(d: Any, after_s: float = 0.0) -> list[dict[str, str]]:

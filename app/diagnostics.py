@@ -30,6 +30,19 @@ def rss_mb(pid: int | str = "self") -> float | None:
     return None
 
 
+def private_mb(pid: int | str = "self") -> float | None:
+    """The process's own heap and stacks (MiB): RssAnon from /proc, which leaves out the
+    shared-memory blocks and mapped files that VmRSS counts (a clip block mapped by both
+    the daemon and the neural worker shows in both VmRSS figures). None where unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def open_fds(pid: int | str = "self") -> int | None:
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))

@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bassd.app.diagnostics import open_fds, rss_mb
+from bassd.app.diagnostics import open_fds, private_mb, rss_mb
 from bassd.control.osc_codec import encode_message
 from tests.daemon import DaemonProcess
 from tests.jack import JackServer
@@ -91,12 +91,26 @@ def _child_name(pid: int, status: dict[str, Any]) -> str:
     return Path(cmd.split(" ", 1)[0]).name or "?"
 
 
-def _children_rss(pid: int, status: dict[str, Any]) -> dict[str, float]:
+def _children_rss(pid: int, status: dict[str, Any], read: Any = rss_mb) -> dict[str, float]:
+    """Each child's memory by role (``read``: VmRSS, or private_mb for RssAnon)."""
     out: dict[str, float] = {}
     for k in _children(pid):
         name = _child_name(k, status)
-        out[name] = round(out.get(name, 0.0) + (rss_mb(k) or 0.0), 2)
+        out[name] = round(out.get(name, 0.0) + (read(k) or 0.0), 2)
     return out
+
+
+def _status(osc_port: int, reply_port: int, missed: list[float], t: float) -> dict[str, Any]:
+    """/status, asked again after a lost or late reply (UDP; a 60-minute run lost one at
+    6 min and the whole run with it): each miss is counted and its time kept."""
+    for attempt in range(5):
+        try:
+            return status_json(osc_port, reply_port, timeout=5.0)
+        except TimeoutError:
+            missed.append(round(t, 1))
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _slope_mb_per_h(samples: list[dict[str, Any]], key: str, after_s: float) -> float | None:
@@ -240,6 +254,7 @@ def main() -> int:
     ]
     mark = jack.mark()
     samples: list[dict[str, Any]] = []
+    missed: list[float] = []  # sample times whose /status reply did not come
     try:
         base = status_json(osc_port, reply_port)
         drivers.start()
@@ -248,14 +263,15 @@ def main() -> int:
         t0 = time.monotonic()
         while True:
             t = time.monotonic() - t0
-            st = status_json(osc_port, reply_port)
+            st = _status(osc_port, reply_port, missed, t)
             kids = _children_rss(d.proc.pid, st)
             samples.append({
                 "t_s": round(t, 1),
                 "dry_callbacks": st["dry_callbacks"] - base["dry_callbacks"],
                 "late_pumps": st["late_pumps"] - base["late_pumps"],
-                "rss_mb": st["rss_mb"],
+                "rss_mb": st["rss_mb"], "private_mb": round(private_mb(d.proc.pid) or 0.0, 2),
                 "children_rss_mb": round(sum(kids.values()), 2), "children": kids,
+                "children_private": _children_rss(d.proc.pid, st, private_mb),
                 "open_fds": st["open_fds"], "fds_by_proc": open_fds(d.proc.pid),
                 "shm_blocks": st["shm_blocks"], "asyncio_tasks": st["asyncio_tasks"],
                 "segments": st["segment_index"], "state": st["state"],
@@ -278,6 +294,7 @@ def main() -> int:
     )
     slope = _slope_mb_per_h(samples, "rss_mb", seconds / 2)
     kids_slope = _slope_mb_per_h(samples, "children_rss_mb", seconds / 2)
+    private_slope = _slope_mb_per_h(samples, "private_mb", seconds / 2)
     per_child: dict[str, Any] = {}
     for name in sorted({n for s in samples for n in s["children"]}):
         have = [s for s in samples if name in s["children"]]
@@ -285,6 +302,11 @@ def main() -> int:
             "start_mb": have[0]["children"][name], "end_mb": have[-1]["children"][name],
             "slope_mb_per_h_second_half": _slope_mb_per_h(
                 [{"t_s": s["t_s"], "mb": s["children"][name]} for s in have], "mb", seconds / 2),
+            "private_start_mb": have[0]["children_private"].get(name),
+            "private_end_mb": have[-1]["children_private"].get(name),
+            "private_slope_mb_per_h_second_half": _slope_mb_per_h(
+                [{"t_s": s["t_s"], "mb": s["children_private"].get(name, 0.0)} for s in have],
+                "mb", seconds / 2),
         }  # fmt: skip
     tops = [e for e in d.events() if e.get("event") == "tracemalloc_top"]
     out = {
@@ -301,6 +323,8 @@ def main() -> int:
         "jam_chords": end["jam_chords"], "pushes_received": drivers.pushes,
         "rss_start_mb": samples[0]["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
         "rss_slope_mb_per_h_second_half": slope,
+        "private_start_mb": samples[0]["private_mb"], "private_end_mb": samples[-1]["private_mb"],
+        "private_slope_mb_per_h_second_half": private_slope,
         "children_rss_slope_mb_per_h_second_half": kids_slope,
         "neural": args.neural, "neural_clips": end["neural_clips"],
         "neural_failures": end["neural_failures"], "neural_restarts": end["neural_restarts"],
@@ -309,7 +333,7 @@ def main() -> int:
         "open_fds_start_end": [samples[0]["open_fds"], samples[-1]["open_fds"]],
         "shm_blocks_start_end": [samples[0]["shm_blocks"], samples[-1]["shm_blocks"]],
         "asyncio_tasks_start_end": [samples[0]["asyncio_tasks"], samples[-1]["asyncio_tasks"]],
-        "exit_code": code, "shm_left_after_exit": leftover,
+        "exit_code": code, "shm_left_after_exit": leftover, "status_missed_at_s": missed,
         "tracemalloc_last": tops[-1]["growth"] if tops else None,
         "samples": samples, "date": time.strftime("%Y-%m-%d"),
     }  # fmt: skip
@@ -325,13 +349,22 @@ def main() -> int:
                 "callback_max_us", "segments", "fallbacks", "osc_received", "osc_dropped",
                 "hr_accepted", "midi_events", "jam_chords", "pushes_received", "neural_clips",
                 "neural_failures", "neural_restarts", "rss_start_mb", "rss_end_mb",
-                "rss_slope_mb_per_h_second_half", "children_rss_start_mb", "children_rss_end_mb",
+                "rss_slope_mb_per_h_second_half", "private_start_mb", "private_end_mb",
+                "private_slope_mb_per_h_second_half", "children_rss_start_mb", "children_rss_end_mb",
                 "children_rss_slope_mb_per_h_second_half", "open_fds_start_end", "shm_blocks_start_end",
-                "asyncio_tasks_start_end", "exit_code", "shm_left_after_exit"):  # fmt: skip
+                "asyncio_tasks_start_end", "exit_code", "shm_left_after_exit",
+                "status_missed_at_s"):  # fmt: skip
         print(f"| {key} | {out[key]} |")
-    print("| child | RSS start (MiB) | end | slope, 2nd half (MiB/h) |\n|---|---:|---:|---:|")
+    print(
+        "| child | RSS start (MiB) | end | slope, 2nd half (MiB/h) "
+        "| private start | end | slope |\n|---|---:|---:|---:|---:|---:|---:|"
+    )
     for name, c in per_child.items():
-        print(f"| {name} | {c['start_mb']} | {c['end_mb']} | {c['slope_mb_per_h_second_half']} |")
+        print(
+            f"| {name} | {c['start_mb']} | {c['end_mb']} | {c['slope_mb_per_h_second_half']} "
+            f"| {c['private_start_mb']} | {c['private_end_mb']} "
+            f"| {c['private_slope_mb_per_h_second_half']} |"
+        )
     if tops:
         print("tracemalloc, biggest growths since start:")
         for g in tops[-1]["growth"]:
@@ -349,6 +382,7 @@ def _plot(samples: list[dict[str, Any]], png: Path, args: argparse.Namespace) ->
     t = [s["t_s"] / 60 for s in samples]
     fig, axes = plt.subplots(4, 1, figsize=(10, 9), sharex=True)
     axes[0].plot(t, [s["rss_mb"] for s in samples], label="daemon")
+    axes[0].plot(t, [s["private_mb"] for s in samples], label="daemon, private (RssAnon)")
     axes[0].plot(t, [s["children_rss_mb"] for s in samples], label="its children")
     axes[0].set_ylabel("RSS (MiB)")
     axes[0].legend(loc="upper left")

@@ -1,0 +1,170 @@
+"""MusicGen as a Ray Serve deployment: one model per replica, clips streamed to any daemon.
+
+A machine without a GPU (a Raspberry Pi or a laptop in a gallery) plays; a GPU box or a
+cloud node renders. ``bassd serve start`` deploys :class:`MusicGenReplica` to a Ray
+cluster as the application ``bassd-musicgen``; each daemon with ``musicgen.backend: ray``
+reaches it from its neural worker process (:mod:`bassd.models.ray_client`), which
+streams what a replica yields into the same shared-memory clip blocks as the local
+worker, so supervision, streaming, the DSP bed and every figure stay as they are.
+
+* **One model per replica**, loaded by the same code as the local worker
+  (``MusicGen.load``: a local folder or the Hugging Face cache, never a download).
+* **Queue-length autoscaling.** A replica renders one clip at a time, in arrival order;
+  with ``--max-replicas`` above ``--replicas`` Serve adds replicas while requests wait
+  (``target_ongoing_requests=1``: more than one per replica) and removes idle ones.
+* **Streaming.** ``stream`` is a generator: audio chunks (frames, channels) float32 at
+  the model's rate, as MusicGen's streaming decoder makes them, then a final
+  ``{"done": figures}``; the caller iterates a ``DeploymentResponseGenerator``, so first
+  audio arrives as early as with the local worker (plus one network hop).
+* **Deadlines.** A request carries ``deadline`` (Unix time; the cluster's clocks are
+  assumed NTP-synchronised): one whose turn comes after it yields ``{"late": seconds}``
+  and is not rendered; the daemon plays the DSP bed for that segment instead of music
+  out of time. A cancelled request (the daemon gave up on the clip) stops its render.
+
+Adapters named in a request are looked up on the replica's machine (``adapter_dirs``
+given at deploy time, then the adapters shipped with bassd), and bassd must be
+installed where replicas run (the same wheel; Ray pickles this class by reference).
+Batching several requests into one forward pass is not done: the decode loop runs one
+prompt (two classifier-free-guidance rows) per step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "bassd-musicgen"
+DEPLOYMENT = "musicgen"
+FIGURES = ("first_audio_s", "decoder_s", "codec_s", "text_s")
+
+
+class MusicGenReplica:
+    """One replica: MusicGen loaded once, clips rendered one at a time, in arrival order.
+
+    Serve runs a replica's methods on one event loop: ``stream`` renders on a thread of
+    its own and hands chunks to the loop, so ``info`` (a daemon connecting, or asking
+    whether the service is there) answers while a clip renders.
+    """
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        import asyncio
+
+        from bassd.models.musicgen import MusicGen, default_threads
+
+        self.mg = MusicGen.load(
+            settings["model"],
+            settings.get("device", "auto"),
+            dtype=settings.get("dtype", "float32"),
+            threads=settings.get("threads") or default_threads(),
+            adapter_dirs=[Path(p) for p in settings.get("adapter_dirs", ())],
+        )
+        self._turn = asyncio.Lock()  # FIFO: one clip renders, the others wait their turn
+        self.clips = 0
+        self.late = 0
+
+    async def info(self) -> dict[str, Any]:
+        mg = self.mg
+        return {"pid": os.getpid(), "sample_rate": mg.sample_rate, "channels": mg.channels,
+                "device": mg.device, "frame_rate": mg.frame_rate, "max_frames": mg.max_frames,
+                "clips": self.clips, "late": self.late}  # fmt: skip
+
+    async def stream(self, req: dict[str, Any]) -> AsyncIterator[Any]:
+        import asyncio
+        import threading
+
+        async with self._turn:
+            deadline = req.get("deadline")
+            if deadline is not None and time.time() > float(deadline):
+                self.late += 1  # waited too long: the daemon has played its bed already
+                yield {"late": round(time.time() - float(deadline), 3)}
+                return
+            loop = asyncio.get_running_loop()
+            inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+            stop = threading.Event()
+
+            def render() -> None:  # on an executor thread
+                stats: dict[str, Any] = {}
+                try:
+                    for chunk in self.mg.stream(
+                        str(req["prompt"]), float(req["seconds"]), seed=int(req["seed"]),
+                        adapters=req.get("adapters") or None, stats=stats, **req["sampling"],
+                    ):  # fmt: skip
+                        if stop.is_set():
+                            return
+                        loop.call_soon_threadsafe(inbox.put_nowait, ("chunk", chunk))
+                    figures = {k: float(stats[k]) for k in FIGURES if stats.get(k) is not None}
+                    loop.call_soon_threadsafe(inbox.put_nowait, ("done", figures))
+                except Exception as exc:
+                    loop.call_soon_threadsafe(inbox.put_nowait, ("error", exc))
+
+            work = loop.run_in_executor(None, render)
+            try:
+                while True:
+                    kind, item = await inbox.get()
+                    if kind == "chunk":
+                        yield item
+                    elif kind == "done":
+                        self.clips += 1
+                        yield {"done": item}
+                        return
+                    else:
+                        raise item
+            finally:
+                stop.set()  # cancelled (the daemon gave up on the clip) or done
+                await asyncio.shield(work)  # the next clip starts once this one has stopped
+
+
+def deployment_options(
+    replicas: int, max_replicas: int | None, gpus: float, cpus: float
+) -> dict[str, Any]:
+    """Serve options: a fixed count, or autoscaling on queue length up to ``max_replicas``."""
+    if replicas < 1:
+        raise ValueError(f"--replicas must be at least 1, not {replicas}")
+    if max_replicas is not None and max_replicas < replicas:
+        raise ValueError(
+            f"--max-replicas ({max_replicas}) must be at least --replicas ({replicas})"
+        )
+    if gpus < 0 or cpus <= 0:
+        raise ValueError("--gpus-per-replica must be >= 0 and --cpus-per-replica > 0")
+    opts: dict[str, Any] = {
+        "name": DEPLOYMENT,
+        # one clip renders at a time (the replica's FIFO); up to 4 more wait there, and
+        # what waits is the queue autoscaling reads (target_ongoing_requests)
+        "max_ongoing_requests": 5,
+        "ray_actor_options": {"num_cpus": cpus, "num_gpus": gpus},
+        "health_check_period_s": 2.0,
+        "health_check_timeout_s": 30.0,
+        "graceful_shutdown_timeout_s": 2.0,
+    }
+    if max_replicas is not None and max_replicas > replicas:
+        opts["autoscaling_config"] = {
+            "min_replicas": replicas, "max_replicas": max_replicas,
+            "target_ongoing_requests": 1, "upscale_delay_s": 3.0, "downscale_delay_s": 60.0,
+        }  # fmt: skip
+    else:
+        opts["num_replicas"] = replicas
+    return opts
+
+
+def deploy(settings: dict[str, Any], options: dict[str, Any], app: str = APP_NAME) -> None:
+    """Deploy (or update) the application on the connected cluster; returns once it runs."""
+    from ray import serve
+
+    serve.start(http_options={"location": "NoServer"})  # handles only: no HTTP proxy
+    deployment: Any = serve.deployment(MusicGenReplica, **options)  # a Deployment
+    bound = deployment.bind(settings)
+    serve.run(bound, name=app, route_prefix=None, blocking=False)
+
+
+def connect(address: str | None) -> None:
+    """Join the cluster at ``address`` (None: ``RAY_ADDRESS``, else the local one), quietly."""
+    import logging
+
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address or os.environ.get("RAY_ADDRESS") or "auto",
+                 logging_level=logging.ERROR, log_to_driver=False)  # fmt: skip

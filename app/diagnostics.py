@@ -19,28 +19,27 @@ log = structlog.get_logger("bassd.diagnostics")
 SHM = Path("/dev/shm")
 
 
-def rss_mb(pid: int | str = "self") -> float | None:
-    """Resident set size of a process (MiB) from /proc, None where unreadable."""
+def _status_mib(pid: int | str, key: str) -> float | None:
+    """One ``key: N kB`` line of /proc/PID/status in MiB, None where unreadable."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def rss_mb(pid: int | str = "self") -> float | None:
+    """Resident set size of a process (MiB) from /proc, None where unreadable."""
+    return _status_mib(pid, "VmRSS:")
 
 
 def private_mb(pid: int | str = "self") -> float | None:
     """The process's own heap and stacks (MiB): RssAnon from /proc, which leaves out the
     shared-memory blocks and mapped files that VmRSS counts (a clip block mapped by both
     the daemon and the neural worker shows in both VmRSS figures). None where unreadable."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    return _status_mib(pid, "RssAnon:")
 
 
 def open_fds(pid: int | str = "self") -> int | None:

@@ -354,11 +354,13 @@ class Engine:
 
     def prepare_next(self) -> bool:
         """Idle-time work: look after the renderer (a worker's replies, its deadlines) and
-        build one planned segment's renderer state ahead of its start."""
+        build one planned segment's renderer state ahead of its start (then the spare
+        fallback's, so a boundary whose clip is late builds nothing)."""
         poll = getattr(self.renderer, "poll", None)
         if poll is not None:
             poll()
-        for job in self.controller.pending:
+        spare = self.controller.spare
+        for job in (*self.controller.pending, *(() if spare is None else (spare,))):
             prepare = getattr(job, "prepare", None)
             if prepare is not None and not getattr(job, "prepared", True):
                 prepare()

@@ -13,6 +13,14 @@ at the head of the queue: it joins, with a crossfade, as soon as it is ready
 its own length (``planned_frames``: a neural clip adapted to the renderer's
 speed); its segment then lasts that long, less the crossfade.
 
+When the renderer is not the fallback itself (neural, VAE), a *spare* fallback job
+for the next segment is asked for as each segment starts and kept apart from the
+planned jobs (``spare``: the planner's jobs carry its choices, the spare only the
+fallback's parameters), and the daemon builds its bank in idle time: a boundary whose job is
+not ready starts the prepared spare instead of building a bank in the pump (which
+took longer than the ring holds and ran it dry at start-up, while a model loads).
+An unused spare is closed at the boundary.
+
 A skip never cuts audio. A skip before the segment that the last one started
 has been heard (two structural changes in one block) replaces that segment:
 the fade already begun keeps going, towards the newer one. A skip during a
@@ -116,6 +124,8 @@ class SegmentController:
         self._boundary = 0  # frame the next segment starts
         self._deferred = False  # a skip waits for a fade to end (MAX_FADING reached)
         self._deferred_fade: int | None = None
+        self._spare: RenderJob | None = None  # the next segment's fallback, built ahead
+        self._spare_index = -1
         self._fill_queue()
 
     # ------------------------------------------------------------------ jobs
@@ -158,14 +168,20 @@ class SegmentController:
             failed = getattr(head, "failed", False)  # it may have failed as it was asked
         if failed:
             self._pending.popleft().close()
+        spare, self._spare = self._spare, None
         if ready:
             job = self._pending.popleft()
             event = SegmentStart(index, self.frame, job, fallback=False)
         else:
             reason = "render failed" if failed else "render not ready"
-            job = self.fallback.submit(self._request(index, self._fallback_params))
+            if spare is not None and self._spare_index == index:
+                job, spare = spare, None  # built in idle time: nothing to build now
+            else:
+                job = self.fallback.submit(self._request(index, self._fallback_params))
             self.fallbacks += 1
             event = SegmentStart(index, self.frame, job, fallback=True, reason=reason)
+        if spare is not None:
+            spare.close()
         if fade == 0:  # a cut, as asked for
             for v in self._fading:
                 v.job.close()
@@ -184,8 +200,20 @@ class SegmentController:
         self._boundary = self.frame + self._length_of(job)
         self.segment_index = index
         self._fill_queue()
+        self._ask_spare()
         if self._on_segment is not None:
             self._on_segment(event)
+
+    def _ask_spare(self) -> None:
+        """A fallback job for the next segment, built ahead (only where the renderer is
+        not the fallback itself)."""
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+        if self.renderer is self.fallback:
+            return
+        self._spare_index = self.segment_index + 1
+        self._spare = self.fallback.submit(self._request(self._spare_index, self._fallback_params))
 
     def _length_of(self, job: RenderJob) -> int:
         """A segment lasts the timeline's length, or its clip's own (``planned_frames``,
@@ -231,6 +259,11 @@ class SegmentController:
         """The segments planned ahead, oldest first."""
         return tuple(self._pending)
 
+    @property
+    def spare(self) -> RenderJob | None:
+        """The next segment's fallback, built ahead (None where the renderer is the fallback)."""
+        return self._spare
+
     def skip(self, fade_frames: int | None = None) -> None:
         """Start the next segment at the next rendered frame (crossfade, default length)."""
         if fade_frames is not None:
@@ -244,6 +277,8 @@ class SegmentController:
         self._pending.clear()
         self._next_request = self.segment_index + 1
         self._fill_queue()
+        if self._spare is not None:
+            self._ask_spare()  # the fallback's parameters may have changed too
 
     def set_segment_frames(self, frames: int) -> None:
         """New segment length; the playing segment ends at its start + the new length
@@ -300,8 +335,9 @@ class SegmentController:
         return out
 
     def close(self) -> None:
-        for job in (*self.playing, *self._pending):
+        for job in (*self.playing, *self.pending, *([] if self._spare is None else [self._spare])):
             job.close()
         self._fading.clear()
         self._current = None
         self._pending.clear()
+        self._spare = None

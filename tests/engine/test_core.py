@@ -176,3 +176,29 @@ def test_live_parameters_keep_the_banks_prepared_ahead() -> None:
     assert pending[0].bank.params.brightness == 0.9  # type: ignore[attr-defined]
     assert pending[1].bank.params.coupling == 2.0  # type: ignore[attr-defined]  # built with it
     engine.close()
+
+
+def test_idle_time_builds_the_spare_fallback_after_the_planned_segments() -> None:
+    """With a renderer whose clips are never ready, prepare_next() builds the spare fallback's
+    bank ahead (the planned jobs have nothing to build), so the boundary that starts it
+    finds it built: the pump builds no bank there."""
+    from tests.engine.renderers_for_tests import ConstantRenderer
+
+    class Never(ConstantRenderer):
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            job = super().submit(request)
+            job.ready = lambda: False  # type: ignore[method-assign]
+            return job
+
+    engine = Engine(load_config(overrides=["timeline.segment_seconds=4"]), renderer=Never())
+    engine.render(256)
+    spare = engine.controller.spare
+    assert spare is not None and spare not in engine.controller.pending
+    assert not spare.prepared  # type: ignore[attr-defined]
+    while engine.prepare_next():
+        pass
+    assert spare.prepared  # type: ignore[attr-defined]
+    engine.render(4 * SR)  # past the boundary: the spare plays, as the fallback
+    assert engine.controller.current is spare
+    assert engine.controller.spare is not None and engine.controller.spare is not spare
+    engine.close()

@@ -234,3 +234,43 @@ def test_skips_beyond_the_fading_limit_wait_for_a_fade_to_end() -> None:
     assert ctl.segment_index == index  # deferred
     ctl.render(100)  # the oldest fade (started 20 frames ago) ends after 80
     assert ctl.segment_index == index + 1 and len(ctl.playing) <= MAX_FADING + 1
+
+
+def test_a_late_segment_starts_the_fallback_built_ahead() -> None:
+    """With a renderer that is never ready, each boundary starts the fallback job that was
+    asked for (the spare, kept apart from the planned jobs, to be built in idle time) while
+    the segment before played; the renderer's own jobs stay queued."""
+
+    class Never(ConstantRenderer):
+        def submit(self, request):
+            job = super().submit(request)
+            job.ready = lambda: False
+            return job
+
+    class Counting(ConstantRenderer):
+        def __init__(self) -> None:
+            self.asked: list[int] = []
+
+        def submit(self, request):
+            self.asked.append(request.index)
+            return super().submit(request)
+
+    fallback = Counting()
+    events: list[SegmentStart] = []
+    c = _controller(renderer=Never(), fallback=fallback, events=events)
+    c.render(10)  # segment 0: no spare yet, asked at the boundary
+    spare = c.spare
+    assert spare is not None and spare not in c.pending
+    assert fallback.asked == [0, 1] and spare.request.index == 1
+    c.render(1000)  # the boundary of segment 1
+    assert events[-1].job is spare and events[-1].fallback
+    assert fallback.asked == [0, 1, 2] and c.spare is not None and c.spare.request.index == 2
+    assert [j.request.index for j in c.pending] == [0, 1]  # the late ones stay queued
+
+
+def test_with_the_fallback_as_the_renderer_no_spare_is_asked_for() -> None:
+    """The DSP renderer playing itself needs no spare: pending holds its own jobs only."""
+    r = ConstantRenderer()
+    c = _controller(renderer=r, fallback=r)
+    c.render(10)
+    assert c.spare is None and [j.request.index for j in c.pending] == [1, 2]

@@ -40,11 +40,12 @@ from typing import Any
 
 import structlog
 
-from bassd.app import diagnostics
+from bassd.app import diagnostics, import_watch
 from bassd.app.audio_health import AudioSample, unhealthy_reason
 from bassd.app.ble_input import sample_handler
 from bassd.app.config import Config, ConfigError
 from bassd.app.config_reload import adopt, plan_reload
+from bassd.app.import_watch import ImportWatch
 from bassd.app.logging_setup import configure_logging, worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.sd_notify import Notifier, status_line
@@ -108,6 +109,7 @@ class Daemon:
         self.started_at = time.monotonic()
         self.session: Session | None = None
         self.pump: Pump | None = None
+        self.imports = ImportWatch()  # modules imported while the music plays
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self._stop = asyncio.Event()
@@ -144,6 +146,8 @@ class Daemon:
             "stream": self.supervisor.state,
             "dry_callbacks": stats["dry_callbacks"],
             "late_pumps": self.pump.late_pumps if self.pump is not None else 0,
+            "slow_blocks": self.pump.slow_blocks if self.pump is not None else 0,
+            "late_imports": self.imports.late_imports,
             "server_xruns": stats["pa_output_underflows"],
             "underrun_events": stats["underrun_events"],
             "callbacks": stats["callbacks"],
@@ -217,9 +221,18 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Heart-rate staleness and calibration, 10 times a second on the session clock."""
         assert self.session is not None
+        dry = int(self.player.p.dry_callbacks)
         while True:
             await asyncio.sleep(0.1)
             self.session.controller.tick()
+            self.imports.check()
+            now = int(self.player.p.dry_callbacks)
+            if now != dry and self.pump is not None:  # when it happened, and beside what
+                log.warning("ran_dry", dry_callbacks=now, new=now - dry, frame=self.engine_frame,
+                            ring_fill=self.ring.fill(), late_pumps=self.pump.late_pumps,
+                            slow_blocks=self.pump.slow_blocks,
+                            server_xruns=int(self.player.p.pa_output_underflows))  # fmt: skip
+                dry = now
 
     def _midi_event(self, ev: MidiEvent) -> None:
         """A MIDI event (on the loop, stamped with the frame playing when it arrived)."""
@@ -500,6 +513,12 @@ class Daemon:
 
             if cfg.osc.oscquery_mdns:
                 import zeroconf  # noqa: F401  (its registration runs in a thread later)
+        import_watch.warm()  # what the loop would import on first use, while playing
+        if cfg.jam.enabled and cfg.jam.link:  # the link extra: joined on the loop, later
+            with contextlib.suppress(ImportError):
+                import aalink  # noqa: F401
+        if self.sink is not None:  # its worker process starts now, not at the first segment's end
+            self.sink.start()
         # the ring is full before the first callback, with start-up headroom (it drains to
         # target_fill_frames within ~0.1 s)
         self.pump.top_up(a.startup_fill)
@@ -552,6 +571,7 @@ class Daemon:
             self.link = LinkTempo(lambda: controller.jam, on_event=controller.jam_event,
                                   quantum=cfg.jam.beats_per_bar)  # fmt: skip
             self._spawn(self.link.run(), "link")
+        self.imports.arm()  # start-up's imports are done: any later one is counted
         await self._stop.wait()
         await self._shutdown()
 

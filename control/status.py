@@ -36,6 +36,10 @@ class Status:
         "i", "callbacks that found the ring empty (engine failure)", 0, push=True
     )
     late_pumps: int = _f("i", "pump wake-ups with < 1 block in the ring (engine near-miss)", 0)
+    slow_blocks: int = _f("i", "blocks that took over half the ring's lead to render", 0)
+    late_imports: int = _f(
+        "i", "modules imported while the music played (each one a stall risk)", 0
+    )
     server_xruns: int = _f("i", "PortAudio underflow flags: the sound server's xruns", 0, push=True)
     underrun_events: int = _f("i", "transitions from playing to a dry ring", 0)
     callbacks: int = _f("i", "audio callbacks since start", 0, push=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -59,6 +60,10 @@ class MetricsSink:
                 initargs=self._initargs,
             )
         return self._pool
+
+    def start(self) -> None:
+        """Start the worker process now (before the music), not on the first segment's end."""
+        self._executor().submit(os.getpid)
 
     def _replace_pool(self) -> None:
         pool, self._pool = self._pool, None

@@ -44,6 +44,7 @@ class Pump:
         self.block_size = block_size
         self.target_fill_frames = target_fill_frames
         self.late_pumps = 0  # wake-ups with less than one block left in the ring
+        self.slow_blocks = 0  # blocks whose render took longer than half the ring's lead
         self.wakeups = 0
         self.running = False  # the device is playing: a low ring is a near-miss
 
@@ -51,13 +52,24 @@ class Pump:
         """Render into the ring until it holds ``frames`` (``target_fill_frames``)."""
         block = self.block_size
         target = self.target_fill_frames if frames is None else frames
-        while self.ring.fill() < target:
+        # a block that takes longer than this to render has spent half of what the ring
+        # held ahead: the callback may run dry although the pump woke on time
+        slow_s = 0.5 * self.target_fill_frames / self.sample_rate
+        while (fill := self.ring.fill()) < target:
+            t0 = time.perf_counter()
             for action in self.scheduler.pop_due(self.engine.frame + block):
                 with self.engine.scheduled():
                     action()  # bundles due in this block: applied at its boundary
             audio = self.engine.render(block)
+            took = time.perf_counter() - t0
             if self.ring.write(audio) != len(audio):  # cannot happen: target + block ≤ capacity
                 raise RuntimeError("ring overflow")
+            if took > slow_s and self.running:
+                self.slow_blocks += 1
+                if self.slow_blocks <= 10:  # what a slow block looked like (the first ten)
+                    log.warning("slow_block", took_ms=round(took * 1e3, 2), fill_before=fill,
+                                frame=self.engine.frame,
+                                segment=self.engine.segment_index)  # fmt: skip
 
     def schedule(self, when: float, action: Callable[[], None]) -> bool:
         """Put an action at wall-clock time ``when`` (``time.time()``) on the sample clock.

@@ -13,6 +13,51 @@ import pytest
 from tests.daemon import DaemonProcess
 from tests.jack import JackServer
 
+# tests that play in real time on a JACK server (the daemon's health is asserted on them)
+LIVE_FIXTURES = frozenset({"jack_server", "private_jack_server", "start_daemon"})
+NICE_OFFLINE = 10  # under xdist: what the offline tests run at, beside a live one
+
+
+def _is_live(item: pytest.Item) -> bool:
+    return item.get_closest_marker("live") is not None or bool(
+        LIVE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The README's command runs two xdist workers (``-n 2 --dist loadgroup``). Every test
+    that plays in real time goes in one group, so one worker runs them one after another as
+    a serial run would (one JACK server, one daemon at a time) and first (the longest group);
+    the other tests are grouped by file (a module's fixtures are built once) and share the
+    other worker, and this one when it is done."""
+    live = [item for item in items if _is_live(item)]
+    rest = [item for item in items if not _is_live(item)]
+    for item in live:
+        item.add_marker(pytest.mark.xdist_group("live"))
+    for item in rest:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items[:] = live + rest
+
+
+def _set_nice(value: int) -> None:
+    """Every thread of this process at nice ``value`` (on Linux the nice value is per thread)."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), value)
+        except (OSError, ValueError):  # a thread that just ended
+            continue
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under xdist, a test that does not play in real time (and the processes it starts) runs
+    at nice 10, so on a 2-core machine it yields the cores to a live test's daemon, its
+    neural worker and JACK; a live test runs at nice 0. Only as root (going back to 0
+    needs it); elsewhere every test keeps the nice it was started with."""
+    if "PYTEST_XDIST_WORKER" not in os.environ or os.geteuid() != 0:
+        return
+    _set_nice(0 if _is_live(item) else NICE_OFFLINE)
+
 
 def _need_jack() -> None:
     if shutil.which("jackd") is None:

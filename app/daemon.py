@@ -506,6 +506,7 @@ class Daemon:
         self.pump = Pump(
             session.engine, self.ring, self.scheduler, sample_rate=a.sample_rate,
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,
+            stall_dump_s=cfg.debug.stall_dump_ms / 1e3,
         )  # fmt: skip
         session.controller.start_session()
         if cfg.osc.oscquery:  # aiohttp's import (~0.3 s) before the music, not on its loop

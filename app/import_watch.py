@@ -6,7 +6,8 @@ drains. Some imports happen on first use, inside libraries: numpy loads ``numpy.
 on the first ``nanmedian`` (the HRV window's artefact filter) and ``numpy.fft`` on the
 first FFT; ``ProcessPoolExecutor`` imports ``multiprocessing.synchronize`` when it is
 built (the segment log's worker, at the first segment's end). :func:`warm` imports
-them before the first callback. :class:`ImportWatch` notices any module that still
+them before the first callback, and builds the tables first use would build (the
+limiter's). :class:`ImportWatch` notices any module that still
 arrives later (``len(sys.modules)`` each heartbeat: no audit hook on the hot path),
 logs which and counts them (``/status`` ``late_imports``).
 """
@@ -33,9 +34,14 @@ FIRST_USE = (
 
 
 def warm(modules: tuple[str, ...] = FIRST_USE) -> None:
-    """Import ``modules`` now (before the music starts)."""
+    """Import ``modules`` now (before the music starts), and build the tables the loop would
+    build on first use (the limiter's, for the first bank's loudness: 15-25 ms, which a
+    stall dump caught on the loop in a live test)."""
     for name in modules:
         importlib.import_module(name)
+    from bassd.dsp import loudness
+
+    loudness.precompute()
 
 
 class ImportWatch:

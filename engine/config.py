@@ -175,6 +175,9 @@ class DebugConfig(Strict):
     # logs the ten biggest growths since the first snapshot (what a soak's RSS growth is)
     tracemalloc: bool = False
     tracemalloc_seconds: float = Field(300.0, gt=0)
+    # a stalled loop's stacks: when the pump has not woken for this long, faulthandler (a C
+    # thread, no GIL needed) writes every thread's traceback to stderr (0: off)
+    stall_dump_ms: float = Field(0.0, ge=0.0)
 
 
 class EngineConfig(Protocol):

@@ -14,6 +14,7 @@ own failures, unlike the sound server's xruns.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import time
 from collections.abc import Callable
 
@@ -36,6 +37,7 @@ class Pump:
         sample_rate: int,
         block_size: int,
         target_fill_frames: int,
+        stall_dump_s: float = 0.0,
     ) -> None:
         self.engine = engine
         self.ring = ring
@@ -47,6 +49,7 @@ class Pump:
         self.slow_blocks = 0  # blocks whose render took longer than half the ring's lead
         self.wakeups = 0
         self.running = False  # the device is playing: a low ring is a near-miss
+        self.stall_dump_s = stall_dump_s  # > 0: every thread's stack when the pump stalls
 
     def top_up(self, frames: int | None = None) -> None:
         """Render into the ring until it holds ``frames`` (``target_fill_frames``)."""
@@ -83,9 +86,18 @@ class Pump:
         return self.scheduler.at(frame, action)
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self.stall_dump_s > 0:
+                faulthandler.cancel_dump_traceback_later()
+
+    async def _run(self) -> None:
         period = self.block_size / self.sample_rate
         last = time.perf_counter()
         while True:
+            if self.stall_dump_s > 0:  # re-armed each turn: it fires only if the next is late
+                faulthandler.dump_traceback_later(self.stall_dump_s, exit=False)
             self.wakeups += 1
             now = time.perf_counter()
             if self.running and self.ring.fill() < self.block_size:

@@ -24,6 +24,7 @@ def _is_live(item: pytest.Item) -> bool:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The README's command runs two xdist workers (``-n 2 --dist loadgroup``). Every test
     that plays in real time goes in one group, so one worker runs them one after another as

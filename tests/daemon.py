@@ -54,6 +54,12 @@ class DaemonProcess:
                 if any(e.startswith("osc.oscquery") for e in extra)
                 else ["--set", "osc.oscquery_port=0", "--set", "osc.oscquery_mdns=false"]
             ),
+            # BASSD_TEST_STALL_DUMP_MS=15: a stalled loop's stacks in daemon.log (diagnosis)
+            *(
+                ["--set", f"debug.stall_dump_ms={os.environ['BASSD_TEST_STALL_DUMP_MS']}"]
+                if os.environ.get("BASSD_TEST_STALL_DUMP_MS")
+                else []
+            ),
             *extra,
         ]
         self.log_path = workdir / "daemon.log"
@@ -121,3 +127,24 @@ class DaemonProcess:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+TAG_VARIABLE = "BASSD_TEST_TAG"  # children inherit the environment, wherever they are reparented
+
+
+def tagged_processes(tag: str) -> list[int]:
+    """The live processes whose environment holds ``BASSD_TEST_TAG=tag`` (what a process started
+    with that tag started in turn, even after its parent died)."""
+    needle = f"{TAG_VARIABLE}={tag}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if needle in env and state != "Z":  # a zombie has exited: only its entry is left
+            found.append(int(proc.name))
+    return found

@@ -34,3 +34,12 @@ def test_warm_imports_what_the_loop_would_import_on_first_use() -> None:
     assert all(name in sys.modules for name in FIRST_USE)
     with pytest.raises(ModuleNotFoundError):
         warm(("bassd_no_such_module",))
+
+
+def test_warm_builds_the_limiter_table_before_the_music() -> None:
+    """After warm(), the first bank's loudness solve finds the limiter's table built."""
+    from bassd.dsp import loudness
+
+    loudness._tanh_table.cache_clear()
+    warm()
+    assert loudness._tanh_table.cache_info().currsize == 1

@@ -162,7 +162,11 @@ def test_a_missing_soundfont_is_one_clear_error(jack_server: JackServer, tmp_pat
     import sys
     from pathlib import Path
 
+    from tests.daemon import TAG_VARIABLE, tagged_processes
+
+    tag = uuid.uuid4().hex
     env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server.name, JACK_NO_START_SERVER="1")
+    env[TAG_VARIABLE] = tag  # this daemon's MIDI process inherits it (not another test's)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bassd", "run", "--set", "jam.enabled=true", "--set",
          "jam.soundfont=/nowhere/piano.sf2", "--set", "midi.enabled=true", "--set",
@@ -175,8 +179,7 @@ def test_a_missing_soundfont_is_one_clear_error(jack_server: JackServer, tmp_pat
     assert len(lines) == 1 and "/nowhere/piano.sf2" in lines[0], err
     assert "timgm6mb-soundfont" in lines[0] and "Traceback" not in err
     assert not list(Path("/dev/shm").glob(f"bassd_{proc.pid}_*"))
-    left = subprocess.run(["pgrep", "-f", "bassd.control.midi_host"], capture_output=True)
-    assert left.stdout == b"", "a MIDI process outlived the daemon"
+    assert tagged_processes(tag) == [], "a MIDI process outlived the daemon"
 
 
 def test_the_jam_follows_an_ableton_link_peer(

@@ -45,7 +45,6 @@ from bassd.app.audio_health import AudioSample, unhealthy_reason
 from bassd.app.ble_input import sample_handler
 from bassd.app.config import Config, ConfigError
 from bassd.app.config_reload import adopt, plan_reload
-from bassd.app.import_watch import ImportWatch
 from bassd.app.logging_setup import configure_logging, worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.sd_notify import Notifier, status_line
@@ -109,7 +108,7 @@ class Daemon:
         self.started_at = time.monotonic()
         self.session: Session | None = None
         self.pump: Pump | None = None
-        self.imports = ImportWatch()  # modules imported while the music plays
+        self.imports = import_watch.ImportWatch()  # modules imported while the music plays
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self._stop = asyncio.Event()

@@ -31,12 +31,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     a serial run would (one JACK server, one daemon at a time) and first (the longest group);
     the other tests are grouped by file (a module's fixtures are built once) and share the
     other worker, and this one when it is done."""
-    live = [item for item in items if _is_live(item)]
-    rest = [item for item in items if not _is_live(item)]
-    for item in live:
-        item.add_marker(pytest.mark.xdist_group("live"))
-    for item in rest:
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    live, rest = [], []
+    for item in items:
+        if _is_live(item):
+            item.add_marker(pytest.mark.xdist_group("live"))
+            live.append(item)
+        else:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+            rest.append(item)
     items[:] = live + rest
 
 

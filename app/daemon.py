@@ -146,6 +146,7 @@ class Daemon:
             "dry_callbacks": stats["dry_callbacks"],
             "late_pumps": self.pump.late_pumps if self.pump is not None else 0,
             "slow_blocks": self.pump.slow_blocks if self.pump is not None else 0,
+            "offcpu_blocks": self.pump.offcpu_blocks if self.pump is not None else 0,
             "late_imports": self.imports.late_imports,
             "server_xruns": stats["pa_output_underflows"],
             "underrun_events": stats["underrun_events"],
@@ -230,6 +231,7 @@ class Daemon:
                 log.warning("ran_dry", dry_callbacks=now, new=now - dry, frame=self.engine_frame,
                             ring_fill=self.ring.fill(), late_pumps=self.pump.late_pumps,
                             slow_blocks=self.pump.slow_blocks,
+                            offcpu_blocks=self.pump.offcpu_blocks,
                             server_xruns=int(self.player.p.pa_output_underflows))  # fmt: skip
                 dry = now
 

@@ -37,6 +37,9 @@ class Status:
     )
     late_pumps: int = _f("i", "pump wake-ups with < 1 block in the ring (engine near-miss)", 0)
     slow_blocks: int = _f("i", "blocks that took over half the ring's lead to render", 0)
+    offcpu_blocks: int = _f(
+        "i", "slow blocks whose loop thread was taken off the CPU (the machine's stall)", 0
+    )
     late_imports: int = _f(
         "i", "modules imported while the music played (each one a stall risk)", 0
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
+import resource
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,11 @@ from bassd.engine.ring import SharedRing
 from bassd.engine.scheduler import FrameScheduler
 
 log = structlog.get_logger("bassd.pump")
+
+
+def _voluntary_switches() -> int:
+    """This thread's voluntary context switches (it slept: a lock, the GIL, I/O, a fault)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw
 
 
 class Pump:
@@ -47,6 +53,11 @@ class Pump:
         self.target_fill_frames = target_fill_frames
         self.late_pumps = 0  # wake-ups with less than one block left in the ring
         self.slow_blocks = 0  # blocks whose render took longer than half the ring's lead
+        # slow blocks during which the loop thread was off the CPU without giving it up:
+        # it ran under half the wall time and made no voluntary context switch (no GIL
+        # wait, no blocking I/O, no page fault that slept), so the hypervisor took the
+        # vCPU or a higher real-time thread ran: the machine's stall, not bassd's
+        self.offcpu_blocks = 0
         self.wakeups = 0
         self.running = False  # the device is playing: a low ring is a near-miss
         self.stall_dump_s = stall_dump_s  # > 0: every thread's stack when the pump stalls
@@ -59,7 +70,8 @@ class Pump:
         # held ahead: the callback may run dry although the pump woke on time
         slow_s = 0.5 * self.target_fill_frames / self.sample_rate
         while (fill := self.ring.fill()) < target:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
+            v0 = _voluntary_switches()
             for action in self.scheduler.pop_due(self.engine.frame + block):
                 with self.engine.scheduled():
                     action()  # bundles due in this block: applied at its boundary
@@ -68,11 +80,16 @@ class Pump:
             if self.ring.write(audio) != len(audio):  # cannot happen: target + block ≤ capacity
                 raise RuntimeError("ring overflow")
             if took > slow_s and self.running:
-                self.slow_blocks += 1
-                if self.slow_blocks <= 10:  # what a slow block looked like (the first ten)
-                    log.warning("slow_block", took_ms=round(took * 1e3, 2), fill_before=fill,
-                                frame=self.engine.frame,
-                                segment=self.engine.segment_index)  # fmt: skip
+                self._slow_block(took, time.thread_time() - c0, _voluntary_switches() - v0, fill)
+
+    def _slow_block(self, took: float, ran: float, voluntary: int, fill: int) -> None:
+        self.slow_blocks += 1
+        offcpu = ran < 0.5 * took and voluntary == 0
+        self.offcpu_blocks += offcpu
+        if self.slow_blocks <= 10:  # what a slow block looked like (the first ten)
+            log.warning("slow_block", took_ms=round(took * 1e3, 2), ran_ms=round(ran * 1e3, 2),
+                        voluntary_switches=voluntary, offcpu=offcpu, fill_before=fill,
+                        frame=self.engine.frame, segment=self.engine.segment_index)  # fmt: skip
 
     def schedule(self, when: float, action: Callable[[], None]) -> bool:
         """Put an action at wall-clock time ``when`` (``time.time()``) on the sample clock.

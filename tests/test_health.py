@@ -9,7 +9,7 @@ import time
 import jack  # JACK-Client: a JACK client of the test
 import pytest
 
-from tests.health import assert_engine_healthy, loop_taken_off_cpu
+from tests.health import assert_engine_healthy, loop_taken_off_cpu, machine_stalled
 
 pytestmark = pytest.mark.live
 
@@ -41,21 +41,26 @@ def test_a_slow_client_is_reported_late_but_only_bassds_own_figures_fail_the_che
     finally:
         client.deactivate()
         client.close()
+    private_jack_server.stop()  # its log stops growing: every check below reads one window
     assert private_jack_server.late_clients(mark)
     healthy = {"dry_callbacks": 0, "late_pumps": 0, "server_xruns": 0, "callback_max_us": 40.0}
     assert_engine_healthy(healthy, private_jack_server, mark)
     cycle_us = 1e6 * private_jack_server.period / private_jack_server.rate
-    with pytest.raises(AssertionError, match="callback took"):
-        assert_engine_healthy(
-            {**healthy, "callback_max_us": cycle_us + 1}, private_jack_server, mark
-        )
-    stolen = private_jack_server.stolen_ticks(mark) > 0  # the late client, in a stolen vCPU
+    slow_callback = {**healthy, "callback_max_us": cycle_us + 1}
+    if private_jack_server.driver_stalls(mark):  # the driver itself overran: excused
+        assert_engine_healthy(slow_callback, private_jack_server, mark)
+    else:
+        with pytest.raises(AssertionError, match="callback took"):
+            assert_engine_healthy(slow_callback, private_jack_server, mark)
+    # the verdict read once (steal time keeps arriving): excused where the machine stalled,
+    # bassd's failure where it did not
+    stalled = machine_stalled(private_jack_server, mark)
     for figure in ("dry_callbacks", "late_pumps"):
-        if stolen:  # the machine's stall: excused
-            assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)
-            continue
+        unhealthy = {**healthy, figure: 1}
+        if stalled:
+            assert_engine_healthy(unhealthy, private_jack_server, mark, stalled=True)
         with pytest.raises(AssertionError):
-            assert_engine_healthy({**healthy, figure: 1}, private_jack_server, mark)
+            assert_engine_healthy(unhealthy, private_jack_server, mark, stalled=False)
 
 
 def test_a_dry_ring_is_excused_only_when_every_slow_block_was_off_cpu() -> None:

@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.service_cli import add_commands as add_service_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.prompts_cli import add_commands as add_prompts_commands
+    from bassd.models.serve_cli import add_commands as add_serve_commands
     from bassd.models.vae_cli import add_commands as add_vae_commands
 
     add_model_commands(sub, _add_config_args)
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_prompts_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
     add_service_commands(sub)
+    add_serve_commands(sub, _add_config_args)
     return parser
 
 
@@ -364,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "adapters":
         return int(args.handler(args))
     if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts",
-                        "report"):  # fmt: skip
+                        "report", "serve"):  # fmt: skip
         return int(args.func(args))
     return handlers[args.command](args)
 

@@ -115,6 +115,8 @@ class Status:
     )
     neural_clips: int = _f("i", "neural clips completed", 0)
     neural_failures: int = _f("i", "neural clips failed (worker died, hung or raised)", 0)
+    neural_late: int = _f("i", "of those, clips a Ray deployment dropped at their deadline", 0)
+    neural_backend: str = _f("s", "where clips are made: local or ray (musicgen.backend)", "local")
     neural_underruns: int = _f("i", "playing clips that ran dry and crossfaded into the DSP bed", 0)
     neural_clip_seconds: float | None = _f(
         "f", "the clip length asked for now (adapted to the measured speed)"

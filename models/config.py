@@ -50,6 +50,16 @@ class MusicgenConfig(Strict):
     load_seconds: float = Field(600.0, ge=1.0, le=7200.0)
     restart_backoff_seconds: float = Field(1.0, ge=0.0, le=60.0)
     max_backoff_seconds: float = Field(60.0, ge=0.0, le=3600.0)
+    # where clips are made: local (the worker loads the model) or ray (the worker streams
+    # them from a Ray Serve deployment, `bassd serve start`; model/device/dtype are then
+    # the deployment's). ray_address: null = RAY_ADDRESS, else the local cluster
+    backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    ray_app: str = Field("bassd-musicgen", min_length=1)
+    ray_connect_seconds: float = Field(30.0, ge=1.0, le=600.0)
+    # a clip still queued on the cluster this long after it was asked for is dropped
+    # there (the segment plays the DSP bed); null: the clip's own length
+    ray_deadline_seconds: float | None = Field(None, ge=0.5, le=600.0)
 
     @model_validator(mode="after")
     def _clip_range(self) -> MusicgenConfig:

@@ -20,8 +20,12 @@ The delay pattern (codebook k lags k steps; for stereo checkpoints the
 interleaved left/right pairs share a delay) is applied here too, so a caller
 gets the codes handed to EnCodec directly. No I/O, no config parsing.
 
-Shapes: B = 2 (CFG rows), H heads, T cache length, d head size, D model width,
-K codebooks, V vocabulary, S text tokens.
+Several prompts decode as one batch (``rows`` N: a render service batching concurrent
+requests): 2N rows through every product, the conditional rows first, each prompt with
+its own text, sampling, generator and length. One prompt is the case N = 1.
+
+Shapes: N prompts, B = 2N (CFG rows: N conditional, then N unconditional), H heads,
+T cache length, d head size, D model width, K codebooks, V vocabulary, S text tokens.
 """
 
 from __future__ import annotations
@@ -81,8 +85,13 @@ def choose(logits: torch.Tensor, s: Sampling, gen: torch.Generator | None) -> to
 class DecoderSteps:
     """The decoder of one ``MusicgenForConditionalGeneration``, one token column per step."""
 
-    def __init__(self, model: Any, max_steps: int, *, fast_matmul: bool = True) -> None:
+    def __init__(
+        self, model: Any, max_steps: int, *, rows: int = 1, fast_matmul: bool = True
+    ) -> None:
+        if rows < 1:
+            raise ValueError(f"rows must be at least 1, not {rows}")
         self.model = model
+        self.N = rows
         self._fast_matmul = fast_matmul
         dec = model.decoder.model.decoder
         cfg = model.decoder.config
@@ -111,7 +120,7 @@ class DecoderSteps:
         # empty, not zeros: position t is written before it is read, and untouched
         # pages cost nothing (a 30 s cache of musicgen-small is 590 MB)
         self._kv = torch.empty(
-            (L, 2, 2, self.H, max_steps, self.d), dtype=self.dtype, device=self.device
+            (L, 2, 2 * rows, self.H, max_steps, self.d), dtype=self.dtype, device=self.device
         )
         self._cross: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -141,43 +150,51 @@ class DecoderSteps:
     # ------------------------------------------------------------ conditioning
     @torch.inference_mode()
     def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> None:
-        """Encode the prompt and cache the conditional row's cross-attention K/V per layer."""
+        """Encode the N prompts (input_ids (N, S), padded) and cache the conditional rows'
+        cross-attention K/V per layer."""
+        if input_ids.shape[0] != self.N:
+            raise ValueError(f"{input_ids.shape[0]} prompts for a decoder of {self.N} rows")
         m = self.model
         hidden = m.text_encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
         if hasattr(m, "enc_to_dec_proj"):
-            hidden = m.enc_to_dec_proj(hidden)  # (1, S, D)
+            hidden = m.enc_to_dec_proj(hidden)  # (N, S, D)
         hidden = (hidden * attention_mask[..., None]).to(self.dtype)
-        self._text_mask = attention_mask.bool()[:, None, None, :]  # (1, 1, 1, S)
+        self._text_mask = attention_mask.bool()[:, None, None, :]  # (N, 1, 1, S)
         self._cross = []
+        N = self.N
         for layer in self._layers:
             ca = layer[4]
-            k = ca.k_proj(hidden).view(1, -1, self.H, self.d).transpose(1, 2)  # (1, H, S, d)
-            v = ca.v_proj(hidden).view(1, -1, self.H, self.d).transpose(1, 2)
+            k = ca.k_proj(hidden).view(N, -1, self.H, self.d).transpose(1, 2)  # (N, H, S, d)
+            v = ca.v_proj(hidden).view(N, -1, self.H, self.d).transpose(1, 2)
             self._cross.append((k, v))
 
     # -------------------------------------------------------------------- step
     @torch.inference_mode()
     def step(self, tokens: torch.Tensor, t: int) -> torch.Tensor:
-        """Logits (2, K, V) for position t+1, given the token column (K,) at position t."""
+        """Logits (2N, K, V) for position t+1, given the token columns (N, K) (or (K,) for
+        one prompt) at position t."""
+        N, K = self.N, self.K
+        tok = tokens.reshape(N, K)
         x: Any = 0
-        for cb in range(self.K):
-            x = x + F.embedding(tokens[cb : cb + 1], self._emb[cb])  # (1, D)
-        x = (x + self._pos[t : t + 1]).expand(2, self.D)  # (B, D): both CFG rows alike
-        H, d, D, lin = self.H, self.d, self.D, self._lin
+        for cb in range(K):
+            x = x + F.embedding(tok[:, cb], self._emb[cb])  # (N, D)
+        x = x + self._pos[t : t + 1]
+        x = x.expand(2, self.D) if N == 1 else torch.cat([x, x])  # (B, D): CFG rows alike
+        B, H, d, D, lin = 2 * N, self.H, self.d, self.D, self._lin
         for i, (ln1, qkv, o1, ln2, ca, o2, ln3, fc1, fc2) in enumerate(self._layers):
             h = F.layer_norm(x, (D,), ln1.weight, ln1.bias, ln1.eps)
-            q, k, v = lin(qkv, h).reshape(2, 3, H, 1, d).unbind(1)  # 3 x (B, H, 1, d)
+            q, k, v = lin(qkv, h).reshape(B, 3, H, 1, d).unbind(1)  # 3 x (B, H, 1, d)
             cache = self._kv[i]
             cache[0, :, :, t : t + 1] = k
             cache[1, :, :, t : t + 1] = v
             a = F.scaled_dot_product_attention(q, cache[0, :, :, : t + 1], cache[1, :, :, : t + 1])
-            x = x + lin(o1, a.reshape(2, D))
-            # cross-attention: the conditional row only (the other's output is exactly zero)
-            h = F.layer_norm(x[:1], (D,), ln2.weight, ln2.bias, ln2.eps)  # (1, D)
-            q = lin(ca.q_proj.weight, h).reshape(1, H, 1, d)
+            x = x + lin(o1, a.reshape(B, D))
+            # cross-attention: the conditional rows only (the others' output is exactly zero)
+            h = F.layer_norm(x[:N], (D,), ln2.weight, ln2.bias, ln2.eps)  # (N, D)
+            q = lin(ca.q_proj.weight, h).reshape(N, H, 1, d)
             ck, cv = self._cross[i]
             a = F.scaled_dot_product_attention(q, ck, cv, attn_mask=self._text_mask)
-            x = torch.cat([x[:1] + lin(o2, a.reshape(1, D)), x[1:]])
+            x = torch.cat([x[:N] + lin(o2, a.reshape(N, D)), x[N:]])
             h = F.layer_norm(x, (D,), ln3.weight, ln3.bias, ln3.eps)
             x = x + lin(fc2, F.gelu(lin(fc1, h)))
         x = F.layer_norm(x, (D,), self._ln.weight, self._ln.bias, self._ln.eps)  # (B, D)
@@ -192,24 +209,45 @@ class DecoderSteps:
         gen: torch.Generator | None = None,
         step: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
     ) -> Iterator[torch.Tensor]:
-        """Generate ``frames`` audio frames; yields each token column (K,) as produced,
-        the delay pattern applied (pad where a codebook is not yet/no longer active).
+        """Generate ``frames`` audio frames of one prompt; yields each token column (K,) as
+        produced, the delay pattern applied (pad where a codebook is not yet/no longer
+        active).
 
         Column 0 is the start column (all pad); columns 1 … frames + max delay follow.
         """
+        for cols in self.batch_columns([frames], [sampling], [gen], step):
+            yield cols[0]
+
+    def batch_columns(
+        self,
+        frames: list[int],
+        samplings: list[Sampling],
+        gens: list[torch.Generator | None],
+        step: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    ) -> Iterator[torch.Tensor]:
+        """``columns`` for the N prompts at once: yields (N, K) per step, until the longest
+        is done (a prompt whose frames are done gets pad columns)."""
+        if not len(frames) == len(samplings) == len(gens) == self.N:
+            raise ValueError(f"a decoder of {self.N} rows needs {self.N} frames/samplings/gens")
         step = step or self.step
-        n_steps = frames + max(self.offsets)
+        N = self.N
+        n_steps = max(frames) + max(self.offsets)
         if n_steps > self.max_steps:
             raise ValueError(
-                f"{frames} frames need {n_steps} steps; the cache holds {self.max_steps}"
+                f"{max(frames)} frames need {n_steps} steps; the cache holds {self.max_steps}"
             )
-        offs = torch.tensor(self.offsets, device=self.device)
-        col = torch.full((self.K,), self.pad, dtype=torch.long, device=self.device)
+        offs = torch.tensor(self.offsets, device=self.device)[None]  # (1, K)
+        ends = torch.tensor(frames, device=self.device)[:, None] + offs  # (N, K)
+        col = torch.full((N, self.K), self.pad, dtype=torch.long, device=self.device)
         for t in range(n_steps):
-            logits = step(col, t)
-            nxt = choose(logits, sampling, gen)
+            logits = step(col, t)  # (2N, K, V)
+            if N == 1:
+                nxt = choose(logits, samplings[0], gens[0])[None]
+            else:
+                nxt = torch.stack([choose(logits[i :: N], samplings[i], gens[i])
+                                   for i in range(N)])  # fmt: skip
             c = t + 1  # the column just predicted: active where offset < c <= frames + offset
-            active = (c > offs) & (c <= frames + offs)
+            active = (c > offs) & (c <= ends)  # (N, K)
             col = torch.where(active, nxt, torch.full_like(nxt, self.pad))
             yield col
 

@@ -123,9 +123,9 @@ class MusicGen:
         self.num_codebooks: int = int(dec.num_codebooks)
         self.max_delay = max(delay_offsets(self.num_codebooks, self.channels == 2))
         self.max_frames = int(dec.max_position_embeddings) - self.max_delay - 1
-        self._steps: Any = None
+        self._steps: dict[int, Any] = {}  # prompts per batch -> its decoder (KV cache)
         self._blender: Any = None
-        self._blend_version = -1
+        self._blend_versions: dict[int, int] = {}
         self.blend: list[tuple[str, float]] = []
 
     # ------------------------------------------------------------------ loading
@@ -209,52 +209,56 @@ class MusicGen:
             )
         return frames
 
-    def _decoder(self, frames: int) -> Any:
+    def _decoder(self, frames: int, rows: int = 1) -> Any:
         from bassd.models.decode_loop import DecoderSteps
 
         need = frames + self.max_delay
-        steps = self._steps
+        steps = self._steps.get(rows)
+        version = self._blender.version if self._blender is not None else -1
         if steps is None or steps.max_steps < need:
-            steps = self._steps = DecoderSteps(self.model, need, fast_matmul=self.fast_matmul)
-            self._blend_version = self._blender.version if self._blender is not None else -1
-        elif self._blender is not None and self._blender.version != self._blend_version:
+            steps = DecoderSteps(self.model, need, rows=rows, fast_matmul=self.fast_matmul)
+            self._steps[rows] = steps
+            self._blend_versions[rows] = version
+        elif self._blend_versions.get(rows) != version:
             steps.refresh()
-            self._blend_version = self._blender.version
+            self._blend_versions[rows] = version
         return steps
 
     def _columns(
         self,
-        prompt: str,
-        frames: int,
-        seed: int,
-        sampling: Any,
+        prompts: Sequence[str],
+        frames: Sequence[int],
+        seeds: Sequence[int],
+        samplings: Sequence[Any],
         adapters: Any,
         timings: dict[str, Any],
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """(complete frames so far, codes buffer (K, frames)) after every decoder step."""
+    ) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+        """Per prompt: (complete frames so far, codes buffer (K, frames)) after every
+        decoder step, the N prompts decoded as one batch."""
         import torch
 
         t0 = time.perf_counter()
         if adapters is not None:
             self.set_adapters(adapters)
-        steps = self._decoder(frames)
-        inputs = self.processor(text=[prompt], padding=True, return_tensors="pt")
+        n = len(prompts)
+        steps = self._decoder(max(frames), rows=n)
+        inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt")
         steps.encode_text(inputs["input_ids"].to(self.device),
                           inputs["attention_mask"].to(self.device))  # fmt: skip
         timings["text_s"] = time.perf_counter() - t0
-        gen = torch.Generator(device=self.device).manual_seed(int(seed))
-        codes = np.zeros((self.num_codebooks, frames), dtype=np.int64)
+        gens = [torch.Generator(device=self.device).manual_seed(int(s)) for s in seeds]
+        codes = [np.zeros((self.num_codebooks, f), dtype=np.int64) for f in frames]
         offsets = steps.offsets
         t1 = time.perf_counter()
-        for t, col in enumerate(steps.columns(frames, sampling, gen)):
+        for t, cols in enumerate(steps.batch_columns(list(frames), list(samplings), gens)):
             c = t + 1
-            vals = col.tolist()
-            for k, o in enumerate(offsets):
-                j = c - 1 - o
-                if 0 <= j < frames:
-                    codes[k, j] = vals[k]
+            for i, vals in enumerate(cols.tolist()):
+                for k, o in enumerate(offsets):
+                    j = c - 1 - o
+                    if 0 <= j < frames[i]:
+                        codes[i][k, j] = vals[k]
             timings["decoder_s"] = time.perf_counter() - t1
-            yield min(frames, max(0, c - self.max_delay)), codes
+            yield [min(f, max(0, c - self.max_delay)) for f in frames], codes
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Audio (frames, channels) float32 from codes (K, n), in one piece."""
@@ -297,9 +301,9 @@ class MusicGen:
         timings: dict[str, float] = {}
         codes = np.zeros((self.num_codebooks, frames), dtype=np.int64)
         total = frames + self.max_delay
-        columns = self._columns(prompt, frames, seed, sampling, adapters, timings)
-        for i, (_, buffer) in enumerate(columns, 1):
-            codes = buffer
+        columns = self._columns([prompt], [frames], [seed], [sampling], adapters, timings)
+        for i, (_, buffers) in enumerate(columns, 1):
+            codes = buffers[0]
             if on_step is not None:
                 on_step(i, total)
         t1 = time.perf_counter()
@@ -330,37 +334,83 @@ class MusicGen:
         same arguments, as soon as each can be decoded (chunk lengths in code
         frames: ``first_chunk``, doubling to ``max_chunk``; ``left``/``right``: the
         decoding context, see :mod:`bassd.models.stream_decode`)."""
+        sampling = dict(greedy=greedy, temperature=temperature, top_k=top_k, top_p=top_p,
+                        guidance=guidance)  # fmt: skip
+        request = {"prompt": prompt, "seconds": seconds, "seed": seed, "sampling": sampling}
+        for _, chunk in self.stream_batch([request], adapters=adapters,
+                                          stats=[{} if stats is None else stats],
+                                          first_chunk=first_chunk, max_chunk=max_chunk,
+                                          left=left, right=right):  # fmt: skip
+            yield chunk
+
+    def stream_batch(
+        self,
+        requests: Sequence[Mapping[str, Any]],
+        *,
+        adapters: Mapping[str, float] | Sequence[tuple[str, float]] | None = None,
+        stats: Sequence[dict[str, Any]] | None = None,
+        first_chunk: int = 2,
+        max_chunk: int = 50,
+        left: int = 25,
+        right: int = 2,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Several clips decoded as one batch (one forward pass per step for all of them):
+        yields (request index, chunk) as each chunk can be decoded; each clip's chunks are
+        those ``stream`` makes for it alone, up to float rounding of the batched products.
+        A request: ``prompt``, ``seconds``, ``seed`` and ``sampling`` (``stream``'s
+        keywords); one adapter blend for all."""
         from bassd.models.stream_decode import StreamingDecoder
 
-        sampling = self._sampling(greedy=greedy, temperature=temperature, top_k=top_k,
-                                  top_p=top_p, guidance=guidance)  # fmt: skip
-        frames = self._frames(seconds)
-        dec = StreamingDecoder(self.decode, self.hop, left=left, right=right,
-                               first_chunk=first_chunk, max_chunk=max_chunk)  # fmt: skip
-        timings: dict[str, Any] = {} if stats is None else stats
-        codec_s = 0.0
-        codes = np.zeros((self.num_codebooks, frames), dtype=np.int64)
+        n = len(requests)
+        samplings = [self._sampling(**r.get("sampling", {})) for r in requests]
+        frames = [self._frames(float(r["seconds"])) for r in requests]
+        seeds = [int(r.get("seed", 0)) for r in requests]
+        decs = [StreamingDecoder(self.decode, self.hop, left=left, right=right,
+                                 first_chunk=first_chunk, max_chunk=max_chunk)
+                for _ in requests]  # fmt: skip
+        timings = list(stats) if stats is not None else [{} for _ in requests]
+        if len(timings) != n:
+            raise ValueError(f"{len(timings)} stats dicts for {n} requests")
+        shared: dict[str, Any] = {}
+        codec_s = [0.0] * n
+        done = [False] * n
         t0 = time.perf_counter()
-        for ready, codes in self._columns(prompt, frames, seed, sampling, adapters, timings):
-            if ready >= frames:
-                break
+        prompts = [str(r["prompt"]) for r in requests]
+
+        def finish(i: int, codes: np.ndarray) -> list[np.ndarray]:
             t1 = time.perf_counter()
-            chunks = dec.push(codes[:, :ready])
-            codec_s += time.perf_counter() - t1
-            for chunk in chunks:
-                timings.setdefault("first_audio_s", time.perf_counter() - t0)
-                yield chunk
-        t1 = time.perf_counter()
-        chunks = dec.finish(codes)
-        codec_s += time.perf_counter() - t1
-        timings["codec_s"] = codec_s
-        timings["window_frames"] = list(dec.window_frames)
-        timings["chunk_seconds"] = list(dec.chunk_seconds)
-        timings["codes"] = codes.copy()
-        timings["chunk_frames"] = [b - a for a, b in zip([0, *dec.ends], dec.ends, strict=False)]
-        for chunk in chunks:
-            timings.setdefault("first_audio_s", time.perf_counter() - t0)
-            yield chunk
+            chunks = decs[i].finish(codes)
+            codec_s[i] += time.perf_counter() - t1
+            dec = decs[i]
+            ends = [0, *dec.ends]
+            timings[i].update(
+                text_s=shared["text_s"], decoder_s=shared["decoder_s"], codec_s=codec_s[i],
+                window_frames=list(dec.window_frames), chunk_seconds=list(dec.chunk_seconds),
+                codes=codes.copy(), batch=n,
+                chunk_frames=[b - a for a, b in zip(ends, dec.ends, strict=False)],
+            )  # fmt: skip
+            done[i] = True
+            return chunks
+
+        codes: list[np.ndarray] = []
+        for ready, codes in self._columns(prompts, frames, seeds, samplings, adapters, shared):
+            for i in range(n):
+                if done[i]:
+                    continue
+                if ready[i] >= frames[i]:
+                    chunks = finish(i, codes[i])
+                else:
+                    t1 = time.perf_counter()
+                    chunks = decs[i].push(codes[i][:, : ready[i]])
+                    codec_s[i] += time.perf_counter() - t1
+                for chunk in chunks:
+                    timings[i].setdefault("first_audio_s", time.perf_counter() - t0)
+                    yield i, chunk
+        for i in range(n):
+            if not done[i]:
+                for chunk in finish(i, codes[i]):
+                    timings[i].setdefault("first_audio_s", time.perf_counter() - t0)
+                    yield i, chunk
 
 
 def default_threads() -> int:

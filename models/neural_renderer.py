@@ -246,6 +246,7 @@ class NeuralRenderer:
         self.restarts = 0
         self.clips = 0
         self.failures = 0
+        self.late = 0  # clips a Ray deployment dropped at their deadline (among failures)
         self.underruns = 0
         self.rtf: float | None = None
         self.first_audio_s: float | None = None
@@ -342,7 +343,9 @@ class NeuralRenderer:
         dirs = [*self.adapter_dirs]
         return {
             "model": c.model, "device": c.device, "dtype": c.dtype, "threads": c.threads,
-            "adapter_dirs": [str(d) for d in dirs],
+            "adapter_dirs": [str(d) for d in dirs], "backend": c.backend,
+            "ray_address": c.ray_address, "ray_app": c.ray_app,
+            "ray_connect_seconds": c.ray_connect_seconds,
         }  # fmt: skip
 
     def _spawn(self) -> None:
@@ -517,13 +520,18 @@ class NeuralRenderer:
                 o = self.first_audio_s
                 self._overhead_avg = o if self._overhead_avg is None else (
                     EWMA * o + (1 - EWMA) * self._overhead_avg)  # fmt: skip
-        elif kind == "error":
+        elif kind in ("error", "late"):
             job, self._active = self._active, None
             if self.state == "generating":
                 self.state = "ready"
             if job is not None and job.state == "sent":
                 job.state, job.error = "failed", str(msg[2])
                 self.failures += 1
+                if kind == "late":  # dropped by the cluster at its deadline: not an error
+                    self.late += 1
+                    log.warning("neural_clip_late", segment=job.request.index, detail=msg[2])
+                    self._event("neural_clip_late", job.request.index, str(msg[2]))
+                    return
                 log.error("neural_clip_failed", segment=job.request.index, error=msg[2])
                 self._event("neural_clip_failed", job.request.index, str(msg[2]))
 
@@ -560,6 +568,8 @@ class NeuralRenderer:
                 "adapters": self.blend_for(meta),
                 "sampling": {"greedy": c.greedy, "temperature": c.temperature, "top_k": c.top_k,
                              "top_p": c.top_p, "guidance": c.guidance},
+                # wall-clock: a cluster that has not started it by then drops it
+                "deadline": time.time() + (c.ray_deadline_seconds or job.planned_frames / sr),
             }  # fmt: skip
             job.request = replace(job.request, meta={**meta, "adapters": req["adapters"]})
             try:
@@ -594,6 +604,8 @@ class NeuralRenderer:
             ),
             "neural_clips": self.clips,
             "neural_failures": self.failures,
+            "neural_late": self.late,
+            "neural_backend": self.config.backend,
             "neural_underruns": self.underruns,
             "neural_clip_seconds": self.clip_seconds,
             "neural_blend": self.osc_blend_view(),

@@ -7,7 +7,13 @@ and speaks to it through two queues:
 * replies (worker → parent): ``("loaded", info)``, ``("missing", message, command)``,
   ``("unavailable", message, fix)`` (torch, transformers or soxr not installed),
   ``("load_failed", message)``, ``("started", index)``, ``("done", index, figures)``,
-  ``("error", index, message)``.
+  ``("error", index, message)``, ``("late", index, message)`` (a Ray deployment dropped
+  the clip at its deadline).
+
+With ``backend: ray`` the model is a :class:`bassd.models.ray_client.RemoteMusicGen` (a
+Ray Serve deployment, :mod:`bassd.models.ray_serve`) instead of a local one; everything
+else is the same. A remote clip that fails while the deployment does not answer either
+ends the worker (the cluster is gone): the parent restarts it with backoff.
 
 The clip's audio goes into a shared-memory block the parent created (and owns):
 a header of int64 ``[frames written, cancel flag, capacity]``, the running
@@ -60,23 +66,33 @@ def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
     parent = os.getppid()
     from bassd.models.musicgen import MissingWeights, MusicGen, default_threads
 
+    remote = settings.get("backend") == "ray"  # the playback machine needs no torch then
     try:
         import soxr  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
+
+        if remote:
+            import ray  # noqa: F401
+        else:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
     except ImportError as exc:
-        fix = "pip install torch==2.13.0 'bassd[neural]'"
-        replies.put(("unavailable", f"the neural extra is not installed ({exc}); {fix}", fix))
+        extra = "cluster" if remote else "neural"
+        fix = f"pip install {'' if remote else 'torch==2.13.0 '}'bassd[{extra}]'"
+        replies.put(("unavailable", f"the {extra} extra is not installed ({exc}); {fix}", fix))
         return
 
+    mg: Any
     try:
-        mg = MusicGen.load(
-            settings["model"],
-            settings.get("device", "auto"),
-            dtype=settings.get("dtype", "float32"),
-            threads=settings.get("threads") or default_threads(),
-            adapter_dirs=settings.get("adapter_dirs", ()),
-        )
+        if remote:
+            mg = _remote(settings)
+        else:
+            mg = MusicGen.load(
+                settings["model"],
+                settings.get("device", "auto"),
+                dtype=settings.get("dtype", "float32"),
+                threads=settings.get("threads") or default_threads(),
+                adapter_dirs=settings.get("adapter_dirs", ()),
+            )
     except MissingWeights as exc:
         replies.put(("missing", str(exc), exc.command))
         return
@@ -102,7 +118,18 @@ def worker_main(requests: Any, replies: Any, settings: dict[str, Any]) -> None:
             figures = _render(mg, req, parent)
             replies.put(("done", req["index"], figures))
         except Exception as exc:
-            replies.put(("error", req["index"], f"{type(exc).__name__}: {exc}"))
+            kind = "late" if type(exc).__name__ == "LateClip" else "error"
+            replies.put((kind, req["index"], f"{type(exc).__name__}: {exc}"))
+            if kind == "error" and getattr(mg, "remote", False) and not mg.alive():
+                return  # the cluster is gone: the parent restarts this worker, with backoff
+
+
+def _remote(settings: dict[str, Any]) -> Any:
+    """The deployment at ``ray_address`` (None: ``RAY_ADDRESS``, else the local cluster)."""
+    from bassd.models.ray_client import RemoteMusicGen
+
+    return RemoteMusicGen(settings.get("ray_address"), settings.get("ray_app") or "bassd-musicgen",
+                          timeout_s=float(settings.get("ray_connect_seconds", 30.0)))  # fmt: skip
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:
@@ -141,9 +168,10 @@ def _render(mg: Any, req: dict[str, Any], parent: int) -> dict[str, Any]:
         stats: dict[str, Any] = {}
         written = 0
         first_audio: float | None = None
+        remote = {"deadline": req.get("deadline")} if getattr(mg, "remote", False) else {}
         chunks = mg.stream(
             req["prompt"], float(req["seconds"]), seed=int(req["seed"]),
-            adapters=req.get("adapters") or None, stats=stats, **req["sampling"],
+            adapters=req.get("adapters") or None, stats=stats, **req["sampling"], **remote,
         )  # fmt: skip
         cancelled = False
 

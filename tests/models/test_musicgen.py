@@ -158,3 +158,25 @@ def test_bfloat16_decoder_is_opt_in_and_close(tiny_model_dir: Path, mg: MusicGen
     bf = MusicGen.load(tiny_model_dir, device="cpu", dtype="bfloat16")
     res = bf.generate(PROMPT, 1.0, greedy=True)
     assert res.codes.shape == (4, 50) and np.isfinite(res.audio).all()
+
+
+def test_a_batch_decodes_each_clip_as_it_would_alone(mg: MusicGen) -> None:
+    """Two prompts of different lengths, seeds and sampling in one batch: each clip's codes
+    are the ones it gets alone (greedy and sampled), the shorter one ends first, and each
+    chunk is tagged with its request."""
+    reqs = [
+        {"prompt": PROMPT, "seconds": 2.0, "seed": 3, "sampling": {"greedy": True}},
+        {"prompt": "fast drums", "seconds": 1.0, "seed": 7, "sampling": {"temperature": 1.2}},
+    ]
+    stats: list[dict[str, Any]] = [{}, {}]
+    order = [i for i, _ in mg.stream_batch(reqs, stats=stats)]
+    alone = []
+    for r in reqs:
+        st: dict[str, Any] = {}
+        list(mg.stream(r["prompt"], r["seconds"], seed=r["seed"], stats=st, **r["sampling"]))
+        alone.append(st["codes"])
+    for i in range(2):
+        np.testing.assert_array_equal(stats[i]["codes"], alone[i])
+        assert stats[i]["batch"] == 2
+    assert set(order) == {0, 1} and order[-1] == 0  # the 1 s clip was done before the 2 s one
+    assert stats[1]["codes"].shape[1] < stats[0]["codes"].shape[1]

@@ -1,0 +1,180 @@
+"""The render service for real: a Ray head on this machine (``ray start --head``), the tiny
+MusicGen deployed by ``bassd serve start``, daemons on the JACK dummy device with
+``musicgen.backend: ray``. Two daemons share the deployment; a replica killed mid-clip
+and a cluster stopped and started again cost neither daemon a gap."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon import DaemonProcess
+from tests.health import assert_engine_healthy
+from tests.jack import JackServer
+from tests.osc_client import free_udp_port, query_status, wait_status
+from tests.ray_cluster import RayHead
+
+pytest.importorskip("ray.serve")
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
+
+
+def ray_args(address: str, *extra: str) -> list[str]:
+    sets = [
+        "renderer.name=musicgen",
+        "musicgen.backend=ray",
+        f"musicgen.ray_address={address}",
+        "musicgen.min_clip_seconds=3",
+        "musicgen.restart_backoff_seconds=0.2",
+        "musicgen.max_backoff_seconds=2",
+        "musicgen.stall_seconds=3",
+        "musicgen.ray_connect_seconds=20",
+        "musicgen.load_seconds=60",
+        "timeline.segment_seconds=3",
+        "timeline.crossfade_seconds=0.5",
+        *extra,
+    ]
+    return [x for s in sets for x in ("--set", s)]
+
+
+def ray_rows(d: DaemonProcess, after_s: float = 0.0) -> list[dict[str, str]]:
+    """The segments a deployment's clip played (not the DSP bed) from ``after_s`` on."""
+    path = d.workdir / "outputs" / "metrics.csv"
+    rows = list(csv.DictReader(path.open())) if path.exists() else []
+    return [r for r in rows if r["renderer"] == "musicgen" and r["fallback"] == "0"
+            and float(r["start_s"]) >= after_s]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ray_head(tiny_model_dir: Path) -> Iterator[RayHead]:
+    """A head with the tiny model deployed (one replica, one torch thread)."""
+    head = RayHead(free_udp_port())
+    head.start()
+    try:
+        done = head.bassd("serve", "start", "--model", str(tiny_model_dir), "--threads", "1")
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "deployed bassd-musicgen" in done.stdout
+        yield head
+    finally:
+        head.cleanup()
+    assert head.replica_pids() == [], "a replica outlived ray stop"
+
+
+@pytest.fixture
+def two_daemons(tmp_path: Path, jack_server: JackServer, ray_head: RayHead) -> Iterator[Any]:
+    """Factory: daemons of their own folders on the session's JACK server, stopped after."""
+    started: list[DaemonProcess] = []
+
+    def start(*extra: str) -> list[DaemonProcess]:
+        for name in ("room-a", "room-b"):
+            folder = tmp_path / name
+            folder.mkdir()
+            d = DaemonProcess(folder, jack_server, free_udp_port(), free_udp_port(),
+                              ray_args(ray_head.address, *extra))  # fmt: skip
+            started.append(d)
+        for d in started:
+            d.wait_for_log("osc_listening")
+        return started
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+def test_serve_status_names_the_running_deployment(ray_head: RayHead) -> None:
+    """``bassd serve status`` reports the application and its replica as running."""
+    done = ray_head.bassd("serve", "status")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout)
+    assert out["application"] == "bassd-musicgen" and "RUNNING" in out["status"]
+    assert out["deployments"]["musicgen"]["replicas"].get("RUNNING") == 1
+
+
+def test_two_daemons_play_clips_from_one_deployment(
+    two_daemons: Any, jack_server: JackServer, ray_head: RayHead
+) -> None:
+    """Two daemons with backend ray both play the deployment's clips (metrics rows of the
+    neural renderer, not the DSP bed), /status says where clips are made, neither runs dry,
+    and their exits leave nothing in /dev/shm."""
+    mark = jack_server.mark()
+    daemons = two_daemons()
+    for d in daemons:
+        st = wait_status(d, lambda s: s["neural_clips"] >= 2, timeout=120)
+        assert st["neural_backend"] == "ray"
+        ready = [e for e in d.events() if e["event"] == "neural_worker_ready"]
+        assert ready and ready[-1]["device"] == "ray:cpu"  # the replica's device, remote
+        wait_status(d, lambda s, d=d: len(ray_rows(d)) >= 1, timeout=30)
+    for d in daemons:
+        st = query_status(d.osc_port, d.reply_port)
+        assert_engine_healthy(st, jack_server, mark)
+        assert d.stop() == 0
+        assert d.shm_blocks() == []
+
+
+def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
+    two_daemons: Any, jack_server: JackServer, ray_head: RayHead
+) -> None:
+    """SIGKILL of the replica while both daemons wait on it: each daemon's clip fails and
+    its segment plays the DSP bed (no dry callback), Serve starts a new replica, and both
+    daemons play its clips afterwards."""
+    daemons = two_daemons()
+    for d in daemons:
+        wait_status(d, lambda s: s["neural_clips"] >= 1, timeout=120)
+    mark = jack_server.mark()
+    wait_status(daemons[0], lambda s: s["neural_state"] == "generating", timeout=30)
+    (replica,) = ray_head.replica_pids()
+    os.kill(replica, signal.SIGKILL)
+    killed_at = [query_status(d.osc_port, d.reply_port)["session_t"] for d in daemons]
+    for d, t in zip(daemons, killed_at, strict=True):
+        st = wait_status(d, lambda s: s["neural_failures"] + s["neural_restarts"] >= 1,
+                         timeout=60)  # fmt: skip
+        wait_status(d, lambda s, d=d, t=t: len(ray_rows(d, t + 1)) >= 1, timeout=180)
+    new = ray_head.replica_pids()
+    assert new and replica not in new
+    for d in daemons:
+        st = query_status(d.osc_port, d.reply_port)
+        assert st["fallbacks"] >= 1
+        assert_engine_healthy(st, jack_server, mark)
+        failed = [e for e in d.events() if e["event"] in ("neural_clip_failed",
+                                                          "neural_worker_failed")]  # fmt: skip
+        assert failed, "the lost clip was not recorded"
+
+
+def test_the_cluster_stopped_and_started_again(
+    two_daemons: Any, jack_server: JackServer, ray_head: RayHead, tiny_model_dir: Path
+) -> None:
+    """``ray stop``: both daemons go on with the DSP bed (the worker fails, is restarted with
+    backoff and cannot connect: counted, never a gap); a new head and deployment at the same
+    address: both daemons reconnect and play its clips again."""
+    daemons = two_daemons()
+    for d in daemons:
+        wait_status(d, lambda s: s["neural_clips"] >= 1, timeout=120)
+    mark = jack_server.mark()
+    ray_head.stop()
+    down = [query_status(d.osc_port, d.reply_port) for d in daemons]
+    for d, st0 in zip(daemons, down, strict=True):
+        wait_status(d, lambda s, r=st0["neural_restarts"]: s["neural_restarts"] >= r + 1,
+                    timeout=90)  # fmt: skip
+    time.sleep(3.0)  # the bed plays while the cluster is gone
+    for d in daemons:
+        st = query_status(d.osc_port, d.reply_port)
+        assert st["neural_state"] != "ready" or st["neural_restarts"] >= 1
+        assert_engine_healthy(st, jack_server, mark)
+    ray_head.start()
+    done = ray_head.bassd("serve", "start", "--model", str(tiny_model_dir), "--threads", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    back = [query_status(d.osc_port, d.reply_port)["session_t"] for d in daemons]
+    for d, t in zip(daemons, back, strict=True):
+        wait_status(d, lambda s, d=d, t=t: len(ray_rows(d, t)) >= 1, timeout=180)
+    for d in daemons:
+        st = query_status(d.osc_port, d.reply_port)
+        assert_engine_healthy(st, jack_server, mark)
+        reasons = [e["reason"] for e in d.events() if e["event"] == "neural_worker_failed"]
+        assert reasons, "the lost cluster was not recorded"

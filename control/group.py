@@ -217,9 +217,9 @@ class GroupSync:
                 except (OSError, UnicodeError) as exc:
                     log.warning("group_peer_unresolved", peer=str(peer), error=str(exc))
                     continue
-                addr = infos[0][4]
-                self.peers[peer] = (str(addr[0]), int(addr[1]))
-                log.info("group_peer", peer=str(peer), address=f"{addr[0]}:{addr[1]}")
+                ip, port = str(infos[0][4][0]), int(infos[0][4][1])
+                self.peers[peer] = (ip, port)
+                log.info("group_peer", peer=str(peer), address=f"{ip}:{port}")
             if len(self.peers) == len(self.wanted):
                 return
             await asyncio.sleep(RESOLVE_RETRY_SECONDS)

@@ -48,6 +48,7 @@ APPLY_ADDRESS = "/group/apply"
 #: the changes that fan out, and whether each takes a value
 FAN_OUT: dict[str, bool] = {"/scene": True, "/state/force": True, "/state/auto": False}
 MAX_AHEAD_SECONDS = 60.0  # a target further ahead than this is refused (a clock far off)
+REJECT_LOG_SECONDS = 1.0  # a rejection reason is logged (and recorded) at most this often
 RESOLVE_RETRY_SECONDS = 5.0  # a peer whose name did not resolve is tried again this often
 LINK, WALL = "link", "wall"
 
@@ -194,6 +195,8 @@ class GroupSync:
         self.applied = 0
         self.failed = 0  # applies that raised (logged; the music plays on)
         self.last_lag_ms: float | None = None
+        self._reject_next: dict[str, float] = {}  # reason -> when it may be logged again
+        self._reject_held: dict[str, int] = {}
 
     # -------------------------------------------------------------- peers
     @property
@@ -319,10 +322,21 @@ class GroupSync:
         self._land(change, at, b, f"group: from {change.origin}")
 
     def reject(self, reason: str, detail: str, source: str = "") -> None:
-        """Count, log and record one refused change (also the wire's: the OSC server's)."""
+        """Count, log and record one refused change (also the wire's: the OSC server's).
+
+        Counted every time; logged and recorded at most once a second per reason (with
+        how many were held back), so a peer's flood never floods the log or the disk."""
         self.rejected += 1
-        log.warning("group_rejected", reason=reason, detail=detail, peer=source or None)
-        self._record("group_rejected", reason, json.dumps({"peer": source, "detail": detail}))
+        now = time.monotonic()
+        if now < self._reject_next.get(reason, -math.inf):
+            self._reject_held[reason] = self._reject_held.get(reason, 0) + 1
+            return
+        self._reject_next[reason] = now + REJECT_LOG_SECONDS
+        held = self._reject_held.pop(reason, 0)
+        log.warning("group_rejected", reason=reason, detail=detail, peer=source or None,
+                    suppressed=held)  # fmt: skip
+        fields = {"peer": source, "detail": detail, **({"suppressed": held} if held else {})}
+        self._record("group_rejected", reason, json.dumps(fields))
 
     def wire_rejected(self, address: str, reason: str) -> None:
         """The OSC server refused a datagram to ``address`` before the group saw it

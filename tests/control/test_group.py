@@ -264,6 +264,25 @@ def test_an_apply_that_fails_is_counted_and_never_reaches_the_pump() -> None:
     assert (room.group.failed, room.group.rejected, room.group.applied) == (1, 1, 1)
 
 
+def test_a_flood_of_rejections_is_counted_but_logged_once_a_second() -> None:
+    """Every refused change counts; the log and events.csv get one row per reason per
+    second, the next one saying how many were held back."""
+    room = Room(self_id="room-b")
+    bad = ("room-a", "wall", 1000.5, 0.0, 0.0, "/renderer/key", "C")
+    for _ in range(50):
+        with pytest.raises(GroupRejected):
+            room.group.receive(bad, ("127.0.0.1", 9000))
+    with pytest.raises(GroupRejected):
+        own = ("room-b", "wall", 1000.5, 0.0, 0.0, "/scene", "zen")  # another reason
+        room.group.receive(own, ("127.0.0.1", 9000))
+    assert room.group.rejected == 51
+    assert [v for k, v, _ in room.rows] == ["unknown_address", "own_change"]
+    room.group._reject_next.clear()  # a second later
+    with pytest.raises(GroupRejected):
+        room.group.receive(bad, ("127.0.0.1", 9000))
+    assert room.rows[-1][2]["suppressed"] == 49
+
+
 def test_the_wire_rejections_of_group_apply_are_counted_once() -> None:
     """The OSC server's refusals of /group/apply (arity, types ...) count as the group's
     rejections; a handler error (the group's own, counted already) and other addresses

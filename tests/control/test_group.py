@@ -375,6 +375,33 @@ def test_a_performers_scene_fans_out_and_applies_at_the_beat(harness: Harness) -
     asyncio.run(run())
 
 
+def test_state_changes_fan_out_and_apply_at_the_moment(harness: Harness) -> None:
+    """/state/force stress and /state/auto go to the peer (auto with no value) and change
+    the state here only once the engine reaches the target moment."""
+
+    async def run() -> None:
+        await harness.start()
+        with peer_socket() as peer:
+            attach_group(harness, peer, lead_seconds=0.3)
+            harness.send(encode_message("/state/force", "stress"))
+            await harness.settle()
+            msg = parse_packet(peer.recv(65536))
+            assert isinstance(msg, Message) and msg.args[5:] == ("/state/force", "stress")
+            assert not harness.controller.hr.forced
+            harness.render(0.6)
+            assert harness.controller.hr.state == "stress" and harness.controller.hr.forced
+            harness.send(encode_message("/state/auto"))
+            await harness.settle()
+            msg = parse_packet(peer.recv(65536))
+            assert isinstance(msg, Message) and msg.args[5:] == ("/state/auto",)
+            assert harness.controller.hr.forced
+            harness.render(0.6)
+            assert not harness.controller.hr.forced
+        harness.transport.close()
+
+    asyncio.run(run())
+
+
 def test_a_surprise_is_drawn_here_and_sent_as_a_concrete_scene(harness: Harness) -> None:
     """/scene/surprise picks the scene at the origin: the peers are sent /scene NAME."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +18,32 @@ from tests.jack import JackServer
 from tests.osc_client import free_udp_port, oscsend, query_status, wait_status
 
 pytestmark = pytest.mark.live
+#: the jam with Link (its sets as jam_args gives them), no MIDI
+JAM_LINK = [s for s in jam_args("midi.enabled=false", "jam.link=true") if s != "--set"]
 
 
 @pytest.fixture
-def two_rooms(jack_server: JackServer, tmp_path: Path) -> Iterator[tuple[DaemonProcess, ...]]:
-    """Daemons A and B, each in a folder of its own (own events.csv), jam and Link on, each
-    listing the other as its group's peer."""
-    pytest.importorskip("aalink")
-    ports = {name: (free_udp_port(), free_udp_port()) for name in ("a", "b")}
+def two_rooms(
+    jack_server: JackServer, tmp_path: Path
+) -> Iterator[Callable[..., tuple[DaemonProcess, DaemonProcess]]]:
+    """Factory: daemons A and B, each in a folder of its own (own events.csv), each listing
+    the other as its group's peer, with the settings given; stopped after the test."""
     rooms: list[DaemonProcess] = []
-    try:
+
+    def start(*extra: str) -> tuple[DaemonProcess, DaemonProcess]:
+        ports = {name: (free_udp_port(), free_udp_port()) for name in ("a", "b")}
         for name, other in (("a", "b"), ("b", "a")):
             folder = tmp_path / name
             folder.mkdir()
-            extra = jam_args("midi.enabled=false", "jam.link=true",
-                             f"group.peers=[127.0.0.1:{ports[other][0]}]", f"group.id=room-{name}")  # fmt: skip
-            d = DaemonProcess(folder, jack_server, *ports[name], extra)
+            sets = [*extra, f"group.peers=[127.0.0.1:{ports[other][0]}]", f"group.id=room-{name}"]
+            args = [x for s in sets for x in ("--set", s)]
+            d = DaemonProcess(folder, jack_server, *ports[name], args)
             rooms.append(d)
             d.wait_for_log("osc_listening")
-        yield tuple(rooms)
+        return rooms[0], rooms[1]
+
+    try:
+        yield start
     finally:
         for d in rooms:
             d.stop()
@@ -54,14 +61,15 @@ def detail(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_scene_sent_to_one_room_lands_in_both_at_the_same_link_beat(
-    jack_server: JackServer, two_rooms: tuple[DaemonProcess, DaemonProcess], need_liblo: None
+    jack_server: JackServer, two_rooms: Callable[..., Any], need_liblo: None
 ) -> None:
     """`/scene focus` from an independent OSC client to room A: A sends it to B; both
     recall focus (a scene row each) at the same Link beat, chosen by A: a bar line at least
     lead_seconds ahead, which B maps to its own beat count; each heard it within a block
     and a period of the beat's moment, and the two within that plus a period of each other
     (the ring's read position moves a period at a time); neither engine ran dry."""
-    a, b = two_rooms
+    pytest.importorskip("aalink")
+    a, b = two_rooms(*JAM_LINK)
     deadline = time.monotonic() + 10.0  # discovery: a few hundred ms on one machine
     while True:
         sa, sb = query_status(a.osc_port, a.reply_port), query_status(b.osc_port, b.reply_port)
@@ -106,5 +114,35 @@ def test_a_scene_sent_to_one_room_lands_in_both_at_the_same_link_beat(
         assert abs(applied["lag_beats"]) <= each * sa["link_tempo_bpm"] / 60 or stalled
     gap = abs(applied_a["heard_t"] - applied_b["heard_t"])
     assert gap <= both or stalled, (applied_a, applied_b, both)
+    assert_engine_healthy(sa, jack_server, mark)
+    assert_engine_healthy(sb, jack_server, mark)
+
+
+def test_without_link_a_state_change_lands_in_both_at_the_wall_clock_moment(
+    jack_server: JackServer, two_rooms: Callable[..., Any], need_liblo: None
+) -> None:
+    """No jam, no Link: `/state/force stress` to room A lands in both rooms at the wall-clock
+    moment A chose (lead_seconds ahead, carried in the datagram: one machine, one clock),
+    each heard within a block and a period of it; a malformed /group/apply to B is counted
+    and B plays on."""
+    a, b = two_rooms()
+    wait_status(a, lambda s: s["group_peers"] == 1 and s["group_clock"] == "wall")
+    wait_status(b, lambda s: s["group_peers"] == 1)
+    mark = jack_server.mark()
+    oscsend(a.osc_port, "/state/force", "s", "stress")
+    sa = wait_status(a, lambda s: s["state"] == "stress" and s["group_applied"] == 1)
+    sb = wait_status(b, lambda s: s["state"] == "stress" and s["group_applied"] == 1)
+    assert sb["state_forced"] and sb["group_received"] == 1 and sb["group_sent"] == 0
+    (sent,) = [detail(r) for r in rows(a, sa, "group_sent")]
+    (applied_a,) = [detail(r) for r in rows(a, sa, "group_applied")]
+    (applied_b,) = [detail(r) for r in rows(b, sb, "group_applied")]
+    assert sent["clock"] == applied_a["clock"] == applied_b["clock"] == "wall"
+    assert applied_a["at"] == applied_b["at"] == sent["at"]
+    each = (sa["block_size"] + jack_server.period) / jack_server.rate
+    stalled = machine_stalled(jack_server, mark)
+    assert all(abs(x["lag_s"]) <= each for x in (applied_a, applied_b)) or stalled
+    oscsend(b.osc_port, "/group/apply", "ss", "room-a", "wall")  # too few arguments
+    sb = wait_status(b, lambda s: s["group_rejected"] == 1)
+    assert sb["osc_rejections"].get("bad_arity") == 1
     assert_engine_healthy(sa, jack_server, mark)
     assert_engine_healthy(sb, jack_server, mark)

@@ -160,8 +160,9 @@ TABLE: tuple[Address, ...] = (
     Address("/group/apply", "group_apply", "A change from another daemon of the group, sent "
             "by bassd itself (docs/group.md): apply ADDRESS (/scene, /state/force or "
             "/state/auto) with VALUE at the origin's Link beat BEAT (SENT: its beat when it "
-            "sent it; clock link) or at unix time AT (clock wall: no Link, NTP time). Never "
-            "sent on; a past moment is applied at once and counted late.",
+            "sent it; clock link) or at unix time AT (clock wall: no Link, NTP time); the "
+            "three numbers go as OSC doubles. Never sent on; a past moment is applied at once "
+            "and counted late.",
             (Arg("origin", S, max_len=64), Arg("clock", S, choices=("link", "wall")),
              Arg("at", F, "s"), Arg("beat", F, "beats"), Arg("sent", F, "beats"),
              Arg("address", S, max_len=32), Arg("value", S, optional=True, max_len=64)),

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError, model_validator
 
 from bassd.control.ble_bridge import BleConfig
 from bassd.control.config import ControlConfig, OscConfig
+from bassd.control.group_config import GroupConfig, check_group_osc
 from bassd.control.hr import HrConfig
 from bassd.control.hrv_monitor import HrvConfig
 from bassd.control.midi_config import MidiConfig
@@ -75,6 +76,7 @@ class Config(Strict):
     control: ControlConfig = ControlConfig()
     emotion: EmotionConfig = EmotionConfig()
     scenes: ScenesConfig = ScenesConfig()
+    group: GroupConfig = GroupConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     logging: LoggingConfig = LoggingConfig()
     debug: DebugConfig = DebugConfig()
@@ -120,6 +122,12 @@ class Config(Strict):
             resolve_vae(self.vae)
         except ValueError as exc:
             raise ValueError(f"vae: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _group_reachable(self) -> Config:
+        """The group's peers against the OSC section (control/group_config.py)."""
+        check_group_osc(self.group, self.osc)
         return self
 
     @model_validator(mode="after")

@@ -31,6 +31,7 @@ import gc
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -52,6 +53,7 @@ from bassd.app.sd_notify import Notifier, status_line
 from bassd.app.session import Session, build_session, log_segment_start
 from bassd.control.ble_bridge import HeartRateBridge
 from bassd.control.clock import WallClock
+from bassd.control.group import GroupSync
 from bassd.control.link_tempo import LinkTempo
 from bassd.control.midi_host import MidiHost, wait_ready
 from bassd.control.midi_notes import MidiEvent
@@ -124,6 +126,7 @@ class Daemon:
         self.oscquery: Any = None  # the OSCQuery server (control/oscquery.py)
         self.advertiser: Any = None  # its mDNS advertisement
         self.link: LinkTempo | None = None
+        self.group: GroupSync | None = None  # the other daemons (group.peers)
         self._control_ns = 0  # arrival of the last applied control (latency probe)
         self._fader_ns = 0
 
@@ -191,6 +194,8 @@ class Daemon:
             out.update(self.ble.figures())
         if self.link is not None:
             out.update(self.link.figures())
+        if self.group is not None:
+            out.update(self.group.figures())
         return out
 
     def _mark_control(self) -> None:
@@ -315,6 +320,41 @@ class Daemon:
             await asyncio.sleep(0.01)
             if self.search is not None:
                 self.search.poll()
+
+    def _start_group(self, session: Session, osc_port: int) -> None:
+        """The group (control/group.py): changes from peers are taken from now on; with
+        group.peers the performer's scene and state changes fan out, at the Link beat
+        (jam.link) or, without Link, at a wall-clock moment. Peers' names resolve once,
+        in a task (a name that fails is tried again)."""
+        assert self.osc is not None and self.pump is not None
+        g, o, controller = self.config.group, self.config.osc, session.controller
+        osc = self.osc
+        self.group = GroupSync(
+            g, self_id=g.id or f"{socket.gethostname()}:{osc_port}",
+            link=self._link_session,
+            send=lambda dest, address, args: osc.send_to(dest, address, *args),
+            schedule=self.pump.schedule, apply=controller.apply_change,
+            check=controller.check_change, record=controller.record, heard=self._heard,
+            secret=o.secret,
+        )  # fmt: skip
+        controller.group = self.group
+        osc.on_reject = self.group.wire_rejected
+        if g.peers:
+            family = socket.AF_INET6 if ":" in o.host else socket.AF_INET
+            self._spawn(self.group.resolve(family), "group_resolve")
+            log.info("group_joined", id=self.group.id, peers=g.peers, quantum=g.quantum,
+                     lead_s=g.lead_seconds, link=bool(self.config.jam.enabled and
+                                                      self.config.jam.link))  # fmt: skip
+
+    def _link_session(self) -> Any:
+        """The jam's Ableton Link session (an aalink.Link) while it is joined, else None."""
+        return self.link.link if self.link is not None else None
+
+    def _heard(self) -> tuple[int, float]:
+        """The block being rendered now: its first frame and the wall time it is heard
+        (the ring's read position is the frame the device plays about now)."""
+        frame = self.engine_frame
+        return frame, time.time() + (frame - self.ring.read_pos) / self.config.audio.sample_rate
 
     async def _push(self) -> None:
         assert self.session is not None and self.osc is not None
@@ -550,6 +590,7 @@ class Daemon:
         self._osc_transport, self.osc = await start_osc_server(
             o.host, o.port, session.controller, settings, self.pump.schedule, o.receive_buffer_bytes
         )
+        self._start_group(session, self._osc_transport.get_extra_info("sockname")[1])
         log.info("osc_listening", host=o.host, port=o.port, reply_port=o.reply_port)
         self._pump_task = self._spawn(self.pump.run(), "pump")
         if self.notifier.enabled:

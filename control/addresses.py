@@ -95,6 +95,7 @@ class Address:
     group: str = "control"
     changes_state: bool = True  # needs the shared secret when one is configured
     debug: bool = False  # only with debug.fault_injection
+    peer: bool = False  # sent by another bassd of the group, not a performer: not in the patches
 
     @property
     def signature(self) -> str:
@@ -155,6 +156,17 @@ TABLE: tuple[Address, ...] = (
             (Arg("name", S, max_len=64),), "steering"),
     Address("/scene/surprise", "scene_surprise", "A coherent random scene (seeded by "
             "scenes.seed), not the one playing.", (), "steering"),
+    # the group (group.peers): /scene, /scene/surprise, /state/force and /state/auto fan out
+    Address("/group/apply", "group_apply", "A change from another daemon of the group, sent "
+            "by bassd itself (docs/group.md): apply ADDRESS (/scene, /state/force or "
+            "/state/auto) with VALUE at the origin's Link beat BEAT (SENT: its beat when it "
+            "sent it; clock link) or at unix time AT (clock wall: no Link, NTP time); the "
+            "three numbers go as OSC doubles. Never sent on; a past moment is applied at once "
+            "and counted late.",
+            (Arg("origin", S, max_len=64), Arg("clock", S, choices=("link", "wall")),
+             Arg("at", F, "s"), Arg("beat", F, "beats"), Arg("sent", F, "beats"),
+             Arg("address", S, max_len=32), Arg("value", S, optional=True, max_len=64)),
+            "group", peer=True),
     # prompts
     Address("/prompt/set", "prompt_set", "Use this prompt (by id) for the next segment.",
             (Arg("id", S, max_len=64),), "prompts"),

@@ -22,11 +22,12 @@ from typing import Any, TypeVar
 
 import structlog
 
-from bassd.control.addresses import TABLE, Address
+from bassd.control.addresses import STATES, TABLE, Address
 from bassd.control.clock import SessionClock
 from bassd.control.config import ControlSections
 from bassd.control.engine_port import EnginePort
 from bassd.control.free_text import prompt_from_text, prompt_near
+from bassd.control.group import FAN_OUT, GroupSync
 from bassd.control.hr import HeartRateMonitor, HrEvent
 from bassd.control.hrv_monitor import HrvMonitor
 from bassd.control.osc_server import Request
@@ -97,6 +98,7 @@ class Controller:
         self._som_node: tuple[int, int] | None = None  # the map node nearest /som/xy
         self.search: Any = None  # the semantic search service (the daemon starts it)
         self.search_reason = ""  # why there is none
+        self.group: GroupSync | None = None  # the daemon's group (group.peers), live only
         self.on_bank_changed: Callable[[PromptBank], None] | None = None
         self.engine = engine
         self.hr = monitor
@@ -251,10 +253,12 @@ class Controller:
         self.contact(None, bool(v[0]))
 
     def on_state_force(self, v: tuple[Any, ...], r: Request) -> None:
-        self.hr.force_state(self.now(), v[0])
+        if not self._fan_out("/state/force", v[0]):
+            self.hr.force_state(self.now(), v[0])
 
     def on_state_auto(self, v: tuple[Any, ...], r: Request) -> None:
-        self.hr.force_state(self.now(), None)
+        if not self._fan_out("/state/auto", None):
+            self.hr.force_state(self.now(), None)
 
     def on_baseline_start(self, v: tuple[Any, ...], r: Request) -> None:
         self.hr.start_baseline(self.now(), v[0] if v else None)
@@ -513,10 +517,55 @@ class Controller:
         self.engine.skip(fade or self.config.control.early_crossfade_seconds)
 
     def on_scene(self, v: tuple[Any, ...], r: Request) -> None:
-        self._apply_scene(str(v[0]), "recalled")
+        if not self._fan_out("/scene", str(v[0]), "recalled"):
+            self._apply_scene(str(v[0]), "recalled")
 
     def on_scene_surprise(self, v: tuple[Any, ...], r: Request) -> None:
-        self._apply_scene(self._steering().surprise(), "surprise")
+        name = self._steering().surprise()  # drawn here: every daemon recalls this one
+        if not self._fan_out("/scene", name, "surprise"):
+            self._apply_scene(name, "surprise")
+
+    # the group (control/group.py): changes that land on every daemon at one beat
+    def _fan_out(self, address: str, value: str | None, how: str = "") -> bool:
+        """With peers, a performer's change goes to the group (and lands here at the same
+        beat); False: no group, apply it now. A change this daemon cannot apply is refused
+        before anything is sent."""
+        group = self.group
+        if group is None or not group.fans_out:
+            return False
+        self.check_change(address, value)
+        group.originate(address, value, f"{how} (group)" if how else "group")
+        return True
+
+    def check_change(self, address: str, value: str | None) -> None:
+        """ValueError if ``address value`` (one of the group's changes) cannot apply here."""
+        if address not in FAN_OUT:
+            raise ValueError(f"{address} is not a group change")
+        if address == "/scene":
+            steering = self._steering()
+            if value is None or (value != "off" and value not in steering.scenes):
+                known = ", ".join(sorted(steering.scenes))
+                raise ValueError(f"unknown scene {value!r} (scenes: {known})")
+        elif address == "/state/force" and value not in STATES:
+            raise ValueError(f"unknown state {value!r}")
+
+    def apply_change(self, address: str, value: str | None, how: str) -> None:
+        """Apply one of the group's changes here, now (at its beat: the pump's block)."""
+        if address == "/scene":
+            assert value is not None
+            self._apply_scene(value, how)
+        elif address == "/state/force":
+            self.hr.force_state(self.now(), value)  # type: ignore[arg-type]
+        elif address == "/state/auto":
+            self.hr.force_state(self.now(), None)
+        else:
+            raise ValueError(f"{address} is not a group change")
+
+    def on_group_apply(self, v: tuple[Any, ...], r: Request) -> None:
+        """A peer's change: placed on this daemon's clock, never sent on."""
+        if self.group is None:
+            raise ValueError("no group in this session (the live daemon's: bassd run)")
+        self.group.receive(v, r.peer)
 
     # the VAE renderer
     def _vae(self) -> Any:

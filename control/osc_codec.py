@@ -195,8 +195,14 @@ def _blob(b: bytes) -> bytes:
     return struct.pack(">i", len(b)) + b + b"\x00" * (-len(b) % 4)
 
 
+class Double(float):
+    """A float sent as an OSC double (``d``, 64 bits) rather than ``f`` (32 bits): a unix
+    time or a beat count needs the precision."""
+
+
 def encode_message(address: str, *args: Any) -> bytes:
-    """Encode a message, typed from the values: int i, float f, str s, bytes b, bool T/F, None N."""
+    """Encode a message, typed from the values: int i, float f, Double d, str s, bytes b,
+    bool T/F, None N."""
     tags = [","]
     payload = []
     for a in args:
@@ -213,6 +219,9 @@ def encode_message(address: str, *args: Any) -> bytes:
             else:
                 tags.append("h")
                 payload.append(struct.pack(">q", a))
+        elif isinstance(a, Double):
+            tags.append("d")
+            payload.append(struct.pack(">d", a))
         elif isinstance(a, float):
             tags.append("f")
             payload.append(struct.pack(">f", a))

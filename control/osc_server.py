@@ -274,6 +274,9 @@ class OscServer(asyncio.DatagramProtocol):
             keys.append(ClientKey(ADMIN_CLIENT, settings.secret, ("/",)))
         self._keys = [(k, _digest(k.key)) for k in keys]
         self.waiting = 0  # scheduled messages not yet run
+        #: told (address, reason) of every message refused with its address known (the
+        #: group counts refused /group/apply datagrams with its own)
+        self.on_reject: Callable[[str, str], None] | None = None
         self._coalescable = coalescable(self._table)
         self._plans: dict[bytes, tuple[Address, struct.Struct, tuple[tuple[Any, str], ...]]] = {}
         #: the batch being handled: held set-a-value controls by (peer, address, client)
@@ -369,6 +372,11 @@ class OscServer(asyncio.DatagramProtocol):
         key); answer ``/error``."""
         self.counters.dropped += 1
         self.counters.reasons[reason] += 1
+        if self.on_reject is not None and address:
+            try:
+                self.on_reject(address, reason.value)
+            except Exception as exc:  # a listener's bug never stops the drain
+                log.error("osc_reject_listener_failed", error=repr(exc))
         self._log(
             "warning",
             "osc_rejected",

@@ -139,7 +139,7 @@ def render_maxpat() -> str:
     y = 80.0
     group = None
     for a in TABLE:
-        if a.debug:
+        if a.debug or a.peer:
             continue
         if a.group != group:
             group = a.group
@@ -214,7 +214,7 @@ def render_pd() -> str:
     add("#X text 640 140 replies: send /status or /subscribe - see docs/osc.md;")
     y = 110
     for a in TABLE:
-        if a.debug:
+        if a.debug or a.peer:
             continue
         msg = add(f"#X msg 40 {y} {pd_example(a)};")
         fmt = add(f"#X obj 260 {y} oscformat {a.path[1:].replace('/', ' ')};")

@@ -160,6 +160,21 @@ class Status:
     midi_port_losses: int = _f("i", "MIDI input ports lost (all their notes released)", 0)
     midi_dropped: int = _f("i", "MIDI events dropped (nobody reading them)", 0)
     midi_restarts: int = _f("i", "MIDI processes replaced (one died; its notes were released)", 0)
+    # the group (group.peers; docs/group.md): changes applied at one beat on every daemon
+    group_id: str = _f("s", "this daemon's name in the group (group.id)", "")
+    group_peers: int = _f("i", "peers resolved and sent to (group.peers)", 0)
+    group_clock: str = _f("s", "how changes are placed: link (the Link beat) or wall (NTP time)",
+                          "")  # fmt: skip
+    group_sent: int = _f("i", "changes made here and sent to the group", 0)
+    group_received: int = _f("i", "changes taken from peers", 0)
+    group_applied: int = _f("i", "group changes applied here (sent and received)", 0)
+    group_late: int = _f("i", "group changes whose moment had passed: applied at once", 0)
+    group_rejected: int = _f(
+        "i", "group changes refused (malformed, unknown scene, own, failed)", 0
+    )
+    group_lag_ms: float | None = _f(
+        "f", "the last group change: heard this long after its target moment (ms)"
+    )
     # records
     session: str | None = _f("s", "the session's folder name (events.csv)")
     session_t: float = _f("f", "seconds on the session clock", 0.0)

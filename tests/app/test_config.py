@@ -59,6 +59,10 @@ def test_user_file_and_overrides_merge(tmp_path: Path) -> None:
         ("osc.host=0.0.0.0", "listens beyond loopback: list the source networks"),
         ("osc.allow=[10.0.0.0/33]", "is not a network in CIDR notation"),
         ("control.state_change=instantly", "control.state_change: Input should be"),
+        ("group.peers=[room-b]", "group.peers: peer 'room-b' is not host:port"),
+        ("group.peers=[127.0.0.1:8000]", "group.peers: '127.0.0.1:8000' is this daemon itself"),
+        ("group.quorum=2", "group.quorum: unknown key (allowed: peers, quantum, lead_seconds, id)"),
+        ("group.quantum=0", "group.quantum: Input should be greater than 0"),
     ],
 )
 def test_errors_name_the_key_and_the_allowed_values(override: str, expected: str) -> None:

@@ -97,9 +97,12 @@ def harness(tmp_path: Path):
     h.close()
 
 
-# the VAE's addresses need a trained model playing (tests/models/test_vae_renderer.py), and
-# /prompt/search the search worker (tests/models/test_search_live.py)
-NOT_VAE = [a for a in TABLE if a.group != "vae" and a.path != "/prompt/search"]
+# the VAE's addresses need a trained model playing (tests/models/test_vae_renderer.py),
+# /prompt/search the search worker (tests/models/test_search_live.py), and /group/apply the
+# live daemon's group (tests/control/test_group.py, tests/app/test_group_live.py)
+NOT_VAE = [
+    a for a in TABLE if a.group != "vae" and a.path not in ("/prompt/search", "/group/apply")
+]
 
 
 @pytest.mark.parametrize("entry", NOT_VAE, ids=[a.path for a in NOT_VAE])
@@ -138,11 +141,13 @@ def test_max_patch_is_generated_from_the_table() -> None:
     assert path.read_text() == render_maxpat()
     boxes = [b["box"] for b in json.loads(path.read_text())["patcher"]["boxes"]]
     sent = {b["text"].split(" ")[0] for b in boxes if b["maxclass"] == "message" and b["text"]}
-    assert sent == {a.path for a in TABLE if not a.debug}
+    assert sent == {a.path for a in TABLE if not a.debug and not a.peer}
     assert any(b["text"] == "udpsend 127.0.0.1 8000" for b in boxes)
 
 
-@pytest.mark.parametrize("entry", [a for a in TABLE if not a.debug], ids=lambda a: a.path)
+@pytest.mark.parametrize(
+    "entry", [a for a in TABLE if not a.debug and not a.peer], ids=lambda a: a.path
+)
 def test_max_patch_examples_validate(entry: Address) -> None:
     """Every example message in the patch passes the table's own validation."""
     import shlex
@@ -169,5 +174,5 @@ def test_pd_patch_is_generated_from_the_table() -> None:
     text = path.read_text()
     assert text == render_pd()
     formats = [ln for ln in text.splitlines() if " oscformat " in ln]
-    assert len(formats) == len([a for a in TABLE if not a.debug])
+    assert len(formats) == len([a for a in TABLE if not a.debug and not a.peer])
     assert "netsend -u -b" in text and "netreceive -u -b 9000" in text

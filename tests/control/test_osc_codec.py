@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bassd.control.osc_codec import (
     Bundle,
+    Double,
     Message,
     OscError,
     encode_bundle,
@@ -27,6 +28,15 @@ def test_round_trip_of_every_encodable_type() -> None:
     assert isinstance(msg, Message)
     assert msg.address == "/a/b" and msg.typetags == "ifsbTFNh"
     assert msg.args == (1, 2.5, "héllo", b"\x00\x01\x02", True, False, None, 2**40)
+
+
+def test_a_double_keeps_the_precision_of_a_unix_time() -> None:
+    """Double goes out as 'd': a unix time survives to the microsecond (a plain float, 'f',
+    keeps only ~2 minutes at that size)."""
+    t = 1_764_756_000.123456
+    msg = parse_packet(encode_message("/t", Double(t), t))
+    assert isinstance(msg, Message) and msg.typetags == "df"
+    assert msg.args[0] == t and abs(msg.args[1] - t) > 1e-3
 
 
 def test_nested_bundles_within_the_depth_bound() -> None:

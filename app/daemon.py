@@ -618,7 +618,8 @@ class Daemon:
             # Ableton Link (the link extra): polled on the loop, every aalink call non-blocking
             controller = session.controller
             self.link = LinkTempo(lambda: controller.jam, on_event=controller.jam_event,
-                                  quantum=cfg.jam.beats_per_bar)  # fmt: skip
+                                  quantum=cfg.jam.beats_per_bar,
+                                  playing_frame=lambda: self.ring.read_pos)  # fmt: skip
             self._spawn(self.link.run(), "link")
         self.imports.arm()  # start-up's imports are done: any later one is counted
         await self._stop.wait()

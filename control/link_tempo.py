@@ -18,6 +18,15 @@ Link's behalf is remembered until it lands, and is not sent back to Link when it
 (no ping-pong). A local request after it replaces it in the jam and goes to Link (when
 it leaves the tempo as it was, once Link's request is overdue: OVERDUE_BARS bars).
 Whoever changed last wins.
+
+**Beat phase.** Link keeps its peers' beat *phase* together (where each is in its bar);
+with ``playing_frame`` (the engine frame the device plays now) each poll compares where
+the jam is in its bar with where the session is (``link.beat`` modulo the bar), read at
+the same moment. While the tempos agree and a peer is there, a difference over
+PHASE_EPS_BEATS moves the jam's beat grid from its next undecided bar by that much
+(``Jam.shift_phase``, at most half a beat a bar), so every daemon's bar lines fall
+together; each correction is a ``phase_shift`` row, the last measured difference is
+``link_phase_ms`` in /status.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ log = structlog.get_logger("bassd.link")
 
 TEMPO_EPS = 0.01  # bpm: smaller differences are Link's own rounding, not a change
 OVERDUE_BARS = 3  # a tempo asked of the jam lands within this many bars (decided ahead)
+# beats: a smaller phase difference is the measurement's own jitter (the playing frame
+# moves a period at a time: 256 frames, 0.01 beat at 120 bpm)
+PHASE_EPS_BEATS = 0.03
 INSTALL_HINT = "pip install 'bassd[link]'"
 
 EventSink = Callable[[str, object, str, int], None]
@@ -65,6 +77,7 @@ class LinkTempo:
         quantum: int = 4,
         poll_s: float = 0.25,
         default_bpm: float = 120.0,
+        playing_frame: Callable[[], int] | None = None,
     ) -> None:
         if hasattr(jam, "set_tempo"):
             fixed = jam
@@ -83,6 +96,8 @@ class LinkTempo:
         self._jam_seen: float | None = None  # the jam's tempo last seen
         self._asked: float | None = None  # asked of the jam for Link, not landed yet
         self._asked_poll = 0
+        self.playing_frame = playing_frame
+        self.phase_ms: float | None = None  # the jam's bar phase minus the session's (ms)
 
     # ------------------------------------------------------------ lifetime
     def start(self) -> bool:
@@ -141,6 +156,8 @@ class LinkTempo:
             self._link_seen, self._jam_seen, self._asked = lt, None, None
             return
         jt = jam_tempo(jam)
+        if self._asked is None and abs(lt - jt) <= TEMPO_EPS:
+            self._align_phase(link, jam, jt, peers)
         if self._asked is not None and abs(jt - self._asked) <= TEMPO_EPS:
             self._asked = None  # the jam plays the tempo Link asked for: not sent back
             self._jam_seen = jt
@@ -167,6 +184,22 @@ class LinkTempo:
             self._jam_seen = jt
             self._asked = None  # changed here (it replaced Link's request): the session follows
             self._publish(link, jt, peers, jam)
+
+    def _align_phase(self, link: LinkLike, jam: Any, jt: float, peers: int) -> None:
+        """Measure the jam's bar phase against the session's; ask the jam to move its grid
+        when they differ (a peer there, no correction pending)."""
+        if self.playing_frame is None or not hasattr(jam, "bar_phase_at"):
+            return
+        frame, beat = int(self.playing_frame()), float(link.beat)  # the same moment
+        mine = jam.bar_phase_at(frame)
+        if mine is None:
+            return
+        bar = float(jam.clock.meter_at_beat(max(0, jam.beat)))
+        diff = (mine - beat % bar + bar / 2) % bar - bar / 2  # beats, in [-bar/2, bar/2)
+        self.phase_ms = round(diff * 60e3 / jt, 2)
+        if peers < 1 or not jam.phase_settled(frame) or abs(diff) <= PHASE_EPS_BEATS:
+            return
+        jam.shift_phase(round(diff * 60.0 * jam.sample_rate / jt))  # ahead: move later
 
     def _overdue(self, jam: Any, jt: float) -> bool:
         """Link's request has waited longer than OVERDUE_BARS bars to land."""
@@ -197,4 +230,5 @@ class LinkTempo:
             "link_enabled": bool(link.enabled) if link is not None else False,
             "link_peers": int(link.num_peers) if link is not None else 0,
             "link_tempo_bpm": round(float(link.tempo), 3) if link is not None else None,
+            "link_phase_ms": self.phase_ms if link is not None else None,
         }

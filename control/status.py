@@ -139,6 +139,7 @@ class Status:
     jam_chord_roman: str = _f("s", "the chord playing (Roman numeral in the key)", "")
     jam_next_chord: str = _f("s", "the predicted next chord (thought ahead)", "", push=True)
     jam_tempo_bpm: float | None = _f("f", "the jam's tempo", push=True)
+    jam_phase_shifts: int = _f("i", "beat-grid phase corrections to follow Ableton Link", 0)
     jam_meter: int | None = _f("i", "beats per bar")
     jam_beat: int = _f("i", "the beat last rendered (index since the jam started)", -1, push=True)
     jam_style: str = _f("s", "pad, block or arpeggio", "")
@@ -154,6 +155,9 @@ class Status:
     link_enabled: bool = _f("i", "Ableton Link is on (jam.link and aalink installed)", False)
     link_peers: int = _f("i", "peers in the Link session", 0)
     link_tempo_bpm: float | None = _f("f", "the Link session's tempo")
+    link_phase_ms: float | None = _f(
+        "f", "the jam's place in its bar minus the Link session's, last measured (ms)"
+    )
     midi_ports: str = _f("s", "MIDI inputs open (comma-separated)", "")
     midi_events: int = _f("i", "MIDI events received", 0)
     midi_rejected: int = _f("i", "MIDI messages ignored (malformed, filtered, unsupported)", 0)

@@ -179,7 +179,38 @@ class BeatClock:
             for k in self._beat_range(frame0, frame0 + frames)
         ]
 
+    def beat_at(self, frame: int) -> float:
+        """The beat position (fractional) at ``frame`` (>= start_frame)."""
+        if frame < self.start_frame:
+            raise ValueError(f"frame {frame!r} is before the clock's start {self.start_frame}")
+        k1 = self.next_beat_at_or_after(frame)
+        f1 = self.beat_frame(k1)
+        if f1 == frame or k1 == 0:
+            return float(k1)
+        f0 = self.beat_frame(k1 - 1)
+        return k1 - 1 + (frame - f0) / (f1 - f0)
+
+    def bar_phase(self, beat: float) -> float:
+        """Where ``beat`` lies in its bar, in beats: 0 on a bar line, up to the meter."""
+        seg = self._meter_seg(math.floor(beat))
+        return (beat - seg.start_beat) % seg.beats_per_bar
+
     # -- changes -------------------------------------------------------------------------
+
+    def shift(self, beat: int, frames: int) -> None:
+        """From ``beat`` on, every beat lands ``frames`` later (earlier if negative): the
+        beat before keeps its frame, so the gap to ``beat`` grows (or shrinks) by that
+        much. A phase correction (Ableton Link); at most half a period either way."""
+        seg = self._tempo_seg(beat)
+        if beat < 1 or abs(frames) * 2 > seg.period:
+            raise ValueError(
+                f"a shift of {frames} frames at beat {beat} (period {float(seg.period):.1f}) "
+                "must be under half a period, after beat 0"
+            )
+        anchor = Fraction(self.beat_frame(beat) + frames)
+        self._tempo = [s for s in self._tempo if s.start_beat < beat]
+        self._tempo.append(_TempoSeg(beat, anchor, seg.period, seg.bpm))
+        self._tempo = self._pruned(self._tempo, beat)
 
     def set_tempo(self, bpm: float, at_frame: int) -> int:
         """Change tempo from the first beat at or after ``at_frame``; return that beat.

@@ -129,6 +129,9 @@ class Jam:
         self._voicing: tuple[int, ...] | None = None
         self._pending_tempo: float | None = None
         self._pending_meter: int | None = None
+        self._render_end = start_frame
+        self._shifted_from = start_frame  # the frame of the last correction's bar line
+        self.phase_shifts = 0
         self.key: Key | None = None
         self.chord: Decision | None = None
         self.decisions = 0
@@ -189,6 +192,38 @@ class Jam:
 
     def set_meter(self, beats_per_bar: int) -> None:
         self._pending_meter = int(beats_per_bar)
+
+    def shift_phase(self, frames: int) -> bool:
+        """Move the beat grid ``frames`` later (earlier if negative) from the next bar not
+        decided yet: at most half a beat, and no earlier than its decision can still be
+        made (a larger correction takes several bars). False if nothing could move."""
+        k = self._next_bar
+        if k < 1 or frames == 0:
+            return False
+        half = round(30 * self.sample_rate / self.clock.tempo_at_beat(k)) - 1
+        lead = round(self.config.decide_before_s * self.sample_rate)
+        d = max(-half, min(half, int(frames)))
+        d = max(d, self._render_end + lead - self.clock.beat_frame(k) + 1)  # still ahead
+        if d * frames <= 0:
+            return False
+        self.clock.shift(k, d)
+        self.phase_shifts += 1
+        self._shifted_from = self.clock.beat_frame(k)
+        self._emit("phase_shift", round(1e3 * d / self.sample_rate, 2),
+                   {"beat": k, "frames": d}, self._shifted_from)  # fmt: skip
+        return True
+
+    def phase_settled(self, frame: int) -> bool:
+        """The engine frame ``frame`` is past the last correction's bar line (before it,
+        the grid played is the old one)."""
+        return frame >= self._shifted_from
+
+    def bar_phase_at(self, frame: int) -> float | None:
+        """Where the engine frame ``frame`` lies in the jam's bar, in beats (None before
+        the jam started)."""
+        if frame < self.clock.start_frame:
+            return None
+        return self.clock.bar_phase(self.clock.beat_at(frame))
 
     def set_program(self, program: int) -> None:
         self._program = program
@@ -327,6 +362,7 @@ class Jam:
     def render(self, frame0: int, frames: int) -> np.ndarray:
         """The jam's (frames, 2) float32 contribution to the mix for [frame0, frame0 + n)."""
         end = frame0 + frames
+        self._render_end = end
         self._inbox.sort(key=lambda n: n.frame)  # stable: arrival order within a frame
         inbox, self._inbox = self._inbox, []
         late = [n for n in inbox if n.frame >= end]
@@ -413,6 +449,7 @@ class Jam:
             "jam_chord_roman": d.roman if d is not None else "",
             "jam_next_chord": self.harmonist.next_chord() or "",
             "jam_tempo_bpm": round(self.clock.tempo_at_beat(max(0, self.beat)), 3),
+            "jam_phase_shifts": self.phase_shifts,
             "jam_meter": self.clock.meter_at_beat(max(0, self.beat)),
             "jam_beat": self.beat,
             "jam_style": self.style,

@@ -215,3 +215,49 @@ def test_the_jam_follows_an_ableton_link_peer(
     rows = session_rows(d, st)
     assert any(r["kind"] == "tempo_request" and json.loads(r["detail"]).get("source") == "link"
                for r in rows)  # fmt: skip
+
+
+def test_the_jams_bar_lines_follow_the_link_sessions_phase(
+    jack_server: JackServer, start_daemon: Any, need_liblo: None
+) -> None:
+    """With a Link peer there, the daemon moves its jam's beat grid until its bar lines fall
+    on the session's (its measured phase difference within 0.05 beat); when the peer
+    forces the session's beat 1.5 beats on, the jam follows by corrections of at most half
+    a beat a bar, each one a phase_shift row, and the engine stays healthy."""
+    import asyncio
+
+    aalink = pytest.importorskip("aalink")
+    d = start_daemon(jack_server, *jam_args("midi.enabled=false", "jam.link=true"))
+    wait_status(d, lambda s: s["link_enabled"])
+    mark = jack_server.mark()
+    close = 0.05 * 60e3 / 120  # ms: 0.05 beat at 120 bpm
+
+    async def peer_moves_the_phase() -> tuple[dict[str, Any], dict[str, Any]]:
+        peer = aalink.Link(120.0)
+        peer.quantum = 4
+        peer.enabled = True
+        try:
+            for _ in range(100):
+                if peer.num_peers >= 1:
+                    break
+                await asyncio.sleep(0.1)
+            if peer.num_peers < 1:
+                pytest.skip("Link peers do not discover each other here (no multicast)")
+            aligned = await asyncio.to_thread(
+                wait_status, d, lambda s: s["link_peers"] >= 1
+                and s["link_phase_ms"] is not None and abs(s["link_phase_ms"]) <= close,
+            )  # fmt: skip
+            peer.force_beat(peer.beat + 1.5)
+            moved = await asyncio.to_thread(
+                wait_status, d, lambda s: s["jam_phase_shifts"] >= aligned["jam_phase_shifts"] + 3
+                and abs(s["link_phase_ms"]) <= close, 60.0,
+            )  # fmt: skip
+            return aligned, moved
+        finally:
+            peer.enabled = False
+
+    _, moved = asyncio.run(peer_moves_the_phase())
+    shifts = [json.loads(r["detail"]) for r in session_rows(d, moved) if r["kind"] == "phase_shift"]
+    assert len(shifts) == moved["jam_phase_shifts"]
+    assert all(abs(s["frames"]) < 12000 for s in shifts)  # under half a beat (24000 frames)
+    assert_engine_healthy(moved, jack_server, mark)

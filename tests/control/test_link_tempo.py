@@ -161,15 +161,18 @@ def test_a_local_change_overrides_a_pending_link_request() -> None:
 def test_figures_and_peer_rows() -> None:
     """figures() reports Link's state; a change in the number of peers is recorded."""
     lt, _, link, rows = make()
-    assert lt.figures() == {"link_enabled": True, "link_peers": 1, "link_tempo_bpm": 120.0}
+    assert lt.figures() == {"link_enabled": True, "link_peers": 1, "link_tempo_bpm": 120.0,
+                            "link_phase_ms": None}  # fmt: skip
     assert link.enabled is True and link.quantum == 4
     lt.step()
     link.num_peers = 2
     lt.step()
     assert [r[:2] for r in rows] == [("link_peers", 1), ("link_peers", 2)]
-    assert lt.figures() == {"link_enabled": True, "link_peers": 2, "link_tempo_bpm": 120.0}
+    assert lt.figures() == {"link_enabled": True, "link_peers": 2, "link_tempo_bpm": 120.0,
+                            "link_phase_ms": None}  # fmt: skip
     lt.close()
-    assert lt.figures() == {"link_enabled": False, "link_peers": 0, "link_tempo_bpm": None}
+    assert lt.figures() == {"link_enabled": False, "link_peers": 0, "link_tempo_bpm": None,
+                            "link_phase_ms": None}  # fmt: skip
 
 
 def test_missing_aalink_warns_once_and_run_returns(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,3 +252,63 @@ def test_a_local_request_keeping_the_tempo_resyncs_link_once_overdue() -> None:
     assert link.writes == [120.0]
     lt.step()
     assert link.writes == [120.0] and jam.calls == [(133.0, "link")]
+
+
+class PhaseJam(FakeJam):
+    """A FakeJam with a bar phase: ``phase`` beats into its bar at any frame asked."""
+
+    sample_rate = 48000
+
+    def __init__(self, phase: float) -> None:
+        super().__init__(120.0)
+        self.phase = phase
+        self.shifts: list[int] = []
+        self.clock.meter_at_beat = lambda beat: 4  # type: ignore[attr-defined]
+
+    def bar_phase_at(self, frame: int) -> float:
+        return self.phase
+
+    def phase_settled(self, frame: int) -> bool:
+        return True
+
+    def shift_phase(self, frames: int) -> bool:
+        self.shifts.append(frames)
+        return True
+
+
+def phase_make(jam_phase: float, link_beat: float, peers: int = 1) -> tuple[LinkTempo, PhaseJam]:
+    jam, link = PhaseJam(jam_phase), FakeLink(120.0)
+    link.beat = link_beat  # type: ignore[attr-defined]
+    link.num_peers = peers
+    lt = LinkTempo(jam, quantum=4, playing_frame=lambda: 96000)
+    lt.attach(link)
+    return lt, jam
+
+
+@pytest.mark.parametrize(
+    ("jam_phase", "link_beat", "frames"),
+    [(1.25, 9.0, 6000), (0.0, 7.5, 12000), (3.9, 16.1, -4800), (2.0, 13.0, 24000)],
+)
+def test_the_jam_moves_its_grid_to_the_sessions_bar_phase(
+    jam_phase: float, link_beat: float, frames: int
+) -> None:
+    """The jam's place in its bar minus the session's (Link beat modulo the bar), wrapped to
+    the nearer side, becomes a shift of that many beats' frames at the jam's tempo;
+    link_phase_ms reports it."""
+    lt, jam = phase_make(jam_phase, link_beat)
+    lt.step()
+    assert jam.shifts == [frames]
+    assert lt.figures()["link_phase_ms"] == pytest.approx(1e3 * frames / 48000, abs=0.01)
+
+
+def test_no_shift_alone_within_the_jitter_or_while_a_tempo_is_pending() -> None:
+    """No peer, a difference within PHASE_EPS_BEATS, or a Link tempo not landed in the jam
+    yet: the phase is measured but the grid is left alone."""
+    for lt, jam in (phase_make(1.0, 0.0, peers=0), phase_make(1.0, 1.02)):
+        lt.step()
+        assert jam.shifts == []
+    lt, jam = phase_make(1.0, 0.0)
+    assert lt.link is not None
+    lt.link.peer_sets(133.0)  # type: ignore[attr-defined]
+    lt.step()  # asks the jam for 133: the tempos differ until it lands
+    assert jam.calls == [(133.0, "link")] and jam.shifts == []

@@ -193,3 +193,19 @@ def test_history_beats_must_be_positive() -> None:
     """A history of zero beats (or fewer) is refused by name."""
     with pytest.raises(ValueError, match="history_beats"):
         BeatClock(SR, 120.0, 4, history_beats=0)
+
+
+def test_a_shift_moves_every_beat_from_its_beat_on_and_lengthens_the_gap_before() -> None:
+    """shift(8, 3000): beats 0-7 keep their frames, 8 and after land 3000 frames later at
+    the same period; beat_at and bar_phase read the shifted grid; over half a period is
+    refused by name."""
+    c = BeatClock(48000, 120.0, 4)
+    before = [c.beat_frame(k) for k in range(12)]
+    c.shift(8, 3000)
+    assert [c.beat_frame(k) for k in range(8)] == before[:8]
+    assert [c.beat_frame(k) for k in range(8, 12)] == [f + 3000 for f in before[8:]]
+    assert c.beat_at(before[8] + 3000) == 8.0 and c.bar_phase(8.0) == 0.0
+    assert c.beat_at(before[7] + 13500) == pytest.approx(7.5)  # the gap is 27000 frames
+    assert c.bar_phase(c.beat_at(before[9] + 3000 + 12000)) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="half a period"):
+        c.shift(10, 12001)

@@ -212,3 +212,35 @@ def test_tempo_following_moves_the_beat_to_the_players_tempo(bigram: BigramModel
             assert all(f in downbeats for k, v, d, f in rows if k == "tempo")
         else:
             assert tempo == []
+
+
+def test_a_phase_shift_lands_on_the_next_undecided_bar_line(bigram: BigramModel) -> None:
+    """shift_phase(-6000) while bar 0 plays: bar 1's downbeat and every beat after come
+    6000 frames early, bar 0's frames stay, a phase_shift row says so, and the jam is
+    settled only from the moved bar line on; a move that would put the next bar line
+    before what is rendered is cut to what still lies ahead."""
+    rows: list = []
+    jam = make(bigram, rows, metronome={"enabled": True})
+    planned = [jam.clock.beat_frame(k) for k in range(12)]  # the grid (notes snap to 64)
+    jam.render(0, BLOCK)
+    assert jam.shift_phase(-6000)
+    assert not jam.phase_settled(BLOCK)
+    run_from = BLOCK
+    while run_from < 4 * SR:
+        jam.render(run_from, BLOCK)
+        run_from += BLOCK
+    assert [jam.clock.beat_frame(k) for k in range(4)] == planned[:4]
+    assert [jam.clock.beat_frame(k) for k in range(4, 12)] == [f - 6000 for f in planned[4:]]
+    shift = [r for r in rows if r[0] == "phase_shift"]
+    assert len(shift) == 1 and json.loads(shift[0][2])["beat"] == 4
+    assert jam.figures()["jam_phase_shifts"] == 1
+    assert not jam.phase_settled(planned[4] - 6001) and jam.phase_settled(planned[4] - 6000)
+    assert jam.bar_phase_at(planned[5] - 6000) == pytest.approx(1.0)
+    bar = jam._next_bar
+    while (
+        jam._render_end < jam.clock.beat_frame(bar) - 2400 - 1000
+    ):  # 1000 frames before its decision
+        jam.render(jam._render_end, BLOCK)
+    f = jam.clock.beat_frame(bar)
+    assert jam.shift_phase(-6000)
+    assert f - 1000 <= jam.clock.beat_frame(bar) < f  # cut: its decision must still lie ahead

@@ -15,6 +15,14 @@ from bassd.engine.config import Strict
 Blend = dict[str, float]  # adapter name or folder -> weight (0 and negative allowed)
 
 
+# Ray Serve cannot stream a deployment's response to a Ray Client (ray://) driver
+# (ray 2.58: "Streaming DeploymentHandles are not currently supported ... Ray Client")
+NO_RAY_CLIENT = (
+    "a daemon cannot stream clips through Ray Client (ray://...); give the cluster's own "
+    "address (host:6379, as ray start prints it); bassd serve start takes either"
+)
+
+
 class MusicgenConfig(Strict):
     # the checkpoint: a local folder, or a hub id looked up in the local Hugging Face
     # cache only (`bassd models download ID` fetches one)
@@ -68,6 +76,8 @@ class MusicgenConfig(Strict):
                 f"min_clip_seconds ({self.min_clip_seconds:g}) must not exceed "
                 f"max_clip_seconds ({self.max_clip_seconds:g})"
             )
+        if self.ray_address is not None and self.ray_address.startswith("ray://"):
+            raise ValueError(f"ray_address: {NO_RAY_CLIENT}")
         states = {"neutral", "stress", "underaroused"}
         unknown = sorted(set(self.state_adapters) - states)
         if unknown:

@@ -32,6 +32,11 @@ class RemoteMusicGen:
     remote = True
 
     def __init__(self, address: str | None, app: str = APP_NAME, timeout_s: float = 30.0) -> None:
+        where = address or os.environ.get("RAY_ADDRESS") or ""
+        if where.startswith("ray://"):  # RAY_ADDRESS (the config refuses it by name)
+            from bassd.models.config import NO_RAY_CLIENT
+
+            raise ValueError(f"RAY_ADDRESS={where}: {NO_RAY_CLIENT}")
         # a driver whose cluster is gone exits after this long, rather than the default 60 s
         os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", "5")
         connect(address)

@@ -217,3 +217,17 @@ def test_serve_start_refuses_bad_replica_flags_before_reaching_a_cluster() -> No
                         "--address", "127.0.0.1:1"], capture_output=True, text=True,
                        timeout=120)  # fmt: skip
     assert r.returncode == 2 and "--replicas must be at least 1" in r.stderr
+
+
+def test_a_ray_client_address_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve cannot stream to a Ray Client driver (a live check saw every clip fail): a
+    ray:// address in the config is a one-line error saying what to give instead, and one
+    in RAY_ADDRESS fails the worker's connect with the same words."""
+    from bassd.app.config import ConfigError, load_config
+    from bassd.models.ray_client import RemoteMusicGen
+
+    with pytest.raises(ConfigError, match=r"ray_address: a daemon cannot stream .*host:6379"):
+        load_config(None, ["musicgen.ray_address=ray://render-box:10001"])
+    monkeypatch.setenv("RAY_ADDRESS", "ray://render-box:10001")
+    with pytest.raises(ValueError, match="RAY_ADDRESS=ray://render-box:10001: a daemon cannot"):
+        RemoteMusicGen(None)

@@ -5,7 +5,6 @@ and a cluster stopped and started again cost neither daemon a gap."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -19,6 +18,7 @@ import pytest
 from tests.daemon import DaemonProcess
 from tests.health import assert_engine_healthy
 from tests.jack import JackServer
+from tests.models.test_neural_live import neural_rows  # the neural renderer's own rows
 from tests.osc_client import free_udp_port, query_status, wait_status
 from tests.ray_cluster import RayHead
 
@@ -42,14 +42,6 @@ def ray_args(address: str, *extra: str) -> list[str]:
         *extra,
     ]
     return [x for s in sets for x in ("--set", s)]
-
-
-def ray_rows(d: DaemonProcess, after_s: float = 0.0) -> list[dict[str, str]]:
-    """The segments a deployment's clip played (not the DSP bed) from ``after_s`` on."""
-    path = d.workdir / "outputs" / "metrics.csv"
-    rows = list(csv.DictReader(path.open())) if path.exists() else []
-    return [r for r in rows if r["renderer"] == "musicgen" and r["fallback"] == "0"
-            and float(r["start_s"]) >= after_s]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +102,7 @@ def test_two_daemons_play_clips_from_one_deployment(
         assert st["neural_backend"] == "ray"
         ready = [e for e in d.events() if e["event"] == "neural_worker_ready"]
         assert ready and ready[-1]["device"] == "ray:cpu"  # the replica's device, remote
-        wait_status(d, lambda s, d=d: len(ray_rows(d)) >= 1, timeout=30)
+        wait_status(d, lambda s, d=d: len(neural_rows(d)) >= 1, timeout=30)
     for d in daemons:
         st = query_status(d.osc_port, d.reply_port)
         assert_engine_healthy(st, jack_server, mark)
@@ -135,7 +127,7 @@ def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
     for d, t in zip(daemons, killed_at, strict=True):
         st = wait_status(d, lambda s: s["neural_failures"] + s["neural_restarts"] >= 1,
                          timeout=60)  # fmt: skip
-        wait_status(d, lambda s, d=d, t=t: len(ray_rows(d, t + 1)) >= 1, timeout=180)
+        wait_status(d, lambda s, d=d, t=t: len(neural_rows(d, t + 1)) >= 1, timeout=180)
     new = ray_head.replica_pids()
     assert new and replica not in new
     for d in daemons:
@@ -172,7 +164,7 @@ def test_the_cluster_stopped_and_started_again(
     assert done.returncode == 0, done.stderr[-3000:]
     back = [query_status(d.osc_port, d.reply_port)["session_t"] for d in daemons]
     for d, t in zip(daemons, back, strict=True):
-        wait_status(d, lambda s, d=d, t=t: len(ray_rows(d, t)) >= 1, timeout=180)
+        wait_status(d, lambda s, d=d, t=t: len(neural_rows(d, t)) >= 1, timeout=180)
     for d in daemons:
         st = query_status(d.osc_port, d.reply_port)
         assert_engine_healthy(st, jack_server, mark)

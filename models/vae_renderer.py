@@ -305,9 +305,13 @@ class VaeRenderer:
         log.error("vae_worker_failed", reason=why, restart_in_s=self._backoff)
 
     def wait(self, job: VaeJob, frames: int, timeout: float = 60.0) -> None:
-        """Offline: until ``frames`` are buffered for ``job`` (or the worker failed)."""
+        """Offline: until ``frames`` are buffered for ``job`` and the worker's "loaded" reply is
+        read (or the worker failed). The reply comes through the queue's feeder thread, so the
+        ring can fill before it arrives: a render that stopped waiting at the fill alone saw
+        the job not ready and played the fallback for its first segment (a fresh-clone run)."""
         end = time.monotonic() + timeout
-        while job.ring.fill() < min(frames, RING_FRAMES - CHUNK_FRAMES):
+        need = min(frames, RING_FRAMES - CHUNK_FRAMES)
+        while job.ring.fill() < need or self.state != "ready":
             self.poll(force=True)
             if self.state == "failed" or time.monotonic() > end:
                 return

@@ -32,6 +32,7 @@ the two apart; the log is quoted in the message when a check fails.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tests.jack import JackServer
@@ -75,7 +76,16 @@ def assert_engine_healthy(
     assert status["dry_callbacks"] == 0 or stalled or loop_taken_off_cpu(status), (status, log)
     assert status.get("late_pumps", 0) == 0 or stalled, (status, log)
     cycle_us = 1e6 * jack.period / jack.rate
-    assert status.get("callback_p999_us", 0) < cycle_us, (status, log)  # never slow as a rule
+    # never slow as a rule: the callbacks at or above the p99.9 rank (one under 1000
+    # callbacks: there the p99.9 is the max) are more than the driver's own overruns could
+    # have slowed, one each (a fresh-clone run: 451 callbacks in a 3 s test, the one slow
+    # callback beside the driver's overruns made the p99.9 8.2 ms)
+    n = status.get("callback_count", 0)
+    tail = n - math.ceil(0.999 * n) + 1 if n else 0
+    assert status.get("callback_p999_us", 0) < cycle_us or tail <= jack.driver_stalls(since), (
+        status,
+        log,
+    )
     # one callback as long as a cycle by its own clock: only where the machine stalled (the
     # driver's own overrun in the window); the post-FX made the callback ~20 µs, so a VM
     # pause lands inside one more often (a fresh-clone run saw 9.2 ms beside the overruns)

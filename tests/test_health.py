@@ -71,3 +71,35 @@ def test_a_dry_ring_is_excused_only_when_every_slow_block_was_off_cpu() -> None:
     assert not loop_taken_off_cpu({**taken, "slow_blocks": 2})  # one was bassd's own work
     assert not loop_taken_off_cpu({**taken, "late_pumps": 1})
     assert not loop_taken_off_cpu({**taken, "slow_blocks": 0, "offcpu_blocks": 0})
+
+
+class _Log:
+    """A server whose log holds ``stalls`` driver overruns (the checks read only the log)."""
+
+    period, rate = 256, 48000
+
+    def __init__(self, stalls: int) -> None:
+        self.text = "JackTimedDriver::Process XRun = 25 usec\n" * stalls
+
+    def log_text(self, since: int = 0) -> str:
+        return self.text
+
+    def driver_stalls(self, since: int = 0) -> int:
+        return self.text.count("JackTimedDriver::Process XRun")
+
+    def xruns(self) -> int:
+        return self.driver_stalls()
+
+
+def test_a_slow_p999_is_excused_only_by_as_many_driver_overruns_as_slow_callbacks() -> None:
+    """Under 1000 callbacks the p99.9 is the max, so one driver overrun excuses it; over 10000
+    callbacks it is the 11th slowest, which one overrun cannot explain; with no overrun a slow
+    p99.9 always fails the check."""
+    slow = {"dry_callbacks": 0, "late_pumps": 0, "server_xruns": 0, "callback_max_us": 9000.0,
+            "callback_p999_us": 8193.0}  # fmt: skip
+    assert_engine_healthy({**slow, "callback_count": 451}, _Log(1), stalled=True)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError):
+        assert_engine_healthy({**slow, "callback_count": 10_000}, _Log(1), stalled=True)  # type: ignore[arg-type]
+    assert_engine_healthy({**slow, "callback_count": 10_000}, _Log(11), stalled=True)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError):
+        assert_engine_healthy({**slow, "callback_count": 451}, _Log(0), stalled=False)  # type: ignore[arg-type]

@@ -8,7 +8,9 @@ Everything here reads /proc and the interpreter; nothing touches the audio path.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +60,53 @@ def shm_blocks(pid: int | None = None) -> int:
         return 0
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [  # glibc's struct mallinfo2 (2.33+): every field a size_t
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                     "uordblks", "fordblks", "keepcost")
+    ]  # fmt: skip
+
+
+def _mallinfo2() -> Any:
+    """glibc's ``mallinfo2`` (None elsewhere: musl, macOS, a glibc before 2.33)."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype, fn.argtypes = _MallInfo2, []
+    return fn
+
+
+_MALLINFO2 = _mallinfo2()
+MIB = 1 << 20
+
+
+def heap_mb() -> tuple[float, float] | None:
+    """The C heap by glibc's own count, all arenas (MiB): (in use, free but held). In use
+    is what malloc handed out and not yet freed (``uordblks`` + mmapped ``hblkhd``); free is
+    what the arenas hold for reuse (``fordblks``). A leak grows the first; fragmentation
+    grows the second and RssAnon with it. None where the C library has no mallinfo2."""
+    if _MALLINFO2 is None:
+        return None
+    m = _MALLINFO2()
+    return (m.uordblks + m.hblkhd) / MIB, m.fordblks / MIB
+
+
 def figures() -> dict[str, Any]:
-    """rss_mb, open_fds, shm_blocks, asyncio_tasks (on the loop)."""
+    """rss_mb, heap_in_use_mb, heap_free_mb, py_blocks, open_fds, shm_blocks, asyncio_tasks."""
     try:
         tasks = len(asyncio.all_tasks())
     except RuntimeError:  # no running loop
         tasks = 0
     rss = rss_mb()
+    heap = heap_mb()
     return {
         "rss_mb": round(rss, 2) if rss is not None else None,
+        "heap_in_use_mb": round(heap[0], 2) if heap is not None else None,
+        "heap_free_mb": round(heap[1], 2) if heap is not None else None,
+        # Python's own objects live in pymalloc arenas it maps itself, outside malloc's count
+        "py_blocks": sys.getallocatedblocks(),
         "open_fds": open_fds(),
         "shm_blocks": shm_blocks(),
         "asyncio_tasks": tasks,

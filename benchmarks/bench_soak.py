@@ -274,6 +274,8 @@ def main() -> int:
                 "dry_callbacks": st["dry_callbacks"] - base["dry_callbacks"],
                 "late_pumps": st["late_pumps"] - base["late_pumps"],
                 "rss_mb": st["rss_mb"], "private_mb": round(private_mb(d.proc.pid) or 0.0, 2),
+                "heap_in_use_mb": st.get("heap_in_use_mb"), "heap_free_mb": st.get("heap_free_mb"),
+                "py_blocks": st.get("py_blocks"),
                 "children_rss_mb": round(sum(kids.values()), 2), "children": kids,
                 "children_private": _children_rss(d.proc.pid, st, private_mb),
                 "open_fds": st["open_fds"], "fds_by_proc": open_fds(d.proc.pid),
@@ -299,6 +301,9 @@ def main() -> int:
     slope = _slope_mb_per_h(samples, "rss_mb", seconds / 2)
     kids_slope = _slope_mb_per_h(samples, "children_rss_mb", seconds / 2)
     private_slope = _slope_mb_per_h(samples, "private_mb", seconds / 2)
+    heap = [s for s in samples if s["heap_in_use_mb"] is not None]
+    heap_slope = _slope_mb_per_h(heap, "heap_in_use_mb", seconds / 2) if heap else None
+    free_slope = _slope_mb_per_h(heap, "heap_free_mb", seconds / 2) if heap else None
     per_child: dict[str, Any] = {}
     for name in sorted({n for s in samples for n in s["children"]}):
         have = [s for s in samples if name in s["children"]]
@@ -329,6 +334,13 @@ def main() -> int:
         "rss_slope_mb_per_h_second_half": slope,
         "private_start_mb": samples[0]["private_mb"], "private_end_mb": samples[-1]["private_mb"],
         "private_slope_mb_per_h_second_half": private_slope,
+        "heap_in_use_start_end_mb": [heap[0]["heap_in_use_mb"], heap[-1]["heap_in_use_mb"]]
+        if heap else None,
+        "heap_in_use_slope_mb_per_h_second_half": heap_slope,
+        "heap_free_start_end_mb": [heap[0]["heap_free_mb"], heap[-1]["heap_free_mb"]]
+        if heap else None,
+        "heap_free_slope_mb_per_h_second_half": free_slope,
+        "py_blocks_start_end": [samples[0]["py_blocks"], samples[-1]["py_blocks"]],
         "children_rss_slope_mb_per_h_second_half": kids_slope,
         "neural": args.neural, "neural_clips": end["neural_clips"],
         "neural_failures": end["neural_failures"], "neural_restarts": end["neural_restarts"],
@@ -354,7 +366,9 @@ def main() -> int:
                 "hr_accepted", "midi_events", "jam_chords", "pushes_received", "neural_clips",
                 "neural_failures", "neural_restarts", "rss_start_mb", "rss_end_mb",
                 "rss_slope_mb_per_h_second_half", "private_start_mb", "private_end_mb",
-                "private_slope_mb_per_h_second_half", "children_rss_start_mb", "children_rss_end_mb",
+                "private_slope_mb_per_h_second_half", "heap_in_use_start_end_mb",
+                "heap_in_use_slope_mb_per_h_second_half", "heap_free_start_end_mb",
+                "heap_free_slope_mb_per_h_second_half", "py_blocks_start_end", "children_rss_start_mb", "children_rss_end_mb",
                 "children_rss_slope_mb_per_h_second_half", "open_fds_start_end", "shm_blocks_start_end",
                 "asyncio_tasks_start_end", "exit_code", "shm_left_after_exit",
                 "status_missed_at_s"):  # fmt: skip
@@ -388,6 +402,9 @@ def _plot(samples: list[dict[str, Any]], png: Path, args: argparse.Namespace) ->
     axes[0].plot(t, [s["rss_mb"] for s in samples], label="daemon")
     axes[0].plot(t, [s["private_mb"] for s in samples], label="daemon, private (RssAnon)")
     axes[0].plot(t, [s["children_rss_mb"] for s in samples], label="its children")
+    if all(s.get("heap_in_use_mb") is not None for s in samples):
+        axes[0].plot(t, [s["heap_in_use_mb"] for s in samples], label="daemon, C heap in use")
+        axes[0].plot(t, [s["heap_free_mb"] for s in samples], label="daemon, C heap free, held")
     axes[0].set_ylabel("RSS (MiB)")
     axes[0].legend(loc="upper left")
     axes[1].plot(t, [s["open_fds"] for s in samples], label="open files")

@@ -1,5 +1,5 @@
-"""The ``bassd`` command line: run, render, demo, devices, status, generate, models, adapters,
-jam, midi, ble, service."""
+"""The ``bassd`` command line: run, render, demo, devices, status, session, generate, models,
+adapters, jam, midi, ble, service."""
 
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.report_cli import add_commands as add_report_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
     from bassd.app.service_cli import add_commands as add_service_commands
+    from bassd.app.session_cli import add_commands as add_session_commands
     from bassd.models.cli import add_commands as add_model_commands
     from bassd.models.prompts_cli import add_commands as add_prompts_commands
     from bassd.models.serve_cli import add_commands as add_serve_commands
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hrv_commands(sub, _add_config_args)
     add_analyse_commands(sub, _add_config_args)
     add_scenes_commands(sub, _add_config_args)
+    add_session_commands(sub, _add_config_args)
     add_report_commands(sub, _add_config_args)
     add_prompts_commands(sub, _add_config_args)
     add_vae_commands(sub, _add_config_args)
@@ -169,6 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bassd.app.config import load_config
     from bassd.app.daemon import run_daemon
     from bassd.control.prompt_schema import PromptBankError
+    from bassd.control.protocol import ProtocolError
     from bassd.engine.device import DeviceError
 
     if stale:
@@ -182,7 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         return run_daemon(cfg, device=device, segment_log=_segment_log(cfg),
                           midi_process=midi_process, reload_config=reload)  # fmt: skip
-    except PromptBankError as exc:
+    except (PromptBankError, ProtocolError) as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
     except (DeviceError, OSError) as exc:
@@ -211,10 +214,16 @@ def scenario_path(name: str) -> Path:
 
 
 def _render(
-    args: argparse.Namespace, trace_path: Path | None, ble_trace: Path | None = None
+    args: argparse.Namespace,
+    trace_path: Path | None,
+    ble_trace: Path | None = None,
+    *,
+    until: Any = None,
+    planned: Any = None,
 ) -> int:
-    """``bassd render``/``demo``: a heart-rate trace, or BLE notifications (through the BLE
-    parser, ``app/ble_input.py``), steer the session."""
+    """``bassd render``/``demo``/``session render``: a heart-rate trace, or BLE notifications
+    (through the BLE parser, ``app/ble_input.py``), steer the session. ``until(session)``
+    ends it early (a protocol's end); ``planned(config)``: its length without --seconds."""
     cfg = _load(args)
     from bassd.app.logging_setup import configure_logging
     from bassd.app.offline import render_offline
@@ -237,6 +246,8 @@ def _render(
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
     seconds = args.seconds
+    if seconds is None and planned is not None:
+        seconds = planned(cfg)
     if seconds is None:
         end = trace[-1][0] if trace else feeder.seconds if feeder is not None else None
         seconds = end + 5.0 if end is not None else 120.0
@@ -244,6 +255,7 @@ def _render(
         print("bassd: --seconds must be positive", file=sys.stderr)
         return 2
     from bassd.control.prompt_schema import PromptBankError
+    from bassd.control.protocol import ProtocolError
 
     feeds = [f for f in (feeder, script.feed() if script is not None else None) if f is not None]
 
@@ -254,8 +266,8 @@ def _render(
     try:
         result = render_offline(cfg, seconds, args.out, segment_log=_segment_log(cfg),
                                 hr_trace=trace, feed=feed if feeds else None,
-                                report=True)  # fmt: skip
-    except PromptBankError as exc:
+                                report=True, until=until)  # fmt: skip
+    except (PromptBankError, ProtocolError) as exc:
         print(f"bassd: {exc}", file=sys.stderr)
         return 2
     print(
@@ -365,10 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         return (cmd_generate if args.command == "generate" else cmd_models)(args)
     if args.command == "adapters":
         return int(args.handler(args))
-    if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts",
-                        "report", "serve"):  # fmt: skip
-        return int(args.func(args))
-    return handlers[args.command](args)
+    if args.command in handlers:
+        return handlers[args.command](args)
+    return int(args.func(args))  # each add_commands module sets its handler
 
 
 if __name__ == "__main__":

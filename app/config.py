@@ -28,6 +28,7 @@ from bassd.control.hr import HrConfig
 from bassd.control.hrv_monitor import HrvConfig
 from bassd.control.midi_config import MidiConfig
 from bassd.control.prompt_schema import PromptsConfig
+from bassd.control.protocol import ProtocolConfig
 from bassd.control.steering import EmotionConfig, ScenesConfig
 from bassd.control.yaml_text import load_yaml
 from bassd.engine.config import (
@@ -76,6 +77,7 @@ class Config(Strict):
     control: ControlConfig = ControlConfig()
     emotion: EmotionConfig = EmotionConfig()
     scenes: ScenesConfig = ScenesConfig()
+    protocol: ProtocolConfig = ProtocolConfig()
     group: GroupConfig = GroupConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -483,6 +483,10 @@ class Daemon:
             configure_logging(self.config.logging.level, self.config.logging.format)
 
     # ------------------------------------------------------------ lifetime
+    def _protocol_done(self, runner: Any) -> None:
+        log.info("protocol_done_stopping", protocol=runner.protocol.name, outcome=runner.outcome)
+        self._stop.set()
+
     def request_stop(self) -> None:
         """SIGINT/SIGTERM: the first stops cleanly, a second forces a quick exit."""
         self._signals += 1
@@ -554,6 +558,8 @@ class Daemon:
             block_size=a.block_size, target_fill_frames=a.target_fill_frames,
             stall_dump_s=cfg.debug.stall_dump_ms / 1e3,
         )  # fmt: skip
+        if cfg.protocol.exit_at_end:  # bassd session run: the protocol's end ends the daemon
+            session.controller.on_protocol_end = lambda runner: self._protocol_done(runner)
         session.controller.start_session()
         if cfg.osc.oscquery:  # aiohttp's import (~0.3 s) before the music, not on its loop
             import bassd.control.oscquery  # noqa: F401

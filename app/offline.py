@@ -53,13 +53,18 @@ def render_offline(
     bed: bool = True,
     feed: Callable[[Session, int, int], None] | None = None,
     report: bool = False,
+    until: Callable[[Session], bool] | None = None,
+    tail_seconds: float = 1.0,
 ) -> RenderResult:
     """Render ``seconds`` of the session; a heart-rate trace (t, bpm, rr) drives the
     same controller as live OSC, on the simulated clock. ``feed(session, frame0, n)`` runs
     before each block (``bassd jam render`` plays a MIDI file's notes into the jam with it);
     ``bed=False`` leaves out the segment timeline (only the engine's layers play);
     ``report=True`` writes the session's report.png and report.json at the end (never
-    failing the render: a report that cannot be written is logged as ``report_failed``)."""
+    failing the render: a report that cannot be written is logged as ``report_failed``).
+    ``until(session)``: checked after each block; once true, the music fades out over
+    ``tail_seconds`` and the render ends (``seconds`` is then the most it renders: a
+    protocol's end)."""
     sr, block = config.audio.sample_rate, config.audio.block_size
     total = round(seconds * sr)
     session = session or (segment_log.session if segment_log is not None else None)
@@ -98,6 +103,10 @@ def render_offline(
                 if feed is not None:
                     feed(built, engine.frame, n)
                 wav.write(engine.render(n))
+                if until is not None and until(built):
+                    until = None
+                    engine.fade_out(tail_seconds)
+                    total = min(total, engine.frame + round(tail_seconds * sr))
         engine.flush()
     finally:
         built.close()

@@ -192,7 +192,21 @@ def build_report(
     control: list[dict[str, Any]] = []
     control_total = 0
     rejected: Counter[str] = Counter()
+    stages: list[dict[str, Any]] = []  # a session protocol's stages (control/protocol_runner.py)
+    protocol: dict[str, Any] | None = None
     for t, kind, value, detail in rows:
+        if kind in ("stage", "protocol_end", "protocol_stop") and stages:
+            stages[-1]["end_s"] = t
+        if kind == "protocol":
+            protocol = {"name": value, "start_s": t, "end_s": None, "outcome": None,
+                        **_json_object(detail)}  # fmt: skip
+        elif kind == "stage":
+            settings = _json_object(detail)
+            stages.append({"name": value, "start_s": t, "end_s": None,
+                           "adaptive": bool(settings.get("adaptive", True)),
+                           "settings": settings})  # fmt: skip
+        elif kind in ("protocol_end", "protocol_stop") and protocol is not None:
+            protocol.update(end_s=t, outcome="end" if kind == "protocol_end" else "stop")
         if kind == "state":
             if value == bands[-1]["state"]:
                 continue
@@ -230,6 +244,8 @@ def build_report(
     for seg, nxt in zip(segments, [*segments[1:], None], strict=True):
         seg["end_s"] = nxt["start_s"] if nxt is not None else max(end, seg["start_s"])
     bands[-1]["end_s"] = max(end, bands[-1]["start_s"])
+    if stages and stages[-1]["end_s"] is None:
+        stages[-1]["end_s"] = max(end, stages[-1]["start_s"])
     for b in bands:
         b.setdefault("reason", "session start")
 
@@ -262,6 +278,8 @@ def build_report(
         "control_events": control,
         "control_events_total": control_total,
         "rejected": dict(sorted(rejected.items())),
+        "protocol": protocol,
+        "stages": stages,
         # drawn, not summarised: kept out of the JSON by write_report
         "_hr_series": hr_series,
         "_hrv_series": [(h["t"], h["rmssd_ms"]) for h in hrv],
@@ -327,6 +345,14 @@ def _thin(series: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return series if step <= 1 else series[::step]
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def draw_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write the report's PNG: stacked panels on one time axis (seconds)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -358,6 +384,18 @@ def draw_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
         seen.setdefault(
             band["state"], Patch(color=colour, alpha=0.5, label=f"state: {band['state']}")
         )
+
+    # a protocol's stages: a line at each boundary, named along the top of the HR panel
+    for st in report.get("stages", []):
+        for ax in axes:
+            ax.axvline(st["start_s"], color="#333333", lw=0.8, ls="--", alpha=0.7)
+        mid = (st["start_s"] + st["end_s"]) / 2
+        ax_hr.annotate(
+            f"stage {st['name']}: {'heart rate steers' if st['adaptive'] else 'fixed'}",
+            xy=(mid, 0.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
+            textcoords="offset points", ha="center", va="bottom", fontsize=9,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999999", "alpha": 0.8},
+        )  # fmt: skip
 
     # heart rate, baseline, thresholds
     series = _thin(report["_hr_series"])

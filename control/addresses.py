@@ -146,6 +146,14 @@ TABLE: tuple[Address, ...] = (
             (Arg("seconds", F, "s", 10, 1800, optional=True),), "heart rate"),
     Address("/baseline/set", "baseline_set", "Set the baseline heart rate explicitly.",
             (Arg("bpm", F, "bpm", 30, 220),), "heart rate"),
+    # session protocols (docs/protocols.md)
+    Address("/session/start", "session_start", "Start a session protocol by name (protocol.dir, "
+            "else the shipped ones: bass_4stage, aba_adaptive_fixed, demo); its stages follow "
+            "on the session clock, the known baseline is kept (else its first stage "
+            "calibrates); one playing stops first.", (Arg("protocol", S, max_len=64),),
+            "session protocols"),
+    Address("/session/stop", "session_stop", "End the protocol here; the session plays on, "
+            "steered by heart rate.", (), "session protocols"),
     # emotion and scenes
     Address("/emotion", "emotion", "An emotion from any source (label, confidence): mapped to a "
             "prompt category and renderer parameters (emotion.table), crossfaded; ignored below "

@@ -35,6 +35,8 @@ from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_bandit import EventRow
 from bassd.control.prompt_loading import load_prompt_bank, shipped_prompts_dir
 from bassd.control.prompt_selection import PromptBank
+from bassd.control.protocol import Protocol, ProtocolError, load_protocol
+from bassd.control.protocol_runner import ProtocolRunner
 from bassd.control.status import Status, field_messages
 from bassd.control.steering import Steering
 from bassd.dsp.sound import Sound
@@ -100,6 +102,8 @@ class Controller:
         self.search_reason = ""  # why there is none
         self.group: GroupSync | None = None  # the daemon's group (group.peers), live only
         self.on_bank_changed: Callable[[PromptBank], None] | None = None
+        self.protocol: ProtocolRunner | None = None  # the session protocol playing (or done)
+        self.on_protocol_end: Callable[[ProtocolRunner], None] | None = None  # the daemon's
         self.engine = engine
         self.hr = monitor
         self.planner = planner
@@ -139,9 +143,34 @@ class Controller:
             except (OSError, ValueError) as exc:  # the disk, not the music, failed
                 log.error("events_write_failed", error=str(exc))
 
-    def start_session(self) -> None:
-        """Begin the baseline calibration at the session's start."""
-        self.hr.start_baseline(self.now())
+    def start_session(self, protocol: Protocol | None = None) -> None:
+        """Begin the session: with a protocol (given, or ``protocol.file``), its first stage
+        (which calibrates unless the baseline is known); else the baseline calibration."""
+        pc = self.config.protocol
+        if protocol is None and pc.file is not None:
+            protocol = load_protocol(pc.file, pc.dir)
+        if protocol is None:
+            self.hr.start_baseline(self.now())
+            return
+        self.start_protocol(protocol, listener=pc.listener, baseline_bpm=pc.baseline_bpm)
+
+    def start_protocol(
+        self, protocol: Protocol, *, listener: str | None = None, baseline_bpm: float | None = None
+    ) -> ProtocolRunner:
+        """Play ``protocol`` from now (one that is playing stops first). ProtocolError where
+        this session cannot play it (nothing changes then)."""
+        runner = ProtocolRunner(protocol, self, listener=listener, baseline_bpm=baseline_bpm,
+                                on_finished=self._protocol_finished)  # fmt: skip
+        runner.check()
+        if self.protocol is not None and not self.protocol.finished:
+            self.protocol.stop()
+        self.protocol = runner
+        runner.start()
+        return runner
+
+    def _protocol_finished(self, runner: ProtocolRunner) -> None:
+        if self.on_protocol_end is not None:
+            self.on_protocol_end(runner)
 
     def tick(self) -> None:
         if self._fail_tick:
@@ -152,9 +181,14 @@ class Controller:
         self.hr.tick(now)
         if self.hrv is not None:
             self.hrv.tick(now)
+        if self.protocol is not None:
+            self.protocol.tick()
 
     # ------------------------------------------------------------ segments
     def on_segment_start(self, ev: SegmentStart) -> None:
+        if self.protocol is not None:  # a stage that begins with this segment, first
+            t0 = self.clock.segment_time(self.engine.event_seconds)
+            self.protocol.on_segment_start(ev.index, t0)
         meta = dict(ev.job.request.meta)
         self.planner.started(meta)
         detail = json.dumps(
@@ -199,6 +233,13 @@ class Controller:
             log.debug("hr_rejected", value=ev.value, reason=ev.detail)
 
     def _state_changed(self) -> None:
+        plan = self.planner.stage_at(self.engine.segment_index + 1)
+        if plan is not None and plan.fixed:
+            # a protocol's fixed stage: the heart rate is recorded, the music holds; an
+            # adaptive stage already planned after it is planned again with the new state
+            if self.protocol is not None and self.protocol.adaptive_planned_ahead():
+                self.engine.replan()
+            return
         self.engine.replan()
         if self.config.control.state_change == "early_crossfade":
             self.engine.skip(self.config.control.early_crossfade_seconds)
@@ -359,6 +400,33 @@ class Controller:
             r.reply("/error", r.address, str(exc))
 
         self._offload(load, use, failed)
+
+    # session protocols (control/protocol_runner.py)
+    def on_session_start(self, v: tuple[Any, ...], r: Request) -> None:
+        """Start a protocol by name (in ``protocol.dir``, else the shipped ones), read off the
+        loop; the baseline the session has is kept (else its first stage calibrates)."""
+        name = str(v[0]).strip()
+        pc = self.config.protocol
+
+        def use(protocol: Protocol) -> None:
+            try:
+                self.start_protocol(protocol, listener=pc.listener)
+            except ProtocolError as exc:
+                failed(exc)
+
+        def failed(exc: Exception) -> None:
+            log.warning("protocol_rejected", protocol=name, error=str(exc))
+            self.record("protocol_rejected", name, str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"{name!r}: a protocol's name, not a path")
+        self._offload(lambda: load_protocol(name, pc.dir), use, failed)
+
+    def on_session_stop(self, v: tuple[Any, ...], r: Request) -> None:
+        if self.protocol is None or self.protocol.finished:
+            raise ValueError("no protocol is playing")
+        self.protocol.stop()
 
     # mix and FX
     def on_master_gain(self, v: tuple[Any, ...], r: Request) -> None:
@@ -721,6 +789,7 @@ class Controller:
             **(self.hrv.figures() if self.hrv is not None else {}),
             "hr_contact": self.hr_contact,
             **self._steering_figures(),
+            **(self.protocol.figures() if self.protocol is not None else {}),
             **(
                 self.search.figures()
                 if self.search is not None

@@ -56,6 +56,7 @@ EXAMPLES: dict[str, str] = {
     **{f"/vae/slider/{n}": "0.5" for n in range(1, 9)},
     "/emotion": "calm 0.8",
     "/scene": "zen",
+    "/session/start": "demo",
     "/vae/preset": "calm",
     "/vae/preset/save": "calm",
     "/vae/blend": "other 0.5",

@@ -204,6 +204,12 @@ class Status:
     emotion: str = _f("s", "the last emotion taken ('' : none)", "", push=True)
     emotion_confidence: float | None = _f("f", "its confidence")
     steer: str = _f("s", "who picks the category now: hr, scene NAME or emotion LABEL", "hr")
+    # the session protocol (control/protocol_runner.py)
+    protocol: str = _f("s", "the protocol playing ('' : none)", "", push=True)
+    protocol_stage: str = _f("s", "its stage playing", "", push=True)
+    protocol_stage_index: int = _f("i", "the stage's place in the protocol (from 0; -1: none)", -1)
+    protocol_stage_s: float | None = _f("f", "seconds since the stage began")
+    protocol_listener: str = _f("s", "the listener's id the protocol records", "")
     # heart rate, state, prompts
     state: str = _f("s", "neutral, stress or underaroused", "neutral", push=True)
     state_forced: bool = _f("i", "the state is forced (/state/force)", False)

@@ -211,6 +211,16 @@ class Engine:
         if add is not None:
             add(sink)
 
+    def adapter_names(self) -> list[str] | None:
+        """The adapters a blend may name (None: this renderer cannot tell, or has none)."""
+        available = getattr(self.renderer, "adapter_names", None)
+        return list(available()) if available is not None else None
+
+    @property
+    def planned_until(self) -> int:
+        """The first segment index not yet asked of the renderer (the plan reaches it)."""
+        return self.controller.planned_until
+
     def set_adapter_blend(self, name: str, weight: float) -> None:
         """One adapter's blend weight (over the configured blend), from the next clip.
 

@@ -144,7 +144,13 @@ class SegmentController:
         while len(self._pending) < self.lookahead:
             k = self._next_request
             self._next_request += 1
-            self._pending.append(self.renderer.submit(self._request(k, self._params)))
+            request = self._request(k, self._params)
+            # a protocol stage may play the DSP renderer (the fallback's) in a neural
+            # session: its segments are planned with the stage's parameters, not the bed's
+            wanted = request.meta.get("renderer")
+            bed = wanted is not None and wanted == self.fallback.name != self.renderer.name
+            renderer = self.fallback if bed else self.renderer
+            self._pending.append(renderer.submit(request))
 
     def _start_next_segment(self, fade_frames: int | None = None, *, skip: bool = False) -> None:
         fade = self.crossfade_frames if fade_frames is None else fade_frames
@@ -269,6 +275,11 @@ class SegmentController:
         if fade_frames is not None:
             fade_frames = max(0, min(fade_frames, self.segment_frames // 2))
         self._start_next_segment(fade_frames, skip=True)
+
+    @property
+    def planned_until(self) -> int:
+        """The first segment index not yet submitted."""
+        return self._next_request
 
     def replan(self) -> None:
         """Drop the segments rendered ahead and ask for them again (the plan changed)."""

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2592.0
+   2686.0
   ],
   "boxes": [
    {
@@ -52,7 +52,7 @@
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/search_state /status/scene /status/emotion /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
+     "text": "route /status/dry_callbacks /status/server_xruns /status/callbacks /status/uptime_s /status/sample_rate /status/block_size /status/renderer /status/segment_index /status/transport /status/partials /status/neural_state /status/neural_rtf /status/vae_state /status/jam_state /status/jam_key /status/jam_chord /status/jam_next_chord /status/jam_tempo_bpm /status/jam_beat /status/search_state /status/scene /status/emotion /status/protocol /status/protocol_stage /status/state /status/bpm /status/baseline_bpm /status/hrv_rmssd_ms /status/hrv_sdnn_ms /status/ble_state /status/prompt /status/osc_dropped /error",
      "patching_rect": [
       620.0,
       80.0,
@@ -60,8 +60,10 @@
       22.0
      ],
      "numinlets": 1,
-     "numoutlets": 32,
+     "numoutlets": 34,
      "outlettype": [
+      "",
+      "",
       "",
       "",
       "",
@@ -845,7 +847,7 @@
     "box": {
      "id": "obj-55",
      "maxclass": "comment",
-     "text": "state",
+     "text": "protocol",
      "patching_rect": [
       620.0,
       780.0,
@@ -878,7 +880,7 @@
     "box": {
      "id": "obj-57",
      "maxclass": "comment",
-     "text": "bpm",
+     "text": "protocol_stage",
      "patching_rect": [
       620.0,
       810.0,
@@ -911,7 +913,7 @@
     "box": {
      "id": "obj-59",
      "maxclass": "comment",
-     "text": "baseline_bpm",
+     "text": "state",
      "patching_rect": [
       620.0,
       840.0,
@@ -944,7 +946,7 @@
     "box": {
      "id": "obj-61",
      "maxclass": "comment",
-     "text": "hrv_rmssd_ms",
+     "text": "bpm",
      "patching_rect": [
       620.0,
       870.0,
@@ -977,7 +979,7 @@
     "box": {
      "id": "obj-63",
      "maxclass": "comment",
-     "text": "hrv_sdnn_ms",
+     "text": "baseline_bpm",
      "patching_rect": [
       620.0,
       900.0,
@@ -1010,7 +1012,7 @@
     "box": {
      "id": "obj-65",
      "maxclass": "comment",
-     "text": "ble_state",
+     "text": "hrv_rmssd_ms",
      "patching_rect": [
       620.0,
       930.0,
@@ -1043,7 +1045,7 @@
     "box": {
      "id": "obj-67",
      "maxclass": "comment",
-     "text": "prompt",
+     "text": "hrv_sdnn_ms",
      "patching_rect": [
       620.0,
       960.0,
@@ -1076,7 +1078,7 @@
     "box": {
      "id": "obj-69",
      "maxclass": "comment",
-     "text": "osc_dropped",
+     "text": "ble_state",
      "patching_rect": [
       620.0,
       990.0,
@@ -1090,6 +1092,72 @@
    {
     "box": {
      "id": "obj-70",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      1020.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "comment",
+     "text": "prompt",
+     "patching_rect": [
+      620.0,
+      1020.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "message",
+     "text": "",
+     "patching_rect": [
+      760.0,
+      1050.0,
+      150.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "comment",
+     "text": "osc_dropped",
+     "patching_rect": [
+      620.0,
+      1050.0,
+      130.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
      "maxclass": "comment",
      "text": "heart rate",
      "patching_rect": [
@@ -1104,7 +1172,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-75",
      "maxclass": "message",
      "text": "/hr/bpm 72",
      "patching_rect": [
@@ -1122,7 +1190,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-76",
      "maxclass": "comment",
      "text": "bpm (f: 0..400 bpm)",
      "patching_rect": [
@@ -1137,7 +1205,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-77",
      "maxclass": "message",
      "text": "/hr/rr 830.",
      "patching_rect": [
@@ -1155,7 +1223,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-78",
      "maxclass": "comment",
      "text": "rr (f \u00d71..16: 100..4000 ms)",
      "patching_rect": [
@@ -1170,7 +1238,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-79",
      "maxclass": "message",
      "text": "/hr/contact 1",
      "patching_rect": [
@@ -1188,7 +1256,7 @@
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-80",
      "maxclass": "comment",
      "text": "contact (i: 0..1)",
      "patching_rect": [
@@ -1203,7 +1271,7 @@
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-81",
      "maxclass": "message",
      "text": "/state/force neutral",
      "patching_rect": [
@@ -1221,7 +1289,7 @@
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-82",
      "maxclass": "comment",
      "text": "state (s: neutral|stress|underaroused)",
      "patching_rect": [
@@ -1236,7 +1304,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-83",
      "maxclass": "message",
      "text": "/state/auto",
      "patching_rect": [
@@ -1254,7 +1322,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-84",
      "maxclass": "comment",
      "text": "(no arguments)",
      "patching_rect": [
@@ -1269,7 +1337,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-85",
      "maxclass": "message",
      "text": "/baseline/start",
      "patching_rect": [
@@ -1287,7 +1355,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-86",
      "maxclass": "comment",
      "text": "optional seconds (f: 10..1800 s)",
      "patching_rect": [
@@ -1302,7 +1370,7 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-87",
      "maxclass": "message",
      "text": "/baseline/set 70.",
      "patching_rect": [
@@ -1320,7 +1388,7 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-88",
      "maxclass": "comment",
      "text": "bpm (f: 30..220 bpm)",
      "patching_rect": [
@@ -1335,9 +1403,9 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-89",
      "maxclass": "comment",
-     "text": "steering",
+     "text": "session protocols",
      "patching_rect": [
       40.0,
       326.0,
@@ -1350,78 +1418,12 @@
    },
    {
     "box": {
-     "id": "obj-86",
-     "maxclass": "message",
-     "text": "/emotion calm 0.8",
-     "patching_rect": [
-      40.0,
-      352.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-87",
-     "maxclass": "comment",
-     "text": "label (s) confidence (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      352.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-88",
-     "maxclass": "message",
-     "text": "/scene zen",
-     "patching_rect": [
-      40.0,
-      380.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-89",
-     "maxclass": "comment",
-     "text": "name (s)",
-     "patching_rect": [
-      350.0,
-      380.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-90",
      "maxclass": "message",
-     "text": "/scene/surprise",
+     "text": "/session/start demo",
      "patching_rect": [
       40.0,
-      408.0,
+      352.0,
       300.0,
       22.0
      ],
@@ -1436,10 +1438,10 @@
     "box": {
      "id": "obj-91",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "protocol (s)",
      "patching_rect": [
       350.0,
-      408.0,
+      352.0,
       250.0,
       22.0
      ],
@@ -1450,26 +1452,11 @@
    {
     "box": {
      "id": "obj-92",
-     "maxclass": "comment",
-     "text": "prompts",
-     "patching_rect": [
-      40.0,
-      448.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-93",
      "maxclass": "message",
-     "text": "/prompt/set calm-warm-strings",
+     "text": "/session/stop",
      "patching_rect": [
       40.0,
-      474.0,
+      380.0,
       300.0,
       22.0
      ],
@@ -1482,13 +1469,28 @@
    },
    {
     "box": {
-     "id": "obj-94",
+     "id": "obj-93",
      "maxclass": "comment",
-     "text": "id (s)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      474.0,
+      380.0,
       250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-94",
+     "maxclass": "comment",
+     "text": "steering",
+     "patching_rect": [
+      40.0,
+      420.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1499,10 +1501,10 @@
     "box": {
      "id": "obj-95",
      "maxclass": "message",
-     "text": "/prompt/next",
+     "text": "/emotion calm 0.8",
      "patching_rect": [
       40.0,
-      502.0,
+      446.0,
       300.0,
       22.0
      ],
@@ -1517,10 +1519,10 @@
     "box": {
      "id": "obj-96",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "label (s) confidence (f: 0..1)",
      "patching_rect": [
       350.0,
-      502.0,
+      446.0,
       250.0,
       22.0
      ],
@@ -1532,10 +1534,10 @@
     "box": {
      "id": "obj-97",
      "maxclass": "message",
-     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
+     "text": "/scene zen",
      "patching_rect": [
       40.0,
-      530.0,
+      474.0,
       300.0,
       22.0
      ],
@@ -1550,10 +1552,10 @@
     "box": {
      "id": "obj-98",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "name (s)",
      "patching_rect": [
       350.0,
-      530.0,
+      474.0,
       250.0,
       22.0
      ],
@@ -1565,10 +1567,10 @@
     "box": {
      "id": "obj-99",
      "maxclass": "message",
-     "text": "/prompt/search \"rain on a tin roof, slow piano\"",
+     "text": "/scene/surprise",
      "patching_rect": [
       40.0,
-      558.0,
+      502.0,
       300.0,
       22.0
      ],
@@ -1583,10 +1585,10 @@
     "box": {
      "id": "obj-100",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      558.0,
+      502.0,
       250.0,
       22.0
      ],
@@ -1597,11 +1599,26 @@
    {
     "box": {
      "id": "obj-101",
-     "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "maxclass": "comment",
+     "text": "prompts",
      "patching_rect": [
       40.0,
-      586.0,
+      542.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-102",
+     "maxclass": "message",
+     "text": "/prompt/set calm-warm-strings",
+     "patching_rect": [
+      40.0,
+      568.0,
       300.0,
       22.0
      ],
@@ -1614,28 +1631,13 @@
    },
    {
     "box": {
-     "id": "obj-102",
-     "maxclass": "comment",
-     "text": "file (s)",
-     "patching_rect": [
-      350.0,
-      586.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-103",
      "maxclass": "comment",
-     "text": "mix and FX",
+     "text": "id (s)",
      "patching_rect": [
-      40.0,
-      626.0,
-      200.0,
+      350.0,
+      568.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -1646,10 +1648,10 @@
     "box": {
      "id": "obj-104",
      "maxclass": "message",
-     "text": "/master/gain -6.",
+     "text": "/prompt/next",
      "patching_rect": [
       40.0,
-      652.0,
+      596.0,
       300.0,
       22.0
      ],
@@ -1664,10 +1666,10 @@
     "box": {
      "id": "obj-105",
      "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      652.0,
+      596.0,
       250.0,
       22.0
      ],
@@ -1679,10 +1681,10 @@
     "box": {
      "id": "obj-106",
      "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
       40.0,
-      680.0,
+      624.0,
       300.0,
       22.0
      ],
@@ -1697,10 +1699,10 @@
     "box": {
      "id": "obj-107",
      "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
-      680.0,
+      624.0,
       250.0,
       22.0
      ],
@@ -1712,10 +1714,10 @@
     "box": {
      "id": "obj-108",
      "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "text": "/prompt/search \"rain on a tin roof, slow piano\"",
      "patching_rect": [
       40.0,
-      708.0,
+      652.0,
       300.0,
       22.0
      ],
@@ -1730,10 +1732,10 @@
     "box": {
      "id": "obj-109",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
-      708.0,
+      652.0,
       250.0,
       22.0
      ],
@@ -1745,10 +1747,10 @@
     "box": {
      "id": "obj-110",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      736.0,
+      680.0,
       300.0,
       22.0
      ],
@@ -1763,10 +1765,10 @@
     "box": {
      "id": "obj-111",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "file (s)",
      "patching_rect": [
       350.0,
-      736.0,
+      680.0,
       250.0,
       22.0
      ],
@@ -1777,11 +1779,26 @@
    {
     "box": {
      "id": "obj-112",
-     "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "maxclass": "comment",
+     "text": "mix and FX",
      "patching_rect": [
       40.0,
-      764.0,
+      720.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-113",
+     "maxclass": "message",
+     "text": "/master/gain -6.",
+     "patching_rect": [
+      40.0,
+      746.0,
       300.0,
       22.0
      ],
@@ -1794,28 +1811,13 @@
    },
    {
     "box": {
-     "id": "obj-113",
-     "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
-     "patching_rect": [
-      350.0,
-      764.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-114",
      "maxclass": "comment",
-     "text": "timeline",
+     "text": "gain (f: -60..0 dB)",
      "patching_rect": [
-      40.0,
-      804.0,
-      200.0,
+      350.0,
+      746.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -1826,10 +1828,10 @@
     "box": {
      "id": "obj-115",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/fx/hpf 120.",
      "patching_rect": [
       40.0,
-      830.0,
+      774.0,
       300.0,
       22.0
      ],
@@ -1844,10 +1846,10 @@
     "box": {
      "id": "obj-116",
      "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
+     "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
       350.0,
-      830.0,
+      774.0,
       250.0,
       22.0
      ],
@@ -1859,10 +1861,10 @@
     "box": {
      "id": "obj-117",
      "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "text": "/fx/lpf 10000.",
      "patching_rect": [
       40.0,
-      858.0,
+      802.0,
       300.0,
       22.0
      ],
@@ -1877,10 +1879,10 @@
     "box": {
      "id": "obj-118",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
       350.0,
-      858.0,
+      802.0,
       250.0,
       22.0
      ],
@@ -1892,10 +1894,10 @@
     "box": {
      "id": "obj-119",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/fx/drive 1.6",
      "patching_rect": [
       40.0,
-      886.0,
+      830.0,
       300.0,
       22.0
      ],
@@ -1910,10 +1912,10 @@
     "box": {
      "id": "obj-120",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "drive (f: 0.1..10)",
      "patching_rect": [
       350.0,
-      886.0,
+      830.0,
       250.0,
       22.0
      ],
@@ -1924,26 +1926,11 @@
    {
     "box": {
      "id": "obj-121",
-     "maxclass": "comment",
-     "text": "renderer",
-     "patching_rect": [
-      40.0,
-      926.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-122",
      "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "text": "/fx/peak 0.9",
      "patching_rect": [
       40.0,
-      952.0,
+      858.0,
       300.0,
       22.0
      ],
@@ -1956,13 +1943,28 @@
    },
    {
     "box": {
-     "id": "obj-123",
+     "id": "obj-122",
      "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
+     "text": "peak (f: 0.05..1 FS)",
      "patching_rect": [
       350.0,
-      952.0,
+      858.0,
       250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-123",
+     "maxclass": "comment",
+     "text": "timeline",
+     "patching_rect": [
+      40.0,
+      898.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1973,10 +1975,10 @@
     "box": {
      "id": "obj-124",
      "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "text": "/segment/length 24.",
      "patching_rect": [
       40.0,
-      980.0,
+      924.0,
       300.0,
       22.0
      ],
@@ -1991,10 +1993,10 @@
     "box": {
      "id": "obj-125",
      "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "text": "seconds (f: 2..600 s)",
      "patching_rect": [
       350.0,
-      980.0,
+      924.0,
       250.0,
       22.0
      ],
@@ -2006,10 +2008,10 @@
     "box": {
      "id": "obj-126",
      "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "text": "/crossfade 1.5",
      "patching_rect": [
       40.0,
-      1008.0,
+      952.0,
       300.0,
       22.0
      ],
@@ -2024,10 +2026,10 @@
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
-      1008.0,
+      952.0,
       250.0,
       22.0
      ],
@@ -2039,10 +2041,10 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      1036.0,
+      980.0,
       300.0,
       22.0
      ],
@@ -2057,10 +2059,10 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1036.0,
+      980.0,
       250.0,
       22.0
      ],
@@ -2071,77 +2073,59 @@
    {
     "box": {
      "id": "obj-130",
-     "maxclass": "message",
-     "text": "/renderer/key C",
+     "maxclass": "comment",
+     "text": "renderer",
      "patching_rect": [
       40.0,
-      1064.0,
-      300.0,
+      1020.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-131",
-     "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "maxclass": "message",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
-      350.0,
-      1064.0,
-      250.0,
+      40.0,
+      1046.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-132",
-     "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "maxclass": "comment",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
-      40.0,
-      1092.0,
-      300.0,
+      350.0,
+      1046.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-133",
-     "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
-     "patching_rect": [
-      350.0,
-      1092.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-134",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/brightness 0.5",
      "patching_rect": [
       40.0,
-      1120.0,
+      1074.0,
       300.0,
       22.0
      ],
@@ -2154,28 +2138,46 @@
    },
    {
     "box": {
-     "id": "obj-135",
+     "id": "obj-134",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
       350.0,
-      1120.0,
+      1074.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-135",
+     "maxclass": "message",
+     "text": "/renderer/width 0.7",
+     "patching_rect": [
+      40.0,
+      1102.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-136",
      "maxclass": "comment",
-     "text": "sounds",
+     "text": "width (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1160.0,
-      200.0,
+      350.0,
+      1102.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -2186,10 +2188,10 @@
     "box": {
      "id": "obj-137",
      "maxclass": "message",
-     "text": "/renderer/partials glass",
+     "text": "/renderer/density 96",
      "patching_rect": [
       40.0,
-      1186.0,
+      1130.0,
       300.0,
       22.0
      ],
@@ -2204,10 +2206,10 @@
     "box": {
      "id": "obj-138",
      "maxclass": "comment",
-     "text": "name (s)",
+     "text": "partials (i: 4..4096)",
      "patching_rect": [
       350.0,
-      1186.0,
+      1130.0,
       250.0,
       22.0
      ],
@@ -2219,10 +2221,10 @@
     "box": {
      "id": "obj-139",
      "maxclass": "message",
-     "text": "/renderer/partials_snap off",
+     "text": "/renderer/key C",
      "patching_rect": [
       40.0,
-      1214.0,
+      1158.0,
       300.0,
       22.0
      ],
@@ -2237,10 +2239,10 @@
     "box": {
      "id": "obj-140",
      "maxclass": "comment",
-     "text": "snap (s: off|key)",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
       350.0,
-      1214.0,
+      1158.0,
       250.0,
       22.0
      ],
@@ -2252,10 +2254,10 @@
     "box": {
      "id": "obj-141",
      "maxclass": "message",
-     "text": "/renderer/transpose -12.",
+     "text": "/renderer/mode ionian",
      "patching_rect": [
       40.0,
-      1242.0,
+      1186.0,
       300.0,
       22.0
      ],
@@ -2270,10 +2272,10 @@
     "box": {
      "id": "obj-142",
      "maxclass": "comment",
-     "text": "semitones (f: -24..24 st)",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
-      1242.0,
+      1186.0,
       250.0,
       22.0
      ],
@@ -2285,10 +2287,10 @@
     "box": {
      "id": "obj-143",
      "maxclass": "message",
-     "text": "/som/xy 0.5 0.5",
+     "text": "/renderer/tempo 64.",
      "patching_rect": [
       40.0,
-      1270.0,
+      1214.0,
       300.0,
       22.0
      ],
@@ -2303,10 +2305,10 @@
     "box": {
      "id": "obj-144",
      "maxclass": "comment",
-     "text": "x (f: 0..1) y (f: 0..1)",
+     "text": "bpm (f: 20..240 bpm)",
      "patching_rect": [
       350.0,
-      1270.0,
+      1214.0,
       250.0,
       22.0
      ],
@@ -2317,11 +2319,158 @@
    {
     "box": {
      "id": "obj-145",
+     "maxclass": "comment",
+     "text": "sounds",
+     "patching_rect": [
+      40.0,
+      1254.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-146",
+     "maxclass": "message",
+     "text": "/renderer/partials glass",
+     "patching_rect": [
+      40.0,
+      1280.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-147",
+     "maxclass": "comment",
+     "text": "name (s)",
+     "patching_rect": [
+      350.0,
+      1280.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-148",
+     "maxclass": "message",
+     "text": "/renderer/partials_snap off",
+     "patching_rect": [
+      40.0,
+      1308.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-149",
+     "maxclass": "comment",
+     "text": "snap (s: off|key)",
+     "patching_rect": [
+      350.0,
+      1308.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-150",
+     "maxclass": "message",
+     "text": "/renderer/transpose -12.",
+     "patching_rect": [
+      40.0,
+      1336.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-151",
+     "maxclass": "comment",
+     "text": "semitones (f: -24..24 st)",
+     "patching_rect": [
+      350.0,
+      1336.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-152",
+     "maxclass": "message",
+     "text": "/som/xy 0.5 0.5",
+     "patching_rect": [
+      40.0,
+      1364.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "comment",
+     "text": "x (f: 0..1) y (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1364.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-154",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1298.0,
+      1392.0,
       120.0,
       120.0
      ],
@@ -2340,12 +2489,12 @@
    },
    {
     "box": {
-     "id": "obj-146",
+     "id": "obj-155",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1428.0,
+      1522.0,
       80.0,
       22.0
      ],
@@ -2358,12 +2507,12 @@
    },
    {
     "box": {
-     "id": "obj-147",
+     "id": "obj-156",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1458.0,
+      1552.0,
       110.0,
       22.0
      ],
@@ -2376,12 +2525,12 @@
    },
    {
     "box": {
-     "id": "obj-148",
+     "id": "obj-157",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1298.0,
+      1392.0,
       200.0,
       22.0
      ],
@@ -2391,90 +2540,9 @@
    },
    {
     "box": {
-     "id": "obj-149",
+     "id": "obj-158",
      "maxclass": "comment",
      "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1506.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-150",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1532.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-151",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1532.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-152",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1560.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-153",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1560.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-154",
-     "maxclass": "comment",
-     "text": "vae",
      "patching_rect": [
       40.0,
       1600.0,
@@ -2487,78 +2555,12 @@
    },
    {
     "box": {
-     "id": "obj-155",
-     "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
-     "patching_rect": [
-      40.0,
-      1626.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-156",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1626.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-157",
-     "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
-     "patching_rect": [
-      40.0,
-      1654.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-158",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1654.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-159",
      "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1682.0,
+      1626.0,
       300.0,
       22.0
      ],
@@ -2573,10 +2575,10 @@
     "box": {
      "id": "obj-160",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1682.0,
+      1626.0,
       250.0,
       22.0
      ],
@@ -2588,10 +2590,10 @@
     "box": {
      "id": "obj-161",
      "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1710.0,
+      1654.0,
       300.0,
       22.0
      ],
@@ -2606,10 +2608,10 @@
     "box": {
      "id": "obj-162",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1710.0,
+      1654.0,
       250.0,
       22.0
      ],
@@ -2620,209 +2622,191 @@
    {
     "box": {
      "id": "obj-163",
-     "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
+     "maxclass": "comment",
+     "text": "vae",
      "patching_rect": [
       40.0,
-      1738.0,
-      300.0,
+      1694.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-164",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
-      350.0,
-      1738.0,
-      250.0,
+      40.0,
+      1720.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-165",
-     "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1766.0,
-      300.0,
+      350.0,
+      1720.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-166",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
-      350.0,
-      1766.0,
-      250.0,
+      40.0,
+      1748.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-167",
-     "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1794.0,
-      300.0,
+      350.0,
+      1748.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-168",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
-      350.0,
-      1794.0,
-      250.0,
+      40.0,
+      1776.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-169",
-     "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1822.0,
-      300.0,
+      350.0,
+      1776.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-170",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "maxclass": "message",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
-      350.0,
-      1822.0,
-      250.0,
+      40.0,
+      1804.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-171",
-     "maxclass": "message",
-     "text": "/vae/preset calm",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1850.0,
-      300.0,
+      350.0,
+      1804.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-172",
-     "maxclass": "comment",
-     "text": "preset (s)",
+     "maxclass": "message",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
-      350.0,
-      1850.0,
-      250.0,
+      40.0,
+      1832.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-173",
-     "maxclass": "message",
-     "text": "/vae/preset/save calm",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1878.0,
-      300.0,
+      350.0,
+      1832.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-174",
-     "maxclass": "comment",
-     "text": "preset (s)",
-     "patching_rect": [
-      350.0,
-      1878.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-175",
      "maxclass": "message",
-     "text": "/vae/blend other 0.5",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
-      1906.0,
+      1860.0,
       300.0,
       22.0
      ],
@@ -2835,28 +2819,46 @@
    },
    {
     "box": {
-     "id": "obj-176",
+     "id": "obj-175",
      "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1906.0,
+      1860.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-176",
+     "maxclass": "message",
+     "text": "/vae/slider/7 0.5",
+     "patching_rect": [
+      40.0,
+      1888.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-177",
      "maxclass": "comment",
-     "text": "jam",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      1946.0,
-      200.0,
+      350.0,
+      1888.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -2867,10 +2869,10 @@
     "box": {
      "id": "obj-178",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
-      1972.0,
+      1916.0,
       300.0,
       22.0
      ],
@@ -2885,10 +2887,10 @@
     "box": {
      "id": "obj-179",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      1972.0,
+      1916.0,
       250.0,
       22.0
      ],
@@ -2900,10 +2902,10 @@
     "box": {
      "id": "obj-180",
      "maxclass": "message",
-     "text": "/jam/style pad",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
-      2000.0,
+      1944.0,
       300.0,
       22.0
      ],
@@ -2918,10 +2920,10 @@
     "box": {
      "id": "obj-181",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      2000.0,
+      1944.0,
       250.0,
       22.0
      ],
@@ -2933,10 +2935,10 @@
     "box": {
      "id": "obj-182",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/vae/preset/save calm",
      "patching_rect": [
       40.0,
-      2028.0,
+      1972.0,
       300.0,
       22.0
      ],
@@ -2951,10 +2953,10 @@
     "box": {
      "id": "obj-183",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      2028.0,
+      1972.0,
       250.0,
       22.0
      ],
@@ -2966,10 +2968,10 @@
     "box": {
      "id": "obj-184",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      2056.0,
+      2000.0,
       300.0,
       22.0
      ],
@@ -2984,10 +2986,10 @@
     "box": {
      "id": "obj-185",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "model (s) weight (f: 0..1)",
      "patching_rect": [
       350.0,
-      2056.0,
+      2000.0,
       250.0,
       22.0
      ],
@@ -2998,242 +3000,224 @@
    {
     "box": {
      "id": "obj-186",
-     "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "maxclass": "comment",
+     "text": "jam",
      "patching_rect": [
       40.0,
-      2084.0,
-      300.0,
+      2040.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-187",
-     "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "maxclass": "message",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
-      350.0,
-      2084.0,
-      250.0,
+      40.0,
+      2066.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-188",
-     "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
      "patching_rect": [
-      40.0,
-      2112.0,
-      300.0,
+      350.0,
+      2066.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-189",
-     "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "maxclass": "message",
+     "text": "/jam/style pad",
      "patching_rect": [
-      350.0,
-      2112.0,
-      250.0,
+      40.0,
+      2094.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-190",
-     "maxclass": "message",
-     "text": "/jam/meter 3",
+     "maxclass": "comment",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
-      40.0,
-      2140.0,
-      300.0,
+      350.0,
+      2094.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-191",
-     "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "maxclass": "message",
+     "text": "/jam/program 4",
      "patching_rect": [
-      350.0,
-      2140.0,
-      250.0,
+      40.0,
+      2122.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-192",
-     "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
      "patching_rect": [
-      40.0,
-      2168.0,
-      300.0,
+      350.0,
+      2122.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-193",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "maxclass": "message",
+     "text": "/jam/level -6.",
      "patching_rect": [
-      350.0,
-      2168.0,
-      250.0,
+      40.0,
+      2150.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-194",
-     "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "maxclass": "comment",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
-      40.0,
-      2196.0,
-      300.0,
+      350.0,
+      2150.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-195",
-     "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
-      350.0,
-      2196.0,
-      250.0,
+      40.0,
+      2178.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-196",
-     "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "maxclass": "comment",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
-      40.0,
-      2224.0,
-      300.0,
+      350.0,
+      2178.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-197",
-     "maxclass": "comment",
-     "text": "key (s)",
+     "maxclass": "message",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
-      350.0,
-      2224.0,
-      250.0,
+      40.0,
+      2206.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-198",
-     "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
-      40.0,
-      2252.0,
-      300.0,
+      350.0,
+      2206.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-199",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      2252.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-200",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
-      2280.0,
+      2234.0,
       300.0,
       22.0
      ],
@@ -3246,28 +3230,46 @@
    },
    {
     "box": {
-     "id": "obj-201",
+     "id": "obj-200",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
-      2280.0,
+      2234.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-201",
+     "maxclass": "message",
+     "text": "/jam/metronome 1",
+     "patching_rect": [
+      40.0,
+      2262.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-202",
      "maxclass": "comment",
-     "text": "transport",
+     "text": "on (i: 0..1)",
      "patching_rect": [
-      40.0,
-      2320.0,
-      200.0,
+      350.0,
+      2262.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -3278,10 +3280,10 @@
     "box": {
      "id": "obj-203",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/metronome/level -18.",
      "patching_rect": [
       40.0,
-      2346.0,
+      2290.0,
       300.0,
       22.0
      ],
@@ -3296,10 +3298,10 @@
     "box": {
      "id": "obj-204",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "db (f: -60..0 dBFS)",
      "patching_rect": [
       350.0,
-      2346.0,
+      2290.0,
       250.0,
       22.0
      ],
@@ -3311,10 +3313,10 @@
     "box": {
      "id": "obj-205",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/key_lock Gmaj",
      "patching_rect": [
       40.0,
-      2374.0,
+      2318.0,
       300.0,
       22.0
      ],
@@ -3329,7 +3331,73 @@
     "box": {
      "id": "obj-206",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      2318.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-207",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      2346.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-208",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      2346.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-209",
+     "maxclass": "message",
+     "text": "/jam/panic",
+     "patching_rect": [
+      40.0,
+      2374.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-210",
+     "maxclass": "comment",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2374.0,
@@ -3342,9 +3410,9 @@
    },
    {
     "box": {
-     "id": "obj-207",
+     "id": "obj-211",
      "maxclass": "comment",
-     "text": "queries",
+     "text": "transport",
      "patching_rect": [
       40.0,
       2414.0,
@@ -3357,78 +3425,12 @@
    },
    {
     "box": {
-     "id": "obj-208",
-     "maxclass": "message",
-     "text": "/status",
-     "patching_rect": [
-      40.0,
-      2440.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-209",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      2440.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-210",
-     "maxclass": "message",
-     "text": "/help",
-     "patching_rect": [
-      40.0,
-      2468.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-211",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      2468.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
      "id": "obj-212",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      2496.0,
+      2440.0,
       300.0,
       22.0
      ],
@@ -3443,10 +3445,10 @@
     "box": {
      "id": "obj-213",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
       350.0,
-      2496.0,
+      2440.0,
       250.0,
       22.0
      ],
@@ -3458,10 +3460,10 @@
     "box": {
      "id": "obj-214",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/transport/stop",
      "patching_rect": [
       40.0,
-      2524.0,
+      2468.0,
       300.0,
       22.0
      ],
@@ -3476,10 +3478,157 @@
     "box": {
      "id": "obj-215",
      "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2468.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-216",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      2508.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-217",
+     "maxclass": "message",
+     "text": "/status",
+     "patching_rect": [
+      40.0,
+      2534.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-218",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2534.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-219",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      2562.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-220",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2562.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-221",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      2590.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-222",
+     "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      2524.0,
+      2590.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-223",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      2618.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-224",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2618.0,
       250.0,
       22.0
      ],
@@ -3864,24 +4013,24 @@
    {
     "patchline": {
      "source": [
-      "obj-71",
-      0
+      "obj-3",
+      30
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-70",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-73",
-      0
+      "obj-3",
+      31
      ],
      "destination": [
-      "obj-1",
-      0
+      "obj-72",
+      1
      ]
     }
    },
@@ -3948,7 +4097,7 @@
    {
     "patchline": {
      "source": [
-      "obj-86",
+      "obj-85",
       0
      ],
      "destination": [
@@ -3960,7 +4109,7 @@
    {
     "patchline": {
      "source": [
-      "obj-88",
+      "obj-87",
       0
      ],
      "destination": [
@@ -3984,7 +4133,7 @@
    {
     "patchline": {
      "source": [
-      "obj-93",
+      "obj-92",
       0
      ],
      "destination": [
@@ -4032,7 +4181,7 @@
    {
     "patchline": {
      "source": [
-      "obj-101",
+      "obj-102",
       0
      ],
      "destination": [
@@ -4092,7 +4241,7 @@
    {
     "patchline": {
      "source": [
-      "obj-112",
+      "obj-113",
       0
      ],
      "destination": [
@@ -4140,7 +4289,7 @@
    {
     "patchline": {
      "source": [
-      "obj-122",
+      "obj-121",
       0
      ],
      "destination": [
@@ -4188,7 +4337,7 @@
    {
     "patchline": {
      "source": [
-      "obj-130",
+      "obj-131",
       0
      ],
      "destination": [
@@ -4200,7 +4349,7 @@
    {
     "patchline": {
      "source": [
-      "obj-132",
+      "obj-133",
       0
      ],
      "destination": [
@@ -4212,7 +4361,7 @@
    {
     "patchline": {
      "source": [
-      "obj-134",
+      "obj-135",
       0
      ],
      "destination": [
@@ -4272,11 +4421,11 @@
    {
     "patchline": {
      "source": [
-      "obj-145",
+      "obj-146",
       0
      ],
      "destination": [
-      "obj-146",
+      "obj-1",
       0
      ]
     }
@@ -4284,31 +4433,7 @@
    {
     "patchline": {
      "source": [
-      "obj-145",
-      1
-     ],
-     "destination": [
-      "obj-146",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-146",
-      0
-     ],
-     "destination": [
-      "obj-147",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-147",
+      "obj-148",
       0
      ],
      "destination": [
@@ -4344,11 +4469,11 @@
    {
     "patchline": {
      "source": [
-      "obj-155",
+      "obj-154",
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-155",
       0
      ]
     }
@@ -4356,7 +4481,31 @@
    {
     "patchline": {
      "source": [
-      "obj-157",
+      "obj-154",
+      1
+     ],
+     "destination": [
+      "obj-155",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-155",
+      0
+     ],
+     "destination": [
+      "obj-156",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-156",
       0
      ],
      "destination": [
@@ -4392,7 +4541,7 @@
    {
     "patchline": {
      "source": [
-      "obj-163",
+      "obj-164",
       0
      ],
      "destination": [
@@ -4404,7 +4553,7 @@
    {
     "patchline": {
      "source": [
-      "obj-165",
+      "obj-166",
       0
      ],
      "destination": [
@@ -4416,7 +4565,7 @@
    {
     "patchline": {
      "source": [
-      "obj-167",
+      "obj-168",
       0
      ],
      "destination": [
@@ -4428,7 +4577,7 @@
    {
     "patchline": {
      "source": [
-      "obj-169",
+      "obj-170",
       0
      ],
      "destination": [
@@ -4440,7 +4589,7 @@
    {
     "patchline": {
      "source": [
-      "obj-171",
+      "obj-172",
       0
      ],
      "destination": [
@@ -4452,7 +4601,7 @@
    {
     "patchline": {
      "source": [
-      "obj-173",
+      "obj-174",
       0
      ],
      "destination": [
@@ -4464,7 +4613,7 @@
    {
     "patchline": {
      "source": [
-      "obj-175",
+      "obj-176",
       0
      ],
      "destination": [
@@ -4524,7 +4673,7 @@
    {
     "patchline": {
      "source": [
-      "obj-186",
+      "obj-187",
       0
      ],
      "destination": [
@@ -4536,7 +4685,7 @@
    {
     "patchline": {
      "source": [
-      "obj-188",
+      "obj-189",
       0
      ],
      "destination": [
@@ -4548,7 +4697,7 @@
    {
     "patchline": {
      "source": [
-      "obj-190",
+      "obj-191",
       0
      ],
      "destination": [
@@ -4560,7 +4709,7 @@
    {
     "patchline": {
      "source": [
-      "obj-192",
+      "obj-193",
       0
      ],
      "destination": [
@@ -4572,7 +4721,7 @@
    {
     "patchline": {
      "source": [
-      "obj-194",
+      "obj-195",
       0
      ],
      "destination": [
@@ -4584,7 +4733,7 @@
    {
     "patchline": {
      "source": [
-      "obj-196",
+      "obj-197",
       0
      ],
      "destination": [
@@ -4596,7 +4745,7 @@
    {
     "patchline": {
      "source": [
-      "obj-198",
+      "obj-199",
       0
      ],
      "destination": [
@@ -4608,7 +4757,7 @@
    {
     "patchline": {
      "source": [
-      "obj-200",
+      "obj-201",
       0
      ],
      "destination": [
@@ -4644,7 +4793,7 @@
    {
     "patchline": {
      "source": [
-      "obj-208",
+      "obj-207",
       0
      ],
      "destination": [
@@ -4656,7 +4805,7 @@
    {
     "patchline": {
      "source": [
-      "obj-210",
+      "obj-209",
       0
      ],
      "destination": [
@@ -4681,6 +4830,54 @@
     "patchline": {
      "source": [
       "obj-214",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-217",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-219",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-221",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-223",
       0
      ],
      "destination": [

@@ -281,9 +281,12 @@ class NeuralRenderer:
 
     # ------------------------------------------------------------ blends
     def blend_for(self, meta: dict[str, Any]) -> dict[str, float]:
-        """The adapter blend of a clip: config, then its HR state's, then OSC's."""
+        """The adapter blend of a clip: config, then its HR state's (not in a protocol's fixed
+        stage: the heart rate does not steer it), then its protocol stage's, then OSC's."""
         blend = dict(self.config.adapters)
-        blend.update(self.config.state_adapters.get(str(meta.get("state", "")), {}))
+        if not meta.get("fixed"):
+            blend.update(self.config.state_adapters.get(str(meta.get("state", "")), {}))
+        blend.update(meta.get("adapters") or {})
         blend.update(self.osc_blend)
         return blend
 

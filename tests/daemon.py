@@ -13,7 +13,8 @@ from tests.jack import JackServer
 
 
 class DaemonProcess:
-    """``bassd run`` as a real subprocess with its own ports and working directory."""
+    """``bassd run`` (or another ``command`` that runs the daemon) as a real subprocess with
+    its own ports and working directory."""
 
     def __init__(
         self,
@@ -24,6 +25,7 @@ class DaemonProcess:
         extra: list[str],
         *,
         own_group: bool = False,
+        command: tuple[str, ...] = ("run",),
     ):
         self.workdir = workdir
         self.osc_port = osc_port
@@ -33,7 +35,7 @@ class DaemonProcess:
             sys.executable,
             "-m",
             "bassd",
-            "run",
+            *command,  # bassd run, or e.g. bassd session run PROTOCOL
             "--set",
             f"osc.port={osc_port}",
             "--set",

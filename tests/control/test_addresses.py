@@ -34,7 +34,18 @@ VALID: dict[str, tuple[Any, ...]] = {
     "/renderer/partials": ("glass",),  # the shipped sound
     "/emotion": ("calm", 0.9),
     "/scene": ("zen",),
+    "/session/start": ("demo",),  # a shipped protocol
 }
+
+
+def _demo_playing(h: Harness) -> None:
+    from bassd.control.protocol import load_protocol
+
+    h.controller.start_protocol(load_protocol("demo"))
+
+
+#: what an address needs in place before its valid message means anything
+BEFORE: dict[str, Any] = {"/session/stop": _demo_playing}
 
 
 def valid_args(a: Address) -> tuple[Any, ...]:
@@ -115,6 +126,8 @@ def test_every_address_accepts_valid_and_rejects_invalid(harness: Harness, entry
         harness.render(0.1)
         assert harness.server is not None
         c = harness.server.counters
+        if entry.path in BEFORE:
+            BEFORE[entry.path](harness)
         harness.send(encode_message(entry.path, *valid_args(entry)))
         await harness.settle()
         errors = [m for m in harness.replies() if m.address == "/error"]

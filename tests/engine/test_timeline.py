@@ -274,3 +274,32 @@ def test_with_the_fallback_as_the_renderer_no_spare_is_asked_for() -> None:
     c = _controller(renderer=r, fallback=r)
     c.render(10)
     assert c.spare is None and [j.request.index for j in c.pending] == [1, 2]
+
+
+def test_a_segment_planned_for_the_bed_renderer_is_rendered_by_it_and_is_no_fallback() -> None:
+    """A protocol stage that plays the DSP renderer in another renderer's session: a planned
+    segment whose meta names the bed's renderer is submitted to the bed with its own params,
+    plays in its turn and is not counted as a fallback."""
+
+    class Bed(ConstantRenderer):
+        name = "bed"
+
+        def submit(self, request):  # type: ignore[no-untyped-def]
+            job = super().submit(request)
+            job.renderer = "bed"
+            job.level = 0.5
+            return job
+
+    events: list[SegmentStart] = []
+    ctl = SegmentController(
+        sample_rate=SR, segment_frames=1000, crossfade_frames=100, lookahead=2, seed=0,
+        renderer=ConstantRenderer(), fallback=Bed(),
+        params=lambda k: ({"k": k}, {"renderer": "bed"} if k == 1 else {}),
+        fallback_params=lambda k: ({}, {}), on_segment=events.append,
+    )  # fmt: skip
+    y = ctl.render(3000)[:, 0]
+    assert [e.job.renderer for e in events] == ["constant", "bed", "constant"]
+    assert events[1].job.request.params == {"k": 1} and not any(e.fallback for e in events)
+    assert ctl.fallbacks == 0
+    np.testing.assert_allclose(y[1100:2000], 0.5)  # the bed's segment, after its fade-in
+    np.testing.assert_allclose(y[2100:3000], 0.03)  # then the session's renderer again

@@ -69,6 +69,17 @@ def test_clip_blend_is_config_then_state_then_osc() -> None:
     assert r.blend_for({"state": "stress"}) == {"neutral": 0.01, "calm": 0.015}
 
 
+def test_a_protocol_stage_blend_sits_over_the_state_and_a_fixed_stage_ignores_the_state() -> None:
+    """A stage's adapters (in the clip's meta) go over the configured and state blends; in a
+    fixed stage the HR state's blend is left out (the heart rate does not steer it)."""
+    cfg = MusicgenConfig(adapters={"neutral": 0.01}, state_adapters={"stress": {"calm": 0.015}})
+    r = NeuralRenderer(cfg, start=False)
+    adaptive = {"state": "stress", "stage": "a", "fixed": False, "adapters": {"neutral": 0.012}}
+    assert r.blend_for(adaptive) == {"neutral": 0.012, "calm": 0.015}
+    fixed = {"state": "stress", "stage": "b", "fixed": True}
+    assert r.blend_for(fixed) == {"neutral": 0.01}
+
+
 def request(seconds: float) -> RenderRequest:
     return RenderRequest(index=0, seed=0, frames=round(seconds * 48000), sample_rate=48000)
 

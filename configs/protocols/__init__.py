@@ -1,0 +1,1 @@
+"""Session protocols shipped with bassd (bassd session list)."""

@@ -32,9 +32,14 @@ def add_commands(sub: Any, config_args: Callable[[argparse.ArgumentParser], None
         metavar="SPEC",
         help="a SPEC (YAML): conditions, items, trials (configs/listening/)",
     )
-    src.add_argument("--from-sessions", type=Path, nargs="+", metavar="DIR",
-                     help="session audio: folders of segment clips (outputs.audio_dir) or "
-                          "WAV files (bassd render); each session or WAV is a condition")  # fmt: skip
+    src.add_argument(
+        "--from-sessions",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="session audio: folders of segment clips (outputs.audio_dir) or WAV files "
+        "(bassd render); each session or WAV is a condition",
+    )
     prep.add_argument(
         "--seconds",
         type=float,

@@ -353,7 +353,7 @@ def prepare(plan: Plan, folder: Path) -> Prepared:
                 )  # fmt: skip
 
     measured = []
-    for tok, cond, item, _role, src, x in entries:
+    for _tok, cond, item, _role, src, x in entries:
         lufs = _loudness(x)
         if not math.isfinite(lufs):
             raise PrepareError(f"condition {cond}, item {item} ({src.path}): silent excerpt")

@@ -276,8 +276,10 @@ def make_app(folder: Path) -> web.Application:
                             headers={"Cache-Control": "no-store"})  # fmt: skip
 
     async def info(_: web.Request) -> web.Response:
-        return web.json_response({"name": test.name, "scales": test.scales,
-                                  "question": test.question, "total": len(test.trials)})  # fmt: skip
+        return web.json_response(
+            {"name": test.name, "scales": test.scales, "question": test.question,
+             "total": len(test.trials)}
+        )  # fmt: skip
 
     async def start(request: web.Request) -> web.Response:
         try:

@@ -134,21 +134,27 @@ def render_design(
     ``folder/renders``; the plan cuts ``design.seconds`` from ``design.start_s``."""
     from bassd.app.config import ConfigError, load_config
     from bassd.app.offline import render_offline
+    from bassd.control.prompt_schema import PromptBankError
 
-    renders = folder / "renders"
-    renders.mkdir(parents=True, exist_ok=True)
-    sources: dict[tuple[str, str], Source] = {}
+    configs = {}  # every config is checked before the first (maybe long) render
     for cond, cond_set in design.conditions.items():
         for item in design.items:
             sets = [*overrides, *design.set, *cond_set, *item.overrides()]
             try:
-                cfg = load_config(config_path, sets)
+                configs[(cond, item.name)] = load_config(config_path, sets)
             except ConfigError as exc:
                 raise PrepareError(f"condition {cond}, item {item.name}: {exc}") from None
-            out = renders / f"{cond}__{item.name}.wav"
-            log.info("listen_render", condition=cond, item=item.name, out=str(out))
+    renders = folder / "renders"
+    renders.mkdir(parents=True, exist_ok=True)
+    sources: dict[tuple[str, str], Source] = {}
+    for (cond, item_name), cfg in configs.items():
+        out = renders / f"{cond}__{item_name}.wav"
+        log.info("listen_render", condition=cond, item=item_name, out=str(out))
+        try:
             render_offline(cfg, design.start_s + design.seconds, out, record_events=False)
-            sources[(cond, item.name)] = Source(out, design.start_s)
+        except PromptBankError as exc:
+            raise PrepareError(f"condition {cond}, item {item_name}: {exc}") from None
+        sources[(cond, item_name)] = Source(out, design.start_s)
     mushra = design.trials.mushra
     return Plan(
         name=design.name,

@@ -232,3 +232,15 @@ def test_cli_refuses_a_bad_spec_and_an_existing_test(
     folder, _ = prepared
     assert main(["listen", "prepare", "--pairs", str(spec), "--out", str(folder)]) == 2
     assert "give --force" in capsys.readouterr().err
+
+
+def test_render_errors_name_condition_and_item_before_any_render(tmp_path: Path) -> None:
+    """A condition whose config does not load is refused, naming it and the item, before
+    anything is rendered; a category the prompt bank has no prompts for, naming them too."""
+    bad = {**SPEC, "conditions": {"default": [], "odd": ["fx.lpf_hz=5"]}}
+    with pytest.raises(PrepareError, match=r"condition odd, item calm-s1: .*fx\.lpf_hz"):
+        render_design(parse_design(bad), tmp_path / "a")
+    assert not (tmp_path / "a" / "renders").exists()
+    empty = {**SPEC, "items": [{"category": "grounding", "seed": 1}]}
+    with pytest.raises(PrepareError, match=r"condition default, item grounding-s1: .*no prompts"):
+        render_design(parse_design(empty), tmp_path / "b")

@@ -29,6 +29,7 @@ SCALES: dict[str, tuple[str, str]] = {
     "arousal": ("sleepy", "energetic"),
 }
 Scale = Literal["calmness", "valence", "arousal"]
+DEFAULT_SCALES: tuple[Scale, ...] = ("calmness", "valence", "arousal")
 
 
 class DesignError(ValueError):
@@ -108,7 +109,7 @@ class Design(_Strict):
     conditions: dict[str, list[str]] = Field(min_length=2)
     items: list[Item] = Field(min_length=1)
     trials: Trials = Trials()
-    scales: list[Scale] = Field(default_factory=lambda: list(SCALES), min_length=1)
+    scales: list[Scale] = Field(default_factory=lambda: list(DEFAULT_SCALES), min_length=1)
     question: str = "Which one do you prefer?"  # the A/B question
 
     @field_validator("set")

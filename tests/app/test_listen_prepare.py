@@ -4,12 +4,14 @@ loudness-matched and blinded."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
 import pytest
 import soundfile as sf
+import structlog
 
 from bassd.app.listen_design import parse_design
 from bassd.app.listen_prepare import (
@@ -220,8 +222,15 @@ def test_silent_excerpt_is_refused(tmp_path: Path) -> None:
         prepare(plan_, tmp_path / "t")
 
 
+@pytest.fixture
+def cli_logging() -> Iterator[None]:
+    """The CLI points structlog at this test's captured stderr: put it back after."""
+    yield
+    structlog.reset_defaults()
+
+
 def test_cli_refuses_a_bad_spec_and_an_existing_test(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], prepared: tuple
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], prepared: tuple, cli_logging: None
 ) -> None:
     """`bassd listen prepare` exits 2 with one line for a bad SPEC, and will not overwrite a
     prepared test without --force."""

@@ -253,3 +253,26 @@ def test_render_errors_name_condition_and_item_before_any_render(tmp_path: Path)
     empty = {**SPEC, "items": [{"category": "grounding", "seed": 1}]}
     with pytest.raises(PrepareError, match=r"condition default, item grounding-s1: .*no prompts"):
         render_design(parse_design(empty), tmp_path / "b")
+
+
+def test_cli_prepares_from_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cli_logging: None
+) -> None:
+    """`bassd listen prepare --from-sessions` cuts excerpts of a session's clips and a WAV,
+    prints the loudness table and writes the test; --config/--set are refused with it."""
+    rng = np.random.default_rng(2)
+    sess = tmp_path / "audio"
+    sess.mkdir()
+    for i in range(2):
+        _wav(sess / f"s1_seg{i:04d}.wav", 0.05 * rng.standard_normal((3 * SAMPLE_RATE, 2)))
+    wav = _wav(tmp_path / "r.wav", 0.2 * rng.standard_normal((6 * SAMPLE_RATE, 2)))
+    out = tmp_path / "t"
+    args = ["listen", "prepare", "--from-sessions", str(sess), str(wav), "--seconds", "1.5",
+            "--out", str(out), "--target-lufs", "-20", "--seed", "9"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("target -20.00 LUFS") and "4 stimuli" in printed
+    trials = json.loads((out / "trials.json").read_text())
+    assert trials["seed"] == 9 and [t["kind"] for t in trials["trials"]] == ["ab", "ab"]
+    assert main([*args, "--force", "--set", "fx.lpf_hz=2000"]) == 2
+    assert "--config/--set apply to --pairs" in capsys.readouterr().err

@@ -208,3 +208,25 @@ def test_a_failed_write_leaves_no_partial_row(
         f.append({"listener": "L1", "trial": "t01"})
     monkeypatch.setattr(os, "write", real_write)
     assert path.read_text() == ",".join(COLUMNS) + "\n"
+
+
+def test_the_page_is_package_data_with_no_external_assets() -> None:
+    """The page is found through the package (not the working directory), pyproject ships it
+    as package data, and it loads nothing from elsewhere: no http(s) URL, no external
+    script, style sheet or font."""
+    import re
+    import tomllib
+    from fnmatch import fnmatch
+
+    from bassd.app.listen_server import page_html
+
+    html = page_html()
+    assert "<script>" in html and "fetch(" in html
+    assert not re.search(r"https?://|//cdn|<link\b|\bsrc=\"(?!/)|@import|url\(", html)
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    setup = project["tool"]["setuptools"]
+    assert "bassd.app.listen_page" in setup["packages"]
+    assert any(fnmatch("index.html", g) for g in setup["package-data"]["bassd.app.listen_page"])
+    assert any(
+        fnmatch("listening/dsp_brightness.yaml", g) for g in setup["package-data"]["bassd.configs"]
+    )

@@ -10,6 +10,7 @@ once, when the file is new.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -43,12 +44,23 @@ def _line(values: list[str]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+class AnswersBusy(RuntimeError):
+    """Another process holds the answers file (a second server on the same test)."""
+
+
 class AnswerFile:
+    """``answers.csv``, held with an exclusive lock while open (one server per test)."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._repair()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AnswersBusy(f"{self.path}: another `bassd listen serve` is using it") from None
         self._fd = fd
+        self._repair()
         if os.fstat(fd).st_size == 0:
             self._append(_line(list(COLUMNS)))
 

@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from bassd.app.listen_answers import AnswerFile, read_answers
+from bassd.app.listen_answers import AnswerFile, AnswersBusy, read_answers
 from bassd.app.listen_order import ab_swapped, mushra_order, trial_order
 
 log = structlog.get_logger("bassd.listen")
@@ -79,7 +79,10 @@ class ListenTest:
             if self.listeners_path.exists()
             else {}
         )
-        self.answers = AnswerFile(self.folder / "answers.csv")
+        try:
+            self.answers = AnswerFile(self.folder / "answers.csv")
+        except AnswersBusy as exc:
+            raise Refused(str(exc)) from None
         self.answered: set[tuple[str, str]] = {
             (r["listener"], r["trial"]) for r in read_answers(self.answers.path)
         }

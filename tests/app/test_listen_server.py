@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ def answer_for(shown: dict[str, Any], **change: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def test(tmp_path: Path) -> ListenTest:
+def test(tmp_path: Path) -> Iterator[ListenTest]:
     t = ListenTest(make_test(tmp_path))
     t.register("L1")
-    return t
+    yield t
+    t.answers.close()
 
 
 def test_a_whole_listener_is_saved_row_by_row(test: ListenTest) -> None:
@@ -164,7 +166,18 @@ def test_listener_ids_are_checked_and_numbered_in_arrival_order(tmp_path: Path) 
         with pytest.raises(Refused, match="listener id"):
             t.register(bad)
     assert [t.register(x) for x in ("L1", "L2", "L1")] == [0, 1, 0]
+    t.answers.close()
     assert ListenTest(tmp_path).register("L3") == 2
+
+
+def test_a_second_server_on_the_same_test_is_refused(tmp_path: Path) -> None:
+    """While one server holds a test's answers.csv, a second is refused naming the file (two
+    writers would interleave answers and duplicate checks)."""
+    first = ListenTest(make_test(tmp_path))
+    with pytest.raises(Refused, match=r"answers\.csv: another `bassd listen serve` is using it"):
+        ListenTest(tmp_path)
+    first.answers.close()
+    ListenTest(tmp_path).answers.close()
 
 
 def test_a_restart_resumes_at_the_next_unanswered_trial(tmp_path: Path) -> None:

@@ -177,8 +177,8 @@ def _current(driver: Any) -> tuple[str, str]:
 def test_a_listener_runs_the_whole_test_in_chromium(server: tuple[str, Path], browser: Any) -> None:
     """Chromium plays every stimulus to its end, sets the sliders, picks A or B and submits;
     a bad listener id and a submit before playing are refused with the message shown; a
-    reload mid-test resumes at the next unanswered trial; answers.csv then holds exactly what
-    was clicked, and analyse unblinds it."""
+    reload mid-test resumes at the next unanswered trial; 'Another listener' forgets the
+    listener; answers.csv then holds exactly what was clicked, and analyse unblinds it."""
     from selenium.webdriver.common.by import By
 
     base, folder = server
@@ -234,6 +234,9 @@ def test_a_listener_runs_the_whole_test_in_chromium(server: tuple[str, Path], br
         _by_id(d, "submit").click()
         previous = trial
     _wait(d, "the end", lambda d: _by_id(d, "done").is_displayed())
+    _by_id(d, "switch").click()  # the next listener on this computer starts afresh
+    d.refresh()
+    _wait(d, "the login for the next listener", lambda d: _by_id(d, "login").is_displayed())
 
     rows = read_answers(folder / "answers.csv")
     assert [r["trial"] for r in rows] == list(expected)

@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.ble_cli import add_commands as add_ble_commands
     from bassd.app.hrv_cli import add_commands as add_hrv_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
+    from bassd.app.library_cli import add_commands as add_library_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
     from bassd.app.report_cli import add_commands as add_report_commands
     from bassd.app.scenes_cli import add_commands as add_scenes_commands
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_vae_commands(sub, _add_config_args)
     add_service_commands(sub)
     add_serve_commands(sub, _add_config_args)
+    add_library_commands(sub, _add_config_args)
     return parser
 
 
@@ -366,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "adapters":
         return int(args.handler(args))
     if args.command in ("jam", "midi", "hrv", "ble", "analyse", "scenes", "vae", "prompts",
-                        "report", "serve"):  # fmt: skip
+                        "report", "serve", "library"):  # fmt: skip
         return int(args.func(args))
     return handlers[args.command](args)
 

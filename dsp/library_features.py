@@ -433,7 +433,7 @@ def auto_tags(
     words = []
     if tonality >= _TONAL:
         words.append("tonal")
-    elif flatness > 0.3 or tonality < 0.2:
+    elif (flatness > 0.3 or tonality < 0.2) and tempo is None:
         words += ["noise", "noisy"]
     if tempo is not None:
         words += ["rhythmic", "pulse", f"{round(tempo)} bpm"]

@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2592.0
+   2648.0
   ],
   "boxes": [
    {
@@ -1598,7 +1598,7 @@
     "box": {
      "id": "obj-101",
      "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "text": "/library/search",
      "patching_rect": [
       40.0,
       586.0,
@@ -1616,7 +1616,7 @@
     "box": {
      "id": "obj-102",
      "maxclass": "comment",
-     "text": "file (s)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
       586.0,
@@ -1630,26 +1630,11 @@
    {
     "box": {
      "id": "obj-103",
-     "maxclass": "comment",
-     "text": "mix and FX",
-     "patching_rect": [
-      40.0,
-      626.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-104",
      "maxclass": "message",
-     "text": "/master/gain -6.",
+     "text": "/library/similar",
      "patching_rect": [
       40.0,
-      652.0,
+      614.0,
       300.0,
       22.0
      ],
@@ -1662,12 +1647,12 @@
    },
    {
     "box": {
-     "id": "obj-105",
+     "id": "obj-104",
      "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
-      652.0,
+      614.0,
       250.0,
       22.0
      ],
@@ -1677,12 +1662,12 @@
    },
    {
     "box": {
-     "id": "obj-106",
+     "id": "obj-105",
      "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      680.0,
+      642.0,
       300.0,
       22.0
      ],
@@ -1691,17 +1676,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-106",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      642.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-107",
      "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "text": "mix and FX",
      "patching_rect": [
-      350.0,
-      680.0,
-      250.0,
+      40.0,
+      682.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1712,7 +1712,7 @@
     "box": {
      "id": "obj-108",
      "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "text": "/master/gain -6.",
      "patching_rect": [
       40.0,
       708.0,
@@ -1730,7 +1730,7 @@
     "box": {
      "id": "obj-109",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "gain (f: -60..0 dB)",
      "patching_rect": [
       350.0,
       708.0,
@@ -1745,7 +1745,7 @@
     "box": {
      "id": "obj-110",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/fx/hpf 120.",
      "patching_rect": [
       40.0,
       736.0,
@@ -1763,7 +1763,7 @@
     "box": {
      "id": "obj-111",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
       350.0,
       736.0,
@@ -1778,7 +1778,7 @@
     "box": {
      "id": "obj-112",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/fx/lpf 10000.",
      "patching_rect": [
       40.0,
       764.0,
@@ -1796,7 +1796,7 @@
     "box": {
      "id": "obj-113",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
       350.0,
       764.0,
@@ -1810,26 +1810,11 @@
    {
     "box": {
      "id": "obj-114",
-     "maxclass": "comment",
-     "text": "timeline",
-     "patching_rect": [
-      40.0,
-      804.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-115",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/fx/drive 1.6",
      "patching_rect": [
       40.0,
-      830.0,
+      792.0,
       300.0,
       22.0
      ],
@@ -1842,12 +1827,12 @@
    },
    {
     "box": {
-     "id": "obj-116",
+     "id": "obj-115",
      "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
+     "text": "drive (f: 0.1..10)",
      "patching_rect": [
       350.0,
-      830.0,
+      792.0,
       250.0,
       22.0
      ],
@@ -1857,12 +1842,12 @@
    },
    {
     "box": {
-     "id": "obj-117",
+     "id": "obj-116",
      "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "text": "/fx/peak 0.9",
      "patching_rect": [
       40.0,
-      858.0,
+      820.0,
       300.0,
       22.0
      ],
@@ -1871,17 +1856,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-117",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
+     "patching_rect": [
+      350.0,
+      820.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-118",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "timeline",
      "patching_rect": [
-      350.0,
-      858.0,
-      250.0,
+      40.0,
+      860.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1892,7 +1892,7 @@
     "box": {
      "id": "obj-119",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/segment/length 24.",
      "patching_rect": [
       40.0,
       886.0,
@@ -1910,7 +1910,7 @@
     "box": {
      "id": "obj-120",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "seconds (f: 2..600 s)",
      "patching_rect": [
       350.0,
       886.0,
@@ -1924,26 +1924,11 @@
    {
     "box": {
      "id": "obj-121",
-     "maxclass": "comment",
-     "text": "renderer",
-     "patching_rect": [
-      40.0,
-      926.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-122",
      "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "text": "/crossfade 1.5",
      "patching_rect": [
       40.0,
-      952.0,
+      914.0,
       300.0,
       22.0
      ],
@@ -1956,12 +1941,12 @@
    },
    {
     "box": {
-     "id": "obj-123",
+     "id": "obj-122",
      "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
-      952.0,
+      914.0,
       250.0,
       22.0
      ],
@@ -1971,12 +1956,12 @@
    },
    {
     "box": {
-     "id": "obj-124",
+     "id": "obj-123",
      "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      980.0,
+      942.0,
       300.0,
       22.0
      ],
@@ -1985,17 +1970,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-124",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      942.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-125",
      "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "text": "renderer",
      "patching_rect": [
-      350.0,
-      980.0,
-      250.0,
+      40.0,
+      982.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2006,7 +2006,7 @@
     "box": {
      "id": "obj-126",
      "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
       40.0,
       1008.0,
@@ -2024,7 +2024,7 @@
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
       350.0,
       1008.0,
@@ -2039,7 +2039,7 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/renderer/brightness 0.5",
      "patching_rect": [
       40.0,
       1036.0,
@@ -2057,7 +2057,7 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
       350.0,
       1036.0,
@@ -2072,7 +2072,7 @@
     "box": {
      "id": "obj-130",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/renderer/width 0.7",
      "patching_rect": [
       40.0,
       1064.0,
@@ -2090,7 +2090,7 @@
     "box": {
      "id": "obj-131",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "width (f: 0..1)",
      "patching_rect": [
       350.0,
       1064.0,
@@ -2105,7 +2105,7 @@
     "box": {
      "id": "obj-132",
      "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "text": "/renderer/density 96",
      "patching_rect": [
       40.0,
       1092.0,
@@ -2123,7 +2123,7 @@
     "box": {
      "id": "obj-133",
      "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "text": "partials (i: 4..4096)",
      "patching_rect": [
       350.0,
       1092.0,
@@ -2138,7 +2138,7 @@
     "box": {
      "id": "obj-134",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/key C",
      "patching_rect": [
       40.0,
       1120.0,
@@ -2156,7 +2156,7 @@
     "box": {
      "id": "obj-135",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
       350.0,
       1120.0,
@@ -2170,26 +2170,11 @@
    {
     "box": {
      "id": "obj-136",
-     "maxclass": "comment",
-     "text": "sounds",
-     "patching_rect": [
-      40.0,
-      1160.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-137",
      "maxclass": "message",
-     "text": "/renderer/partials glass",
+     "text": "/renderer/mode ionian",
      "patching_rect": [
       40.0,
-      1186.0,
+      1148.0,
       300.0,
       22.0
      ],
@@ -2202,12 +2187,12 @@
    },
    {
     "box": {
-     "id": "obj-138",
+     "id": "obj-137",
      "maxclass": "comment",
-     "text": "name (s)",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
-      1186.0,
+      1148.0,
       250.0,
       22.0
      ],
@@ -2217,12 +2202,12 @@
    },
    {
     "box": {
-     "id": "obj-139",
+     "id": "obj-138",
      "maxclass": "message",
-     "text": "/renderer/partials_snap off",
+     "text": "/renderer/tempo 64.",
      "patching_rect": [
       40.0,
-      1214.0,
+      1176.0,
       300.0,
       22.0
      ],
@@ -2231,17 +2216,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
+     "patching_rect": [
+      350.0,
+      1176.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-140",
      "maxclass": "comment",
-     "text": "snap (s: off|key)",
+     "text": "sounds",
      "patching_rect": [
-      350.0,
-      1214.0,
-      250.0,
+      40.0,
+      1216.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2252,7 +2252,7 @@
     "box": {
      "id": "obj-141",
      "maxclass": "message",
-     "text": "/renderer/transpose -12.",
+     "text": "/renderer/partials glass",
      "patching_rect": [
       40.0,
       1242.0,
@@ -2270,7 +2270,7 @@
     "box": {
      "id": "obj-142",
      "maxclass": "comment",
-     "text": "semitones (f: -24..24 st)",
+     "text": "name (s)",
      "patching_rect": [
       350.0,
       1242.0,
@@ -2285,7 +2285,7 @@
     "box": {
      "id": "obj-143",
      "maxclass": "message",
-     "text": "/som/xy 0.5 0.5",
+     "text": "/renderer/partials_snap off",
      "patching_rect": [
       40.0,
       1270.0,
@@ -2303,7 +2303,7 @@
     "box": {
      "id": "obj-144",
      "maxclass": "comment",
-     "text": "x (f: 0..1) y (f: 0..1)",
+     "text": "snap (s: off|key)",
      "patching_rect": [
       350.0,
       1270.0,
@@ -2317,11 +2317,77 @@
    {
     "box": {
      "id": "obj-145",
+     "maxclass": "message",
+     "text": "/renderer/transpose -12.",
+     "patching_rect": [
+      40.0,
+      1298.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-146",
+     "maxclass": "comment",
+     "text": "semitones (f: -24..24 st)",
+     "patching_rect": [
+      350.0,
+      1298.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-147",
+     "maxclass": "message",
+     "text": "/som/xy 0.5 0.5",
+     "patching_rect": [
+      40.0,
+      1326.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-148",
+     "maxclass": "comment",
+     "text": "x (f: 0..1) y (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1326.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-149",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1298.0,
+      1354.0,
       120.0,
       120.0
      ],
@@ -2340,12 +2406,12 @@
    },
    {
     "box": {
-     "id": "obj-146",
+     "id": "obj-150",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1428.0,
+      1484.0,
       80.0,
       22.0
      ],
@@ -2358,12 +2424,12 @@
    },
    {
     "box": {
-     "id": "obj-147",
+     "id": "obj-151",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1458.0,
+      1514.0,
       110.0,
       22.0
      ],
@@ -2376,94 +2442,28 @@
    },
    {
     "box": {
-     "id": "obj-148",
+     "id": "obj-152",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1298.0,
+      1354.0,
       200.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-149",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1506.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-150",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1532.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-151",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1532.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-152",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1560.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
     }
    },
    {
     "box": {
      "id": "obj-153",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "adapters",
      "patching_rect": [
-      350.0,
-      1560.0,
-      250.0,
+      40.0,
+      1562.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2473,26 +2473,11 @@
    {
     "box": {
      "id": "obj-154",
-     "maxclass": "comment",
-     "text": "vae",
-     "patching_rect": [
-      40.0,
-      1600.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-155",
      "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1626.0,
+      1588.0,
       300.0,
       22.0
      ],
@@ -2505,12 +2490,12 @@
    },
    {
     "box": {
-     "id": "obj-156",
+     "id": "obj-155",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1626.0,
+      1588.0,
       250.0,
       22.0
      ],
@@ -2520,12 +2505,12 @@
    },
    {
     "box": {
-     "id": "obj-157",
+     "id": "obj-156",
      "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1654.0,
+      1616.0,
       300.0,
       22.0
      ],
@@ -2534,17 +2519,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-157",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1616.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-158",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "vae",
      "patching_rect": [
-      350.0,
-      1654.0,
-      250.0,
+      40.0,
+      1656.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2555,7 +2555,7 @@
     "box": {
      "id": "obj-159",
      "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
       40.0,
       1682.0,
@@ -2588,7 +2588,7 @@
     "box": {
      "id": "obj-161",
      "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
       40.0,
       1710.0,
@@ -2621,7 +2621,7 @@
     "box": {
      "id": "obj-163",
      "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
       40.0,
       1738.0,
@@ -2654,7 +2654,7 @@
     "box": {
      "id": "obj-165",
      "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
       40.0,
       1766.0,
@@ -2687,7 +2687,7 @@
     "box": {
      "id": "obj-167",
      "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
       40.0,
       1794.0,
@@ -2720,7 +2720,7 @@
     "box": {
      "id": "obj-169",
      "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
       1822.0,
@@ -2753,7 +2753,7 @@
     "box": {
      "id": "obj-171",
      "maxclass": "message",
-     "text": "/vae/preset calm",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
       1850.0,
@@ -2771,7 +2771,7 @@
     "box": {
      "id": "obj-172",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       1850.0,
@@ -2786,7 +2786,7 @@
     "box": {
      "id": "obj-173",
      "maxclass": "message",
-     "text": "/vae/preset/save calm",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
       1878.0,
@@ -2804,7 +2804,7 @@
     "box": {
      "id": "obj-174",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       1878.0,
@@ -2819,7 +2819,7 @@
     "box": {
      "id": "obj-175",
      "maxclass": "message",
-     "text": "/vae/blend other 0.5",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
       1906.0,
@@ -2837,7 +2837,7 @@
     "box": {
      "id": "obj-176",
      "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
       1906.0,
@@ -2851,26 +2851,11 @@
    {
     "box": {
      "id": "obj-177",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      1946.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-178",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/vae/preset/save calm",
      "patching_rect": [
       40.0,
-      1972.0,
+      1934.0,
       300.0,
       22.0
      ],
@@ -2883,12 +2868,12 @@
    },
    {
     "box": {
-     "id": "obj-179",
+     "id": "obj-178",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      1972.0,
+      1934.0,
       250.0,
       22.0
      ],
@@ -2898,12 +2883,12 @@
    },
    {
     "box": {
-     "id": "obj-180",
+     "id": "obj-179",
      "maxclass": "message",
-     "text": "/jam/style pad",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      2000.0,
+      1962.0,
       300.0,
       22.0
      ],
@@ -2912,17 +2897,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-180",
+     "maxclass": "comment",
+     "text": "model (s) weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1962.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-181",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "jam",
      "patching_rect": [
-      350.0,
-      2000.0,
-      250.0,
+      40.0,
+      2002.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2933,7 +2933,7 @@
     "box": {
      "id": "obj-182",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
       2028.0,
@@ -2951,7 +2951,7 @@
     "box": {
      "id": "obj-183",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2028.0,
@@ -2966,7 +2966,7 @@
     "box": {
      "id": "obj-184",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
       2056.0,
@@ -2984,7 +2984,7 @@
     "box": {
      "id": "obj-185",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
       350.0,
       2056.0,
@@ -2999,7 +2999,7 @@
     "box": {
      "id": "obj-186",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/jam/program 4",
      "patching_rect": [
       40.0,
       2084.0,
@@ -3017,7 +3017,7 @@
     "box": {
      "id": "obj-187",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "program (i: 0..127)",
      "patching_rect": [
       350.0,
       2084.0,
@@ -3032,7 +3032,7 @@
     "box": {
      "id": "obj-188",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
       2112.0,
@@ -3050,7 +3050,7 @@
     "box": {
      "id": "obj-189",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
       2112.0,
@@ -3065,7 +3065,7 @@
     "box": {
      "id": "obj-190",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
       40.0,
       2140.0,
@@ -3083,7 +3083,7 @@
     "box": {
      "id": "obj-191",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
       350.0,
       2140.0,
@@ -3098,7 +3098,7 @@
     "box": {
      "id": "obj-192",
      "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
       2168.0,
@@ -3116,7 +3116,7 @@
     "box": {
      "id": "obj-193",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
       2168.0,
@@ -3131,7 +3131,7 @@
     "box": {
      "id": "obj-194",
      "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
       2196.0,
@@ -3149,7 +3149,7 @@
     "box": {
      "id": "obj-195",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
       2196.0,
@@ -3164,7 +3164,7 @@
     "box": {
      "id": "obj-196",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
       2224.0,
@@ -3182,7 +3182,7 @@
     "box": {
      "id": "obj-197",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2224.0,
@@ -3197,7 +3197,7 @@
     "box": {
      "id": "obj-198",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/jam/metronome/level -18.",
      "patching_rect": [
       40.0,
       2252.0,
@@ -3215,7 +3215,7 @@
     "box": {
      "id": "obj-199",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "db (f: -60..0 dBFS)",
      "patching_rect": [
       350.0,
       2252.0,
@@ -3230,7 +3230,7 @@
     "box": {
      "id": "obj-200",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/key_lock Gmaj",
      "patching_rect": [
       40.0,
       2280.0,
@@ -3248,7 +3248,7 @@
     "box": {
      "id": "obj-201",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "key (s)",
      "patching_rect": [
       350.0,
       2280.0,
@@ -3262,26 +3262,11 @@
    {
     "box": {
      "id": "obj-202",
-     "maxclass": "comment",
-     "text": "transport",
-     "patching_rect": [
-      40.0,
-      2320.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-203",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/tempo_follow 1",
      "patching_rect": [
       40.0,
-      2346.0,
+      2308.0,
       300.0,
       22.0
      ],
@@ -3294,12 +3279,12 @@
    },
    {
     "box": {
-     "id": "obj-204",
+     "id": "obj-203",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      2346.0,
+      2308.0,
       250.0,
       22.0
      ],
@@ -3309,12 +3294,12 @@
    },
    {
     "box": {
-     "id": "obj-205",
+     "id": "obj-204",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/panic",
      "patching_rect": [
       40.0,
-      2374.0,
+      2336.0,
       300.0,
       22.0
      ],
@@ -3323,17 +3308,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-205",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2336.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-206",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "transport",
      "patching_rect": [
-      350.0,
-      2374.0,
-      250.0,
+      40.0,
+      2376.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3343,26 +3343,11 @@
    {
     "box": {
      "id": "obj-207",
-     "maxclass": "comment",
-     "text": "queries",
-     "patching_rect": [
-      40.0,
-      2414.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-208",
      "maxclass": "message",
-     "text": "/status",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      2440.0,
+      2402.0,
       300.0,
       22.0
      ],
@@ -3375,12 +3360,12 @@
    },
    {
     "box": {
-     "id": "obj-209",
+     "id": "obj-208",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
       350.0,
-      2440.0,
+      2402.0,
       250.0,
       22.0
      ],
@@ -3390,12 +3375,12 @@
    },
    {
     "box": {
-     "id": "obj-210",
+     "id": "obj-209",
      "maxclass": "message",
-     "text": "/help",
+     "text": "/transport/stop",
      "patching_rect": [
       40.0,
-      2468.0,
+      2430.0,
       300.0,
       22.0
      ],
@@ -3404,17 +3389,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-210",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2430.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-211",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "queries",
      "patching_rect": [
-      350.0,
-      2468.0,
-      250.0,
+      40.0,
+      2470.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3425,7 +3425,7 @@
     "box": {
      "id": "obj-212",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/status",
      "patching_rect": [
       40.0,
       2496.0,
@@ -3443,7 +3443,7 @@
     "box": {
      "id": "obj-213",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2496.0,
@@ -3458,7 +3458,7 @@
     "box": {
      "id": "obj-214",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/help",
      "patching_rect": [
       40.0,
       2524.0,
@@ -3476,10 +3476,76 @@
     "box": {
      "id": "obj-215",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2524.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-216",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      2552.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-217",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2552.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-218",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      2580.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-219",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2580.0,
       250.0,
       22.0
      ],
@@ -4044,7 +4110,7 @@
    {
     "patchline": {
      "source": [
-      "obj-104",
+      "obj-103",
       0
      ],
      "destination": [
@@ -4056,7 +4122,7 @@
    {
     "patchline": {
      "source": [
-      "obj-106",
+      "obj-105",
       0
      ],
      "destination": [
@@ -4104,7 +4170,7 @@
    {
     "patchline": {
      "source": [
-      "obj-115",
+      "obj-114",
       0
      ],
      "destination": [
@@ -4116,7 +4182,7 @@
    {
     "patchline": {
      "source": [
-      "obj-117",
+      "obj-116",
       0
      ],
      "destination": [
@@ -4140,7 +4206,7 @@
    {
     "patchline": {
      "source": [
-      "obj-122",
+      "obj-121",
       0
      ],
      "destination": [
@@ -4152,7 +4218,7 @@
    {
     "patchline": {
      "source": [
-      "obj-124",
+      "obj-123",
       0
      ],
      "destination": [
@@ -4224,7 +4290,7 @@
    {
     "patchline": {
      "source": [
-      "obj-137",
+      "obj-136",
       0
      ],
      "destination": [
@@ -4236,7 +4302,7 @@
    {
     "patchline": {
      "source": [
-      "obj-139",
+      "obj-138",
       0
      ],
      "destination": [
@@ -4276,31 +4342,7 @@
       0
      ],
      "destination": [
-      "obj-146",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-145",
-      1
-     ],
-     "destination": [
-      "obj-146",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-146",
-      0
-     ],
-     "destination": [
-      "obj-147",
+      "obj-1",
       0
      ]
     }
@@ -4314,6 +4356,30 @@
      "destination": [
       "obj-1",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      0
+     ],
+     "destination": [
+      "obj-150",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      1
+     ],
+     "destination": [
+      "obj-150",
+      1
      ]
     }
    },
@@ -4324,7 +4390,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-151",
       0
      ]
     }
@@ -4332,7 +4398,7 @@
    {
     "patchline": {
      "source": [
-      "obj-152",
+      "obj-151",
       0
      ],
      "destination": [
@@ -4344,7 +4410,7 @@
    {
     "patchline": {
      "source": [
-      "obj-155",
+      "obj-154",
       0
      ],
      "destination": [
@@ -4356,7 +4422,7 @@
    {
     "patchline": {
      "source": [
-      "obj-157",
+      "obj-156",
       0
      ],
      "destination": [
@@ -4476,7 +4542,7 @@
    {
     "patchline": {
      "source": [
-      "obj-178",
+      "obj-177",
       0
      ],
      "destination": [
@@ -4488,7 +4554,7 @@
    {
     "patchline": {
      "source": [
-      "obj-180",
+      "obj-179",
       0
      ],
      "destination": [
@@ -4620,7 +4686,7 @@
    {
     "patchline": {
      "source": [
-      "obj-203",
+      "obj-202",
       0
      ],
      "destination": [
@@ -4632,7 +4698,7 @@
    {
     "patchline": {
      "source": [
-      "obj-205",
+      "obj-204",
       0
      ],
      "destination": [
@@ -4644,7 +4710,7 @@
    {
     "patchline": {
      "source": [
-      "obj-208",
+      "obj-207",
       0
      ],
      "destination": [
@@ -4656,7 +4722,7 @@
    {
     "patchline": {
      "source": [
-      "obj-210",
+      "obj-209",
       0
      ],
      "destination": [
@@ -4681,6 +4747,30 @@
     "patchline": {
      "source": [
       "obj-214",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-216",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-218",
       0
      ],
      "destination": [

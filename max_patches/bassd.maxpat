@@ -1598,7 +1598,7 @@
     "box": {
      "id": "obj-101",
      "maxclass": "message",
-     "text": "/library/search",
+     "text": "/library/search \"rain\"",
      "patching_rect": [
       40.0,
       586.0,
@@ -1631,7 +1631,7 @@
     "box": {
      "id": "obj-103",
      "maxclass": "message",
-     "text": "/library/similar",
+     "text": "/library/similar rain.wav",
      "patching_rect": [
       40.0,
       614.0,

@@ -483,8 +483,10 @@ class Library:
         feats: SoundFeatures,
         text_vec: np.ndarray | None,
         text_model: str | None,
-    ) -> int:
-        """Insert or replace the entry of ``path`` (its tags are kept); one transaction."""
+    ) -> str:
+        """Insert or replace the entry of ``path`` (its tags are kept), in one transaction:
+        "added", "updated", or "same" when the row already holds these bytes' features
+        (another process indexed them meanwhile: nothing is written)."""
         d = feats.descriptors()
         values = {
             "format": fmt, "sample_rate": int(sample_rate), "channels": int(channels),
@@ -505,7 +507,7 @@ class Library:
         values: dict[str, Any],
         text_vec: np.ndarray | None,
         text_model: str | None,
-    ) -> int:
+    ) -> str:
         cols = ["path", "size", "mtime_ns", "content_hash", *_FEATURE_COLUMNS, "text_vec",
                 "text_model", "indexed_at"]  # fmt: skip
         args = [str(path), int(st.st_size), int(st.st_mtime_ns), content_hash,
@@ -513,14 +515,19 @@ class Library:
                 _blob(text_vec) if text_vec is not None else None, text_model, _now()]  # fmt: skip
         update = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
         sql = (f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-               f"ON CONFLICT(path) DO UPDATE SET {update} RETURNING id")  # fmt: skip
+               f"ON CONFLICT(path) DO UPDATE SET {update}")  # fmt: skip
         with self.transaction() as db:
-            return int(db.execute(sql, args).fetchone()[0])
+            old = db.execute("SELECT content_hash, feature_version FROM entries WHERE path = ?",
+                             (str(path),)).fetchone()  # fmt: skip
+            if old is not None and tuple(old) == (content_hash, values["feature_version"]):
+                return "same"  # another process indexed these bytes meanwhile
+            db.execute(sql, args)
+        return "added" if old is None else "updated"
 
     def copy_features(
         self, path: Path, st: os.stat_result, source: int, text_vec: np.ndarray | None,
         text_model: str | None,
-    ) -> int:  # fmt: skip
+    ) -> str:  # fmt: skip
         """A new entry for ``path`` with the features of entry ``source`` (same bytes)."""
         with self._lock:
             r = self.db.execute(f"SELECT content_hash, {', '.join(_FEATURE_COLUMNS)} FROM entries "
@@ -717,7 +724,9 @@ def _index_one(
                 "LIMIT 1", (digest, FEATURE_VERSION)).fetchone()  # fmt: skip
         if twin is not None:
             vec = text.vector(entry_text(str(path), [], json.loads(twin[1])))
-            library.copy_features(path, st, int(twin[0]), vec, text.model)
+            if library.copy_features(path, st, int(twin[0]), vec, text.model) == "same":
+                report.unchanged += 1
+                return
             report.added += 1
             report.copied += 1
             say(f"added {path} (the same bytes as entry {twin[0]})")
@@ -727,13 +736,16 @@ def _index_one(
     report.audio_seconds += info.duration_s
     tags = row.tags if row is not None else []
     vec = text.vector(entry_text(str(path), tags, feats.auto_tags))
-    library.put(path, st, digest, info.format, info.sample_rate, info.channels, feats, vec,
-                text.model)  # fmt: skip
-    if row is None:
+    how = library.put(path, st, digest, info.format, info.sample_rate, info.channels, feats,
+                      vec, text.model)  # fmt: skip
+    if how == "same":
+        report.unchanged += 1
+        return
+    if how == "added":
         report.added += 1
     else:
         report.updated += 1
-    say(f"{'added' if row is None else 'updated'} {path} ({info.duration_s:.1f} s)")
+    say(f"{how} {path} ({info.duration_s:.1f} s)")
 
 
 def load_embedder(model_dir: Path | str | None = None, threads: int = 1) -> tuple[Any, str]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from bassd.cli import main
 from bassd.dsp.library_features import EMBEDDING_DIM, WAVEFORM_POINTS
@@ -60,20 +61,24 @@ def _check_whole(db: Path) -> int:
 
 
 def test_commands_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """add (corrupt files named on stderr, the run completes), list --json (with the
-    waveform), similar, search (words only), tag, remove: each over the same file."""
+    """add (an MP3 among them; corrupt files named on stderr, the run completes), list
+    --json (with the waveform), similar, search (words only), tag, remove: each over the
+    same file."""
     src = tmp_path / "sounds"
     labelled_set(src, per_class=3)
     corrupt_files(src / "bad")
+    sf.write(str(src / "tone_drone.mp3"), tone(220, 3.0, 44100, 0.3), 44100, format="MP3")
     db = tmp_path / "lib.sqlite"
     assert main(["library", "add", str(src), "--db", str(db), "--no-text", "--json"]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out)
-    assert (report["added"], len(report["failed"]), report["entries"]) == (9, 4, 9)
+    assert (report["added"], len(report["failed"]), report["entries"]) == (10, 4, 10)
     assert "garbage.wav" in err and "truncated.flac" in err
     assert main(["library", "list", "--db", str(db), "--json", "--waveform"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 9 and len(rows[0]["waveform"]) == WAVEFORM_POINTS
+    mp3 = next(r for r in rows if r["name"] == "tone_drone.mp3")
+    assert mp3["format"] == "MP3" and mp3["duration_s"] == pytest.approx(3.0, abs=0.1)
+    assert len(rows) == 10 and len(rows[0]["waveform"]) == WAVEFORM_POINTS
     assert {"loudness_lufs", "centroid_hz", "flatness", "tempo_bpm", "key"} <= set(rows[0])
     tone_id = next(r["id"] for r in rows if r["name"].startswith("tone"))
     assert main(["library", "similar", str(tone_id), "--db", str(db), "--json", "--top", "2"]) == 0
@@ -88,7 +93,7 @@ def test_commands_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["library", "remove", str(tone_id), "nowhere.wav", "--db", str(db)]) == 1
     out, err = capsys.readouterr()
     assert "1 removed" in out and "nowhere.wav" in err
-    assert _check_whole(db) == 8
+    assert _check_whole(db) == 9
 
 
 def test_a_kill_mid_index_leaves_a_valid_index(tmp_path: Path) -> None:

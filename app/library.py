@@ -238,7 +238,7 @@ class Library:
         except sqlite3.DatabaseError as exc:
             raise LibraryError(f"{self.path}: not a usable library ({exc})") from None
         self._cache: dict[str, tuple[int, list[int], list[str], np.ndarray]] = {}
-        self._words: tuple[int, dict[int, set[str]]] | None = None
+        self._words: tuple[int, dict[str, list[int]], list[int]] | None = None
 
     def _create(self) -> None:
         with self.transaction():
@@ -423,28 +423,32 @@ class Library:
         _info, feats = analyse_file(Path(text))
         return self.nearest(feats.embedding, top=top)
 
-    def _entry_words(self) -> dict[int, set[str]]:
+    def _entry_words(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Word -> the ids of the entries with it (name, tags, descriptor words), and every
+        id; cached until a connection writes."""
         with self._lock:
             version = self._version()
             if self._words is not None and self._words[0] == version:
-                return self._words[1]
+                return self._words[1], self._words[2]
             rows = self.db.execute("SELECT id, path, tags, auto_tags FROM entries").fetchall()
-        table = {}
+        table: dict[str, list[int]] = {}
         for r in rows:
             w = set(words(Path(r[1]).stem))
             for t in (*json.loads(r[2]), *json.loads(r[3])):
                 w |= set(words(t))
-            table[int(r[0])] = w
+            for word in w:
+                table.setdefault(word, []).append(int(r[0]))
+        all_ids = [int(r[0]) for r in rows]
         with self._lock:
-            self._words = (version, table)
-        return table
+            self._words = (version, table, all_ids)
+        return table, all_ids
 
     def search(self, text: str, vector: np.ndarray | None = None, top: int = 5) -> list[Hit]:
         """Entries best matching ``text``: the cosine of ``vector`` (the text's embedding;
         None: words only) with each entry's text embedding, plus :data:`LEXICAL_BONUS`
         times the share of the text's words that are the entry's words."""
         q = set(words(text))
-        table = self._entry_words()
+        table, all_ids = self._entry_words()
         if vector is not None:
             ids, paths, mat = self.matrix("text")
             v = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -455,7 +459,7 @@ class Library:
         else:
             ids, paths, scores = [], [], np.zeros(0, dtype=np.float32)
         have = set(ids)
-        missing = sorted(i for i in table if i not in have)  # no text vector: words only
+        missing = sorted(i for i in all_ids if i not in have)  # no text vector: words only
         if missing:
             with self._lock:
                 marks = ",".join("?" * len(missing))
@@ -465,9 +469,18 @@ class Library:
             paths = [*paths, *(str(r[1]) for r in rows)]
             scores = np.concatenate([scores, np.zeros(len(rows), dtype=np.float32)])
         if q:
-            bonus = np.array([len(q & table.get(i, set())) / len(q) for i in ids],
-                             dtype=np.float32)  # fmt: skip
-            scores = scores + LEXICAL_BONUS * bonus
+            counts: dict[int, int] = {}
+            for w in q:
+                for i in table.get(w, ()):
+                    counts[i] = counts.get(i, 0) + 1
+            if counts:
+                pos = {i: k for k, i in enumerate(ids)}
+                bonus = np.zeros(len(ids), dtype=np.float32)
+                for i, c in counts.items():
+                    k = pos.get(i)
+                    if k is not None:
+                        bonus[k] = c / len(q)
+                scores = scores + LEXICAL_BONUS * bonus
         return _top(ids, paths, np.asarray(scores), top, set())
 
     # -- writing -----------------------------------------------------------------------

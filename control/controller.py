@@ -354,7 +354,7 @@ class Controller:
 
     def on_library_search(self, v: tuple[Any, ...], r: Request) -> None:
         """Text search of the library: the text's embedding from the search worker (words
-        only when there is none), then the cosine search in the offload thread."""
+        only while it loads, or without one), then the search in the offload thread."""
         lib = self.library
         if lib.state == "off":
             raise ValueError(f"the library is off ({lib.reason})")
@@ -365,11 +365,11 @@ class Controller:
             self._offload(lambda: lib.search(text, vector, top), done, failed)
 
         service = self.search
-        if service is None or service.state in ("failed", "closed"):
-            lookup(None, "words")
+        if service is not None and service.state == "idle":
+            service.start()  # not preloaded: this search matches words, the next embeds
+        if service is None or service.state != "ready":
+            lookup(None, "words")  # no model, or it is still loading: words only, now
             return
-        if service.state == "idle":
-            service.start()
 
         def embedded(reply: Any) -> None:
             ok = not reply.error and reply.vector is not None

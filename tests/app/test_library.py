@@ -206,3 +206,19 @@ def test_remove_and_a_file_that_is_not_a_library(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "l.sqlite")
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+def test_config_section(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """library.path defaults to $XDG_DATA_HOME/bassd/library.sqlite; an unknown key is an
+    error naming it."""
+    from bassd.app.config import ConfigError, load_config
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    cfg = load_config(None, [])
+    assert cfg.library.resolved_path() == tmp_path / "bassd" / "library.sqlite"
+    assert (
+        load_config(None, [f"library.path={tmp_path / 'x.sqlite'}"]).library.resolved_path()
+        == tmp_path / "x.sqlite"
+    )
+    with pytest.raises(ConfigError, match=r"library\.colour"):
+        load_config(None, ["library.colour=red"])

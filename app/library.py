@@ -238,7 +238,7 @@ class Library:
         except sqlite3.DatabaseError as exc:
             raise LibraryError(f"{self.path}: not a usable library ({exc})") from None
         self._cache: dict[str, tuple[int, list[int], list[str], np.ndarray]] = {}
-        self._words: tuple[int, dict[str, list[int]], list[int]] | None = None
+        self._words: tuple[int, dict[str, np.ndarray], list[int]] | None = None
 
     def _create(self) -> None:
         with self.transaction():
@@ -423,7 +423,7 @@ class Library:
         _info, feats = analyse_file(Path(text))
         return self.nearest(feats.embedding, top=top)
 
-    def _entry_words(self) -> tuple[dict[str, list[int]], list[int]]:
+    def _entry_words(self) -> tuple[dict[str, np.ndarray], list[int]]:
         """Word -> the ids of the entries with it (name, tags, descriptor words), and every
         id; cached until a connection writes."""
         with self._lock:
@@ -439,9 +439,10 @@ class Library:
             for word in w:
                 table.setdefault(word, []).append(int(r[0]))
         all_ids = [int(r[0]) for r in rows]
+        arrays = {w: np.asarray(v, dtype=np.int64) for w, v in table.items()}
         with self._lock:
-            self._words = (version, table, all_ids)
-        return table, all_ids
+            self._words = (version, arrays, all_ids)
+        return arrays, all_ids
 
     def search(self, text: str, vector: np.ndarray | None = None, top: int = 5) -> list[Hit]:
         """Entries best matching ``text``: the cosine of ``vector`` (the text's embedding;
@@ -458,8 +459,8 @@ class Library:
                 scores = np.zeros(len(ids), dtype=np.float32)
         else:
             ids, paths, scores = [], [], np.zeros(0, dtype=np.float32)
-        have = set(ids)
-        missing = sorted(i for i in all_ids if i not in have)  # no text vector: words only
+        missing = (sorted(set(all_ids) - set(ids)) if len(all_ids) != len(ids)
+                   else [])  # fmt: skip  # entries without a text vector: words only
         if missing:
             with self._lock:
                 marks = ",".join("?" * len(missing))
@@ -468,19 +469,16 @@ class Library:
             ids = [*ids, *(int(r[0]) for r in rows)]
             paths = [*paths, *(str(r[1]) for r in rows)]
             scores = np.concatenate([scores, np.zeros(len(rows), dtype=np.float32)])
-        if q:
-            counts: dict[int, int] = {}
-            for w in q:
-                for i in table.get(w, ()):
-                    counts[i] = counts.get(i, 0) + 1
-            if counts:
-                pos = {i: k for k, i in enumerate(ids)}
-                bonus = np.zeros(len(ids), dtype=np.float32)
-                for i, c in counts.items():
-                    k = pos.get(i)
-                    if k is not None:
-                        bonus[k] = c / len(q)
-                scores = scores + LEXICAL_BONUS * bonus
+        hits = [table[w] for w in q if w in table]
+        if hits and ids:
+            id_arr = np.asarray(ids, dtype=np.int64)
+            pos = np.full(int(id_arr.max()) + 1, -1, dtype=np.int64)
+            pos[id_arr] = np.arange(id_arr.size)
+            count = np.zeros(id_arr.size, dtype=np.float32)
+            for with_word in hits:
+                k = pos[with_word[with_word < pos.size]]
+                np.add.at(count, k[k >= 0], 1.0)
+            scores = scores + LEXICAL_BONUS * count / len(q)
         return _top(ids, paths, np.asarray(scores), top, set())
 
     # -- writing -----------------------------------------------------------------------
@@ -590,7 +588,12 @@ def _top(ids: list[int], paths: list[str], scores: np.ndarray, top: int, exclude
          ) -> list[Hit]:  # fmt: skip
     if not ids:
         return []
-    order = np.argsort(-scores, kind="stable")
+    want = max(0, int(top)) + len(exclude)
+    if want < len(ids) // 4:  # the best few without sorting everything
+        part = np.argpartition(-scores, want)[: want + 1]
+        order = part[np.lexsort((part, -scores[part]))]  # by score, ties in id order
+    else:
+        order = np.argsort(-scores, kind="stable")
     out = []
     for i in order:
         if ids[i] in exclude:

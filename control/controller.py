@@ -334,6 +334,16 @@ class Controller:
             client = self.__dict__["_library_client"] = LibraryClient(self.config.library)
         return client
 
+    def library_refresh(self) -> None:
+        """Count the library's entries off the loop (the daemon calls it at start)."""
+        lib = self.library
+
+        def failed(exc: Exception) -> None:
+            log.warning("library_unreadable", error=str(exc))
+
+        if lib.state != "off":
+            self._offload(lib.refresh, lambda _n: None, failed)
+
     def _library_answer(
         self, r: Request, kind: str, text: str, how: str, t0: float
     ) -> tuple[Callable[[Any], None], Callable[[Exception], None]]:

@@ -41,6 +41,17 @@ class LibraryClient:
                 self.state, self.reason = "ready", ""
             return self._db
 
+    def refresh(self) -> int | None:
+        """Count the entries (the daemon at start, for /status); no file yet: 0, and none
+        is created."""
+        if self.state == "off":
+            return None
+        if self._db is None and not self.config.resolved_path().exists():
+            self.entries = 0
+            return 0
+        self.entries = self._library().count()
+        return self.entries
+
     def _timed(self, t0: float, hits: list[Any], lib: Any) -> list[Any]:
         self.entries = lib.count()
         self.queries += 1

@@ -62,13 +62,20 @@ def _events(h: Harness, kind: str) -> list[dict[str, str]]:
 def test_search_and_similar_over_udp(
     harness: Harness, indexed: tuple[Path, dict[Path, str]]
 ) -> None:
-    """Without a search worker /library/search matches words ("pink" -> the pink noise
+    """The entry count is read off the loop at start; without a search worker
+    /library/search matches words ("pink" -> the pink noise
     first); /library/similar by id answers entries of the same class; a path that is
     neither indexed nor a file is answered with /error naming it; each is recorded."""
     db, labels = indexed
 
     async def run() -> None:
         await harness.start()
+        harness.controller.library_refresh()  # what the daemon does at start
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if harness.controller.library.entries is not None:
+                break
+        assert harness.controller.status_figures()["library_entries"] == 9
         harness.send(encode_message("/library/search", "pink"))
         got = await _results(harness)
         res = [m for m in got if m.address == "/library/results"]

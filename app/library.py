@@ -22,8 +22,10 @@ when ``PRAGMA data_version`` says another connection wrote). Text search adds
 :data:`LEXICAL_BONUS` times the share of the query's words found among an entry's words to
 the cosine, so a query naming a tag or a word of a file name puts that file first.
 
-For a layer renderer: :meth:`Library.entries` (filter by tags, duration), :meth:`nearest`
-(by an audio or text vector), :meth:`Library.read_audio` (mono chunks at any rate).
+For a layer renderer: :meth:`Library.entries` (filter by tags and descriptor words,
+duration, folder, descriptor ranges), :meth:`Library.nearest` (rank by an audio or text
+vector, optionally among the ids picked), :meth:`Library.vector`,
+:meth:`Library.waveform`, :meth:`Library.read_audio` (mono chunks at any rate).
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ _LIST_COLUMNS = ("id, path, size, mtime_ns, content_hash, format, sample_rate, c
                  "duration_s, loudness_lufs, peak_dbfs, centroid_hz, flatness, tonality, "
                  "onset_rate, tempo_bpm, music_key, key_r, tags, auto_tags, text_model, "
                  "feature_version, indexed_at")  # fmt: skip
+
+
+_RANGE_COLUMNS = ("duration_s", "loudness_lufs", "peak_dbfs", "centroid_hz", "flatness",
+                  "tonality", "onset_rate", "tempo_bpm", "sample_rate", "channels")  # fmt: skip
 
 
 class LibraryError(ValueError):
@@ -317,12 +323,22 @@ class Library:
         min_duration: float | None = None,
         max_duration: float | None = None,
         under: Path | str | None = None,
+        ranges: dict[str, tuple[float | None, float | None]] | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries in id order, with every tag of ``tags`` (user or descriptor words), a
-        duration in range and a path under ``under``."""
+        duration in range, a path under ``under`` and each descriptor of ``ranges`` within
+        its (low, high) bounds (None: open; an entry without the descriptor is left out),
+        e.g. ``ranges={"tonality": (0.5, None), "loudness_lufs": (-30, -15)}``."""
         sql = f"SELECT {_LIST_COLUMNS} FROM entries WHERE 1=1"
         args: list[Any] = []
+        for name, (low, high) in (ranges or {}).items():
+            if name not in _RANGE_COLUMNS:
+                raise LibraryError(f"no descriptor {name!r} (one of {', '.join(_RANGE_COLUMNS)})")
+            if low is not None:
+                sql, args = sql + f" AND {name} >= ?", [*args, float(low)]
+            if high is not None:
+                sql, args = sql + f" AND {name} <= ?", [*args, float(high)]
         if min_duration is not None:
             sql, args = sql + " AND duration_s >= ?", [*args, float(min_duration)]
         if max_duration is not None:
@@ -394,15 +410,21 @@ class Library:
 
     def nearest(
         self, vector: np.ndarray, *, kind: str = "audio", top: int = 5,
-        exclude: Iterable[int] = (),
+        exclude: Iterable[int] = (), among: Iterable[int] | None = None,
     ) -> list[Hit]:  # fmt: skip
-        """The ``top`` entries whose ``kind`` vector is nearest ``vector`` (cosine)."""
+        """The ``top`` entries whose ``kind`` ("audio" or "text") vector is nearest
+        ``vector`` (cosine), leaving out ``exclude``; with ``among``, only those ids (e.g.
+        what :meth:`entries` picked by tags and descriptors)."""
         ids, paths, mat = self.matrix(kind)
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
         if mat.shape[0] == 0 or v.size != mat.shape[1]:
             return []
         n = float(np.linalg.norm(v))
         scores = mat @ (v / n if n > 0 else v)
+        if among is not None:
+            keep = np.isin(np.asarray(ids, dtype=np.int64), np.fromiter(among, dtype=np.int64))
+            scores = np.where(keep, scores, -np.inf)
+            top = min(int(top), int(keep.sum()))
         return _top(ids, paths, scores, top, set(exclude))
 
     def similar(self, ref: str | int, top: int = 5) -> list[Hit]:

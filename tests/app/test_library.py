@@ -173,12 +173,20 @@ def test_reindex_does_only_what_changed(tmp_path: Path) -> None:
 
 
 def test_entries_filters_remove_and_waveform(indexed: tuple[Library, libmod.IndexReport]) -> None:
-    """entries() filters by descriptor words and duration (what a layer renderer picks
-    by); the waveform is 512 (min, max) pairs; read_audio streams the file at any rate;
+    """entries() filters by descriptor words, duration and descriptor ranges, and nearest()
+    ranks only the ids given (what a layer renderer picks by); the waveform is 512 (min, max) pairs; read_audio streams the file at any rate;
     resolve takes an id or a path and names what it cannot find."""
     lib, _ = indexed
     steady = lib.entries(tags=["tonal"], max_duration=3.5)
     assert steady and all(Path(e.path).name.startswith("tone") for e in steady)
+    pulsed = lib.entries(ranges={"onset_rate": (0.5, None), "tempo_bpm": (40, 240)})
+    assert pulsed and all(e.name.startswith("clicks") for e in pulsed)
+    with pytest.raises(LibraryError, match="colour"):
+        lib.entries(ranges={"colour": (0, 1)})
+    vec = lib.vector(pulsed[0].id)
+    assert vec is not None
+    picked = lib.nearest(vec, top=3, among=[e.id for e in steady])
+    assert len(picked) == 3 and {h.id for h in picked} <= {e.id for e in steady}
     w = lib.waveform(steady[0].id)
     assert w.shape == (512, 2) and np.all(w[:, 0] <= w[:, 1]) and w.max() > 0.05
     chunks = list(lib.read_audio(steady[0].id, 8000))

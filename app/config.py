@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError, model_validator
 
+from bassd.app.library_config import LibraryConfig
 from bassd.control.ble_bridge import BleConfig
 from bassd.control.config import ControlConfig, OscConfig
 from bassd.control.group_config import GroupConfig, check_group_osc
@@ -64,6 +65,7 @@ class Config(Strict):
     musicgen: MusicgenConfig = MusicgenConfig()
     vae: VaeSection = VaeSection()
     search: SearchConfig = SearchConfig()
+    library: LibraryConfig = LibraryConfig()
     fallback: FallbackConfig = FallbackConfig()
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()

@@ -607,6 +607,7 @@ class Daemon:
         if cfg.debug.tracemalloc:  # soak diagnosis: which allocations grow
             self._spawn(diagnostics.trace_allocations(cfg.debug.tracemalloc_seconds), "tracemalloc")
         self._start_search(session)
+        session.controller.library_refresh()  # the library's entry count, off the loop
         if o.oscquery:  # the pump runs first: the server's start-up never delays it
             osc_port = self._osc_transport.get_extra_info("sockname")[1]
             self._spawn(self._start_oscquery(session, osc_port), "oscquery")

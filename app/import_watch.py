@@ -30,6 +30,7 @@ FIRST_USE = (
     "multiprocessing.synchronize",  # ProcessPoolExecutor's construction (engine/metrics_sink.py)
     "multiprocessing.popen_spawn_posix",  # its first worker's start
     "encodings.idna",  # the first host name resolved (OSCQuery's HTTP server)
+    "bassd.app.library",  # the sound library (/library/*: sqlite3, its features; a thread)
 )
 
 

@@ -186,6 +186,15 @@ TABLE: tuple[Address, ...] = (
             "the nearest prompt plays next (below search.threshold: the text itself, mapped "
             "from its neighbours); answers /prompt/results with ids and scores.",
             (Arg("text", S, max_len=500),), "prompts"),
+    # the sound library (bassd library add; docs/library.md): queries, answered off the loop
+    Address("/library/search", "library_search", "Search the sound library (bassd library "
+            "add) by text: file names, tags and sound words, embedded with the search model "
+            "(words only while it loads, or without it); answers /library/results with id (i), "
+            "score (f), path (s) per entry, best first.",
+            (Arg("text", S, max_len=500),), "prompts"),
+    Address("/library/similar", "library_similar", "The library entries that sound most like "
+            "an entry (its id or path) or any audio file (a path); answers /library/results.",
+            (Arg("ref", S, max_len=1024),), "prompts"),
     Address("/prompt/bank", "prompt_bank", "Load a prompt bank file (.json or .csv) from the "
             "configured prompts folder.", (Arg("file", S, max_len=128),), "prompts"),
     # mix and FX

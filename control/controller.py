@@ -30,6 +30,7 @@ from bassd.control.free_text import prompt_from_text, prompt_near
 from bassd.control.group import FAN_OUT, GroupSync
 from bassd.control.hr import HeartRateMonitor, HrEvent
 from bassd.control.hrv_monitor import HrvMonitor
+from bassd.control.library_client import LibraryClient
 from bassd.control.osc_server import Request
 from bassd.control.planner import SegmentPlanner
 from bassd.control.prompt_bandit import EventRow
@@ -364,6 +365,77 @@ class Controller:
         if service.state in ("idle", "failed"):
             service.start()  # not preloaded (or failed before): this query waits for the load
         service.query(text, cfg.top, done)
+
+    # the sound library (app/library.py, docs/library.md): SQLite and numpy off the loop
+    @property
+    def library(self) -> LibraryClient:
+        """The library's connection and figures (made on first use; opened off the loop)."""
+        client = self.__dict__.get("_library_client")
+        if client is None:
+            client = self.__dict__["_library_client"] = LibraryClient(self.config.library)
+        return client
+
+    def library_refresh(self) -> None:
+        """Count the library's entries off the loop (the daemon calls it at start)."""
+        lib = self.library
+
+        def failed(exc: Exception) -> None:
+            log.warning("library_unreadable", error=str(exc))
+
+        if lib.state != "off":
+            self._offload(lib.refresh, lambda _n: None, failed)
+
+    def _library_answer(
+        self, r: Request, kind: str, text: str, how: str, t0: float
+    ) -> tuple[Callable[[Any], None], Callable[[Exception], None]]:
+        def done(hits: list[Any]) -> None:
+            args: list[Any] = []
+            for h in hits:
+                args += [int(h.id), float(h.score), str(h.path)]
+            r.reply("/library/results", *args)
+            detail = json.dumps({"how": how, "results": [[h.id, round(h.score, 4)] for h in hits],
+                                 "ms": round(1e3 * (time.monotonic() - t0), 1)})  # fmt: skip
+            self.record(kind, text, detail)
+
+        def failed(exc: Exception) -> None:
+            r.reply("/error", r.address, str(exc))
+            self.record(f"{kind}_failed", text, str(exc))
+
+        return done, failed
+
+    def on_library_search(self, v: tuple[Any, ...], r: Request) -> None:
+        """Text search of the library: the text's embedding from the search worker (words
+        only while it loads, or without one), then the search in the offload thread."""
+        lib = self.library
+        if lib.state == "off":
+            raise ValueError(f"the library is off ({lib.reason})")
+        text, top, t0 = str(v[0]), self.config.library.top, time.monotonic()
+
+        def lookup(vector: Any, how: str) -> None:
+            done, failed = self._library_answer(r, "library_search", text, how, t0)
+            self._offload(lambda: lib.search(text, vector, top), done, failed)
+
+        service = self.search
+        if service is not None and service.state == "idle":
+            service.start()  # not preloaded: this search matches words, the next embeds
+        if service is None or service.state != "ready":
+            lookup(None, "words")  # no model, or it is still loading: words only, now
+            return
+
+        def embedded(reply: Any) -> None:
+            ok = not reply.error and reply.vector is not None
+            lookup(reply.vector if ok else None, "embedding" if ok else "words")
+
+        service.embed(text, embedded)
+
+    def on_library_similar(self, v: tuple[Any, ...], r: Request) -> None:
+        """The entries nearest an entry or an audio file, computed in the offload thread."""
+        lib = self.library
+        if lib.state == "off":
+            raise ValueError(f"the library is off ({lib.reason})")
+        ref, top, t0 = str(v[0]), self.config.library.top, time.monotonic()
+        done, failed = self._library_answer(r, "library_similar", ref, "audio", t0)
+        self._offload(lambda: lib.similar(ref, top), done, failed)
 
     def on_prompt_bank(self, v: tuple[Any, ...], r: Request) -> None:
         """Load a bank from ``control.prompts_dir`` off the loop; switch to it when valid."""
@@ -795,6 +867,7 @@ class Controller:
                 if self.search is not None
                 else {"search_state": "off", "search_reason": self.search_reason}
             ),
+            **self.library.figures(),
         }
 
     def _steering_figures(self) -> dict[str, Any]:

@@ -27,6 +27,8 @@ EXAMPLES: dict[str, str] = {
     "/prompt/text": '"slow warm strings and choir, 58 bpm"',
     "/prompt/bank": "bank.json",
     "/prompt/search": '"rain on a tin roof, slow piano"',
+    "/library/search": '"rain"',
+    "/library/similar": "rain.wav",
     "/master/gain": "-6.",
     "/fx/hpf": "120.",
     "/fx/lpf": "10000.",

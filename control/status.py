@@ -199,6 +199,12 @@ class Status:
     search_queries: int = _f("i", "searches answered", 0)
     search_p50_ms: float | None = _f("f", "median query round trip (ms)")
     search_p99_ms: float | None = _f("f", "99th percentile query round trip (ms)")
+    # the sound library (/library/search, /library/similar)
+    library_state: str = _f("s", "off, idle (not opened yet), ready or failed", "off")
+    library_reason: str = _f("s", "why the library is off or failed", "")
+    library_entries: int | None = _f("i", "entries in the library (as of the last query)")
+    library_queries: int = _f("i", "library searches answered", 0)
+    library_p50_ms: float | None = _f("f", "median library query time off the loop (ms)")
     # emotion and scenes
     scene: str = _f("s", "the scene recalled ('' : none)", "", push=True)
     emotion: str = _f("s", "the last emotion taken ('' : none)", "", push=True)

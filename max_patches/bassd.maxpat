@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2686.0
+   2742.0
   ],
   "boxes": [
    {
@@ -1747,7 +1747,7 @@
     "box": {
      "id": "obj-110",
      "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "text": "/library/search \"rain\"",
      "patching_rect": [
       40.0,
       680.0,
@@ -1765,7 +1765,7 @@
     "box": {
      "id": "obj-111",
      "maxclass": "comment",
-     "text": "file (s)",
+     "text": "text (s)",
      "patching_rect": [
       350.0,
       680.0,
@@ -1779,26 +1779,11 @@
    {
     "box": {
      "id": "obj-112",
-     "maxclass": "comment",
-     "text": "mix and FX",
-     "patching_rect": [
-      40.0,
-      720.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-113",
      "maxclass": "message",
-     "text": "/master/gain -6.",
+     "text": "/library/similar rain.wav",
      "patching_rect": [
       40.0,
-      746.0,
+      708.0,
       300.0,
       22.0
      ],
@@ -1811,12 +1796,12 @@
    },
    {
     "box": {
-     "id": "obj-114",
+     "id": "obj-113",
      "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
-      746.0,
+      708.0,
       250.0,
       22.0
      ],
@@ -1826,12 +1811,12 @@
    },
    {
     "box": {
-     "id": "obj-115",
+     "id": "obj-114",
      "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "text": "/prompt/bank bank.json",
      "patching_rect": [
       40.0,
-      774.0,
+      736.0,
       300.0,
       22.0
      ],
@@ -1840,17 +1825,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-115",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      736.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-116",
      "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "text": "mix and FX",
      "patching_rect": [
-      350.0,
-      774.0,
-      250.0,
+      40.0,
+      776.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -1861,7 +1861,7 @@
     "box": {
      "id": "obj-117",
      "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "text": "/master/gain -6.",
      "patching_rect": [
       40.0,
       802.0,
@@ -1879,7 +1879,7 @@
     "box": {
      "id": "obj-118",
      "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "text": "gain (f: -60..0 dB)",
      "patching_rect": [
       350.0,
       802.0,
@@ -1894,7 +1894,7 @@
     "box": {
      "id": "obj-119",
      "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "text": "/fx/hpf 120.",
      "patching_rect": [
       40.0,
       830.0,
@@ -1912,7 +1912,7 @@
     "box": {
      "id": "obj-120",
      "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
+     "text": "hz (f: 10..2000 Hz)",
      "patching_rect": [
       350.0,
       830.0,
@@ -1927,7 +1927,7 @@
     "box": {
      "id": "obj-121",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/fx/lpf 10000.",
      "patching_rect": [
       40.0,
       858.0,
@@ -1945,7 +1945,7 @@
     "box": {
      "id": "obj-122",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "hz (f: 1000..20000 Hz)",
      "patching_rect": [
       350.0,
       858.0,
@@ -1959,26 +1959,11 @@
    {
     "box": {
      "id": "obj-123",
-     "maxclass": "comment",
-     "text": "timeline",
-     "patching_rect": [
-      40.0,
-      898.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-124",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/fx/drive 1.6",
      "patching_rect": [
       40.0,
-      924.0,
+      886.0,
       300.0,
       22.0
      ],
@@ -1991,12 +1976,12 @@
    },
    {
     "box": {
-     "id": "obj-125",
+     "id": "obj-124",
      "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
+     "text": "drive (f: 0.1..10)",
      "patching_rect": [
       350.0,
-      924.0,
+      886.0,
       250.0,
       22.0
      ],
@@ -2006,12 +1991,12 @@
    },
    {
     "box": {
-     "id": "obj-126",
+     "id": "obj-125",
      "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "text": "/fx/peak 0.9",
      "patching_rect": [
       40.0,
-      952.0,
+      914.0,
       300.0,
       22.0
      ],
@@ -2020,17 +2005,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-126",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
+     "patching_rect": [
+      350.0,
+      914.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "timeline",
      "patching_rect": [
-      350.0,
-      952.0,
-      250.0,
+      40.0,
+      954.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2041,7 +2041,7 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/segment/length 24.",
      "patching_rect": [
       40.0,
       980.0,
@@ -2059,7 +2059,7 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "seconds (f: 2..600 s)",
      "patching_rect": [
       350.0,
       980.0,
@@ -2073,26 +2073,11 @@
    {
     "box": {
      "id": "obj-130",
-     "maxclass": "comment",
-     "text": "renderer",
-     "patching_rect": [
-      40.0,
-      1020.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-131",
      "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "text": "/crossfade 1.5",
      "patching_rect": [
       40.0,
-      1046.0,
+      1008.0,
       300.0,
       22.0
      ],
@@ -2105,12 +2090,12 @@
    },
    {
     "box": {
-     "id": "obj-132",
+     "id": "obj-131",
      "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
+     "text": "seconds (f: 0..30 s)",
      "patching_rect": [
       350.0,
-      1046.0,
+      1008.0,
       250.0,
       22.0
      ],
@@ -2120,12 +2105,12 @@
    },
    {
     "box": {
-     "id": "obj-133",
+     "id": "obj-132",
      "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "text": "/segment/skip",
      "patching_rect": [
       40.0,
-      1074.0,
+      1036.0,
       300.0,
       22.0
      ],
@@ -2134,17 +2119,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-133",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1036.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-134",
      "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "text": "renderer",
      "patching_rect": [
-      350.0,
-      1074.0,
-      250.0,
+      40.0,
+      1076.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2155,7 +2155,7 @@
     "box": {
      "id": "obj-135",
      "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "text": "/renderer/coupling 0.6",
      "patching_rect": [
       40.0,
       1102.0,
@@ -2173,7 +2173,7 @@
     "box": {
      "id": "obj-136",
      "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "text": "k (f: 0..8 K/Kc)",
      "patching_rect": [
       350.0,
       1102.0,
@@ -2188,7 +2188,7 @@
     "box": {
      "id": "obj-137",
      "maxclass": "message",
-     "text": "/renderer/density 96",
+     "text": "/renderer/brightness 0.5",
      "patching_rect": [
       40.0,
       1130.0,
@@ -2206,7 +2206,7 @@
     "box": {
      "id": "obj-138",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "brightness (f: 0..1)",
      "patching_rect": [
       350.0,
       1130.0,
@@ -2221,7 +2221,7 @@
     "box": {
      "id": "obj-139",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/renderer/width 0.7",
      "patching_rect": [
       40.0,
       1158.0,
@@ -2239,7 +2239,7 @@
     "box": {
      "id": "obj-140",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "width (f: 0..1)",
      "patching_rect": [
       350.0,
       1158.0,
@@ -2254,7 +2254,7 @@
     "box": {
      "id": "obj-141",
      "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "text": "/renderer/density 96",
      "patching_rect": [
       40.0,
       1186.0,
@@ -2272,7 +2272,7 @@
     "box": {
      "id": "obj-142",
      "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "text": "partials (i: 4..4096)",
      "patching_rect": [
       350.0,
       1186.0,
@@ -2287,7 +2287,7 @@
     "box": {
      "id": "obj-143",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/renderer/key C",
      "patching_rect": [
       40.0,
       1214.0,
@@ -2305,7 +2305,7 @@
     "box": {
      "id": "obj-144",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
      "patching_rect": [
       350.0,
       1214.0,
@@ -2319,26 +2319,11 @@
    {
     "box": {
      "id": "obj-145",
-     "maxclass": "comment",
-     "text": "sounds",
-     "patching_rect": [
-      40.0,
-      1254.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-146",
      "maxclass": "message",
-     "text": "/renderer/partials glass",
+     "text": "/renderer/mode ionian",
      "patching_rect": [
       40.0,
-      1280.0,
+      1242.0,
       300.0,
       22.0
      ],
@@ -2351,12 +2336,12 @@
    },
    {
     "box": {
-     "id": "obj-147",
+     "id": "obj-146",
      "maxclass": "comment",
-     "text": "name (s)",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
      "patching_rect": [
       350.0,
-      1280.0,
+      1242.0,
       250.0,
       22.0
      ],
@@ -2366,12 +2351,12 @@
    },
    {
     "box": {
-     "id": "obj-148",
+     "id": "obj-147",
      "maxclass": "message",
-     "text": "/renderer/partials_snap off",
+     "text": "/renderer/tempo 64.",
      "patching_rect": [
       40.0,
-      1308.0,
+      1270.0,
       300.0,
       22.0
      ],
@@ -2380,17 +2365,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-148",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
+     "patching_rect": [
+      350.0,
+      1270.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-149",
      "maxclass": "comment",
-     "text": "snap (s: off|key)",
+     "text": "sounds",
      "patching_rect": [
-      350.0,
-      1308.0,
-      250.0,
+      40.0,
+      1310.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2401,7 +2401,7 @@
     "box": {
      "id": "obj-150",
      "maxclass": "message",
-     "text": "/renderer/transpose -12.",
+     "text": "/renderer/partials glass",
      "patching_rect": [
       40.0,
       1336.0,
@@ -2419,7 +2419,7 @@
     "box": {
      "id": "obj-151",
      "maxclass": "comment",
-     "text": "semitones (f: -24..24 st)",
+     "text": "name (s)",
      "patching_rect": [
       350.0,
       1336.0,
@@ -2434,7 +2434,7 @@
     "box": {
      "id": "obj-152",
      "maxclass": "message",
-     "text": "/som/xy 0.5 0.5",
+     "text": "/renderer/partials_snap off",
      "patching_rect": [
       40.0,
       1364.0,
@@ -2452,7 +2452,7 @@
     "box": {
      "id": "obj-153",
      "maxclass": "comment",
-     "text": "x (f: 0..1) y (f: 0..1)",
+     "text": "snap (s: off|key)",
      "patching_rect": [
       350.0,
       1364.0,
@@ -2466,11 +2466,77 @@
    {
     "box": {
      "id": "obj-154",
+     "maxclass": "message",
+     "text": "/renderer/transpose -12.",
+     "patching_rect": [
+      40.0,
+      1392.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-155",
+     "maxclass": "comment",
+     "text": "semitones (f: -24..24 st)",
+     "patching_rect": [
+      350.0,
+      1392.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-156",
+     "maxclass": "message",
+     "text": "/som/xy 0.5 0.5",
+     "patching_rect": [
+      40.0,
+      1420.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-157",
+     "maxclass": "comment",
+     "text": "x (f: 0..1) y (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1420.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-158",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1392.0,
+      1448.0,
       120.0,
       120.0
      ],
@@ -2489,12 +2555,12 @@
    },
    {
     "box": {
-     "id": "obj-155",
+     "id": "obj-159",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1522.0,
+      1578.0,
       80.0,
       22.0
      ],
@@ -2507,12 +2573,12 @@
    },
    {
     "box": {
-     "id": "obj-156",
+     "id": "obj-160",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1552.0,
+      1608.0,
       110.0,
       22.0
      ],
@@ -2525,94 +2591,28 @@
    },
    {
     "box": {
-     "id": "obj-157",
+     "id": "obj-161",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1392.0,
+      1448.0,
       200.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-158",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1600.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-159",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1626.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-160",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1626.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-161",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1654.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
     }
    },
    {
     "box": {
      "id": "obj-162",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "adapters",
      "patching_rect": [
-      350.0,
-      1654.0,
-      250.0,
+      40.0,
+      1656.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2622,26 +2622,11 @@
    {
     "box": {
      "id": "obj-163",
-     "maxclass": "comment",
-     "text": "vae",
-     "patching_rect": [
-      40.0,
-      1694.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-164",
      "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
       40.0,
-      1720.0,
+      1682.0,
       300.0,
       22.0
      ],
@@ -2654,12 +2639,12 @@
    },
    {
     "box": {
-     "id": "obj-165",
+     "id": "obj-164",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      1720.0,
+      1682.0,
       250.0,
       22.0
      ],
@@ -2669,12 +2654,12 @@
    },
    {
     "box": {
-     "id": "obj-166",
+     "id": "obj-165",
      "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      1748.0,
+      1710.0,
       300.0,
       22.0
      ],
@@ -2683,17 +2668,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-166",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1710.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-167",
      "maxclass": "comment",
-     "text": "value (f: 0..1)",
+     "text": "vae",
      "patching_rect": [
-      350.0,
-      1748.0,
-      250.0,
+      40.0,
+      1750.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2704,7 +2704,7 @@
     "box": {
      "id": "obj-168",
      "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
       40.0,
       1776.0,
@@ -2737,7 +2737,7 @@
     "box": {
      "id": "obj-170",
      "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
       40.0,
       1804.0,
@@ -2770,7 +2770,7 @@
     "box": {
      "id": "obj-172",
      "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
       40.0,
       1832.0,
@@ -2803,7 +2803,7 @@
     "box": {
      "id": "obj-174",
      "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
       40.0,
       1860.0,
@@ -2836,7 +2836,7 @@
     "box": {
      "id": "obj-176",
      "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
+     "text": "/vae/slider/5 0.5",
      "patching_rect": [
       40.0,
       1888.0,
@@ -2869,7 +2869,7 @@
     "box": {
      "id": "obj-178",
      "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
       1916.0,
@@ -2902,7 +2902,7 @@
     "box": {
      "id": "obj-180",
      "maxclass": "message",
-     "text": "/vae/preset calm",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
       1944.0,
@@ -2920,7 +2920,7 @@
     "box": {
      "id": "obj-181",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       1944.0,
@@ -2935,7 +2935,7 @@
     "box": {
      "id": "obj-182",
      "maxclass": "message",
-     "text": "/vae/preset/save calm",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
       1972.0,
@@ -2953,7 +2953,7 @@
     "box": {
      "id": "obj-183",
      "maxclass": "comment",
-     "text": "preset (s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       1972.0,
@@ -2968,7 +2968,7 @@
     "box": {
      "id": "obj-184",
      "maxclass": "message",
-     "text": "/vae/blend other 0.5",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
       2000.0,
@@ -2986,7 +2986,7 @@
     "box": {
      "id": "obj-185",
      "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
       2000.0,
@@ -3000,26 +3000,11 @@
    {
     "box": {
      "id": "obj-186",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      2040.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-187",
      "maxclass": "message",
-     "text": "/jam/accompaniment 1",
+     "text": "/vae/preset/save calm",
      "patching_rect": [
       40.0,
-      2066.0,
+      2028.0,
       300.0,
       22.0
      ],
@@ -3032,12 +3017,12 @@
    },
    {
     "box": {
-     "id": "obj-188",
+     "id": "obj-187",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "preset (s)",
      "patching_rect": [
       350.0,
-      2066.0,
+      2028.0,
       250.0,
       22.0
      ],
@@ -3047,12 +3032,12 @@
    },
    {
     "box": {
-     "id": "obj-189",
+     "id": "obj-188",
      "maxclass": "message",
-     "text": "/jam/style pad",
+     "text": "/vae/blend other 0.5",
      "patching_rect": [
       40.0,
-      2094.0,
+      2056.0,
       300.0,
       22.0
      ],
@@ -3061,17 +3046,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-189",
+     "maxclass": "comment",
+     "text": "model (s) weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      2056.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-190",
      "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
+     "text": "jam",
      "patching_rect": [
-      350.0,
-      2094.0,
-      250.0,
+      40.0,
+      2096.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3082,7 +3082,7 @@
     "box": {
      "id": "obj-191",
      "maxclass": "message",
-     "text": "/jam/program 4",
+     "text": "/jam/accompaniment 1",
      "patching_rect": [
       40.0,
       2122.0,
@@ -3100,7 +3100,7 @@
     "box": {
      "id": "obj-192",
      "maxclass": "comment",
-     "text": "program (i: 0..127)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2122.0,
@@ -3115,7 +3115,7 @@
     "box": {
      "id": "obj-193",
      "maxclass": "message",
-     "text": "/jam/level -6.",
+     "text": "/jam/style pad",
      "patching_rect": [
       40.0,
       2150.0,
@@ -3133,7 +3133,7 @@
     "box": {
      "id": "obj-194",
      "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
+     "text": "style (s: pad|block|arpeggio)",
      "patching_rect": [
       350.0,
       2150.0,
@@ -3148,7 +3148,7 @@
     "box": {
      "id": "obj-195",
      "maxclass": "message",
-     "text": "/jam/fusion 0.5",
+     "text": "/jam/program 4",
      "patching_rect": [
       40.0,
       2178.0,
@@ -3166,7 +3166,7 @@
     "box": {
      "id": "obj-196",
      "maxclass": "comment",
-     "text": "weight (f: 0..1)",
+     "text": "program (i: 0..127)",
      "patching_rect": [
       350.0,
       2178.0,
@@ -3181,7 +3181,7 @@
     "box": {
      "id": "obj-197",
      "maxclass": "message",
-     "text": "/jam/tempo 100.",
+     "text": "/jam/level -6.",
      "patching_rect": [
       40.0,
       2206.0,
@@ -3199,7 +3199,7 @@
     "box": {
      "id": "obj-198",
      "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
+     "text": "db (f: -60..12 dB)",
      "patching_rect": [
       350.0,
       2206.0,
@@ -3214,7 +3214,7 @@
     "box": {
      "id": "obj-199",
      "maxclass": "message",
-     "text": "/jam/meter 3",
+     "text": "/jam/fusion 0.5",
      "patching_rect": [
       40.0,
       2234.0,
@@ -3232,7 +3232,7 @@
     "box": {
      "id": "obj-200",
      "maxclass": "comment",
-     "text": "beats (i: 1..16)",
+     "text": "weight (f: 0..1)",
      "patching_rect": [
       350.0,
       2234.0,
@@ -3247,7 +3247,7 @@
     "box": {
      "id": "obj-201",
      "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "text": "/jam/tempo 100.",
      "patching_rect": [
       40.0,
       2262.0,
@@ -3265,7 +3265,7 @@
     "box": {
      "id": "obj-202",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "bpm (f: 20..300 bpm)",
      "patching_rect": [
       350.0,
       2262.0,
@@ -3280,7 +3280,7 @@
     "box": {
      "id": "obj-203",
      "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
+     "text": "/jam/meter 3",
      "patching_rect": [
       40.0,
       2290.0,
@@ -3298,7 +3298,7 @@
     "box": {
      "id": "obj-204",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "beats (i: 1..16)",
      "patching_rect": [
       350.0,
       2290.0,
@@ -3313,7 +3313,7 @@
     "box": {
      "id": "obj-205",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/jam/metronome 1",
      "patching_rect": [
       40.0,
       2318.0,
@@ -3331,7 +3331,7 @@
     "box": {
      "id": "obj-206",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
       2318.0,
@@ -3346,7 +3346,7 @@
     "box": {
      "id": "obj-207",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/jam/metronome/level -18.",
      "patching_rect": [
       40.0,
       2346.0,
@@ -3364,7 +3364,7 @@
     "box": {
      "id": "obj-208",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "db (f: -60..0 dBFS)",
      "patching_rect": [
       350.0,
       2346.0,
@@ -3379,7 +3379,7 @@
     "box": {
      "id": "obj-209",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/jam/key_lock Gmaj",
      "patching_rect": [
       40.0,
       2374.0,
@@ -3397,7 +3397,7 @@
     "box": {
      "id": "obj-210",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "key (s)",
      "patching_rect": [
       350.0,
       2374.0,
@@ -3411,26 +3411,11 @@
    {
     "box": {
      "id": "obj-211",
-     "maxclass": "comment",
-     "text": "transport",
-     "patching_rect": [
-      40.0,
-      2414.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-212",
      "maxclass": "message",
-     "text": "/transport/start",
+     "text": "/jam/tempo_follow 1",
      "patching_rect": [
       40.0,
-      2440.0,
+      2402.0,
       300.0,
       22.0
      ],
@@ -3443,12 +3428,12 @@
    },
    {
     "box": {
-     "id": "obj-213",
+     "id": "obj-212",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "on (i: 0..1)",
      "patching_rect": [
       350.0,
-      2440.0,
+      2402.0,
       250.0,
       22.0
      ],
@@ -3458,12 +3443,12 @@
    },
    {
     "box": {
-     "id": "obj-214",
+     "id": "obj-213",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/jam/panic",
      "patching_rect": [
       40.0,
-      2468.0,
+      2430.0,
       300.0,
       22.0
      ],
@@ -3472,17 +3457,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-214",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2430.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-215",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "transport",
      "patching_rect": [
-      350.0,
-      2468.0,
-      250.0,
+      40.0,
+      2470.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3492,26 +3492,11 @@
    {
     "box": {
      "id": "obj-216",
-     "maxclass": "comment",
-     "text": "queries",
-     "patching_rect": [
-      40.0,
-      2508.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-217",
      "maxclass": "message",
-     "text": "/status",
+     "text": "/transport/start",
      "patching_rect": [
       40.0,
-      2534.0,
+      2496.0,
       300.0,
       22.0
      ],
@@ -3524,12 +3509,12 @@
    },
    {
     "box": {
-     "id": "obj-218",
+     "id": "obj-217",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "optional fade (f: 0..10 s)",
      "patching_rect": [
       350.0,
-      2534.0,
+      2496.0,
       250.0,
       22.0
      ],
@@ -3539,12 +3524,12 @@
    },
    {
     "box": {
-     "id": "obj-219",
+     "id": "obj-218",
      "maxclass": "message",
-     "text": "/help",
+     "text": "/transport/stop",
      "patching_rect": [
       40.0,
-      2562.0,
+      2524.0,
       300.0,
       22.0
      ],
@@ -3553,17 +3538,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-219",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      2524.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-220",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "queries",
      "patching_rect": [
-      350.0,
-      2562.0,
-      250.0,
+      40.0,
+      2564.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3574,7 +3574,7 @@
     "box": {
      "id": "obj-221",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/status",
      "patching_rect": [
       40.0,
       2590.0,
@@ -3592,7 +3592,7 @@
     "box": {
      "id": "obj-222",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2590.0,
@@ -3607,7 +3607,7 @@
     "box": {
      "id": "obj-223",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/help",
      "patching_rect": [
       40.0,
       2618.0,
@@ -3625,10 +3625,76 @@
     "box": {
      "id": "obj-224",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
       2618.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-225",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      2646.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-226",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2646.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-227",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      2674.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-228",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      2674.0,
       250.0,
       22.0
      ],
@@ -4241,7 +4307,7 @@
    {
     "patchline": {
      "source": [
-      "obj-113",
+      "obj-112",
       0
      ],
      "destination": [
@@ -4253,7 +4319,7 @@
    {
     "patchline": {
      "source": [
-      "obj-115",
+      "obj-114",
       0
      ],
      "destination": [
@@ -4301,7 +4367,7 @@
    {
     "patchline": {
      "source": [
-      "obj-124",
+      "obj-123",
       0
      ],
      "destination": [
@@ -4313,7 +4379,7 @@
    {
     "patchline": {
      "source": [
-      "obj-126",
+      "obj-125",
       0
      ],
      "destination": [
@@ -4337,7 +4403,7 @@
    {
     "patchline": {
      "source": [
-      "obj-131",
+      "obj-130",
       0
      ],
      "destination": [
@@ -4349,7 +4415,7 @@
    {
     "patchline": {
      "source": [
-      "obj-133",
+      "obj-132",
       0
      ],
      "destination": [
@@ -4421,7 +4487,7 @@
    {
     "patchline": {
      "source": [
-      "obj-146",
+      "obj-145",
       0
      ],
      "destination": [
@@ -4433,7 +4499,7 @@
    {
     "patchline": {
      "source": [
-      "obj-148",
+      "obj-147",
       0
      ],
      "destination": [
@@ -4473,31 +4539,7 @@
       0
      ],
      "destination": [
-      "obj-155",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-154",
-      1
-     ],
-     "destination": [
-      "obj-155",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-155",
-      0
-     ],
-     "destination": [
-      "obj-156",
+      "obj-1",
       0
      ]
     }
@@ -4511,6 +4553,30 @@
      "destination": [
       "obj-1",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-158",
+      0
+     ],
+     "destination": [
+      "obj-159",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-158",
+      1
+     ],
+     "destination": [
+      "obj-159",
+      1
      ]
     }
    },
@@ -4521,7 +4587,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-160",
       0
      ]
     }
@@ -4529,7 +4595,7 @@
    {
     "patchline": {
      "source": [
-      "obj-161",
+      "obj-160",
       0
      ],
      "destination": [
@@ -4541,7 +4607,7 @@
    {
     "patchline": {
      "source": [
-      "obj-164",
+      "obj-163",
       0
      ],
      "destination": [
@@ -4553,7 +4619,7 @@
    {
     "patchline": {
      "source": [
-      "obj-166",
+      "obj-165",
       0
      ],
      "destination": [
@@ -4673,7 +4739,7 @@
    {
     "patchline": {
      "source": [
-      "obj-187",
+      "obj-186",
       0
      ],
      "destination": [
@@ -4685,7 +4751,7 @@
    {
     "patchline": {
      "source": [
-      "obj-189",
+      "obj-188",
       0
      ],
      "destination": [
@@ -4817,7 +4883,7 @@
    {
     "patchline": {
      "source": [
-      "obj-212",
+      "obj-211",
       0
      ],
      "destination": [
@@ -4829,7 +4895,7 @@
    {
     "patchline": {
      "source": [
-      "obj-214",
+      "obj-213",
       0
      ],
      "destination": [
@@ -4841,7 +4907,7 @@
    {
     "patchline": {
      "source": [
-      "obj-217",
+      "obj-216",
       0
      ],
      "destination": [
@@ -4853,7 +4919,7 @@
    {
     "patchline": {
      "source": [
-      "obj-219",
+      "obj-218",
       0
      ],
      "destination": [
@@ -4878,6 +4944,30 @@
     "patchline": {
      "source": [
       "obj-223",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-225",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-227",
       0
      ],
      "destination": [

@@ -242,6 +242,16 @@ def search_worker_main(requests: Any, replies: Any, settings: dict[str, Any]) ->
             continue
         if req is None:
             return
+        if req[0] == "embed":  # a text's vector (the sound library's text search)
+            _, qid, text = req
+            t0 = time.perf_counter()
+            try:
+                vec = embedder.embed([str(text)])[0]
+            except Exception as exc:
+                replies.put(("error", qid, f"{type(exc).__name__}: {exc}"))
+                continue
+            replies.put(("vector", qid, vec.tolist(), time.perf_counter() - t0))
+            continue
         _, qid, text, top = req
         t0 = time.perf_counter()
         try:
@@ -262,6 +272,7 @@ class SearchReply:
     worker_s: float = 0.0  # embedding + search inside the worker
     round_trip_s: float = 0.0  # query() -> the poll() that delivered it
     error: str = ""  # set when there are no results (worker failed, closed, bad query)
+    vector: list[float] | None = None  # an embed() request's answer: the text's embedding
 
     @property
     def ok(self) -> bool:
@@ -281,6 +292,7 @@ class _Pending:
     top: int
     callback: Callback | None
     asked_at: float
+    kind: str = "query"  # or "embed"
 
 
 class SearchService:
@@ -435,9 +447,26 @@ class SearchService:
             self._call(p, SearchReply(p.qid, text, error=f"search is {self.state}{why}"))
         return p.qid
 
+    def embed(self, text: str, callback: Callback | None = None) -> int:
+        """Ask for the embedding of ``text`` (the reply's ``vector``), like :meth:`query`:
+        the sound library's text search uses the model this worker holds."""
+        self._next_qid += 1
+        p = _Pending(self._next_qid, text, 0, callback, self.clock(), kind="embed")
+        if self.state == "ready":
+            self._send(p)
+        elif self.state == "loading":
+            self._held.append(p)
+        else:
+            why = f": {self.reason}" if self.reason else ""
+            self._call(p, SearchReply(p.qid, text, error=f"search is {self.state}{why}"))
+        return p.qid
+
     def _send(self, p: _Pending) -> None:
         try:
-            self._requests.put(("query", p.qid, p.text, p.top))
+            if p.kind == "embed":
+                self._requests.put(("embed", p.qid, p.text))
+            else:
+                self._requests.put(("query", p.qid, p.text, p.top))
         except Exception as exc:
             self._call(p, SearchReply(p.qid, p.text, error=f"cannot send the query: {exc}"))
             return
@@ -486,6 +515,12 @@ class SearchService:
                 self._send(waiting)
         elif kind == "failed":
             self._fail(str(msg[1]))
+        elif kind == "vector":
+            p = self._sent.pop(int(msg[1]), None)
+            if p is not None:
+                rt = self.clock() - p.asked_at
+                self._call(p, SearchReply(p.qid, p.text, worker_s=float(msg[3]), round_trip_s=rt,
+                                          vector=[float(x) for x in msg[2]]))  # fmt: skip
         elif kind in ("results", "error"):
             p = self._sent.pop(int(msg[1]), None)
             if p is None:

@@ -109,11 +109,11 @@ def harness(tmp_path: Path):
 
 
 # the VAE's addresses need a trained model playing (tests/models/test_vae_renderer.py),
-# /prompt/search the search worker (tests/models/test_search_live.py), and /group/apply the
-# live daemon's group (tests/control/test_group.py, tests/app/test_group_live.py)
-NOT_VAE = [
-    a for a in TABLE if a.group != "vae" and a.path not in ("/prompt/search", "/group/apply")
-]
+# /prompt/search the search worker (tests/models/test_search_live.py), /group/apply the
+# live daemon's group (tests/control/test_group.py, tests/app/test_group_live.py) and
+# /library/* a library file (tests/control/test_library_osc.py)
+OWN_TESTS = ("/prompt/search", "/group/apply", "/library/search", "/library/similar")
+NOT_VAE = [a for a in TABLE if a.group != "vae" and a.path not in OWN_TESTS]
 
 
 @pytest.mark.parametrize("entry", NOT_VAE, ids=[a.path for a in NOT_VAE])

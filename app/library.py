@@ -236,7 +236,7 @@ class Library:
                                       check_same_thread=False)  # fmt: skip
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._wal(timeout)
             if str(mode).lower() != "wal":
                 raise LibraryError(f"{self.path}: cannot use WAL mode (journal_mode {mode})")
             self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses no commit
@@ -245,6 +245,24 @@ class Library:
             raise LibraryError(f"{self.path}: not a usable library ({exc})") from None
         self._cache: dict[str, tuple[int, list[int], list[str], np.ndarray]] = {}
         self._words: tuple[int, dict[str, np.ndarray], list[int]] | None = None
+
+    def _wal(self, timeout: float) -> str:
+        """Switch the file to WAL (persistent: once per file). SQLite does not call the busy
+        handler for that switch, so two processes opening a new library at once saw
+        "database is locked" at once (test_two_indexers_at_once, in a full run): retried here
+        until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                return str(self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(0.2, delay * 2)
 
     def _create(self) -> None:
         with self.transaction():

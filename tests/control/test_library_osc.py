@@ -120,7 +120,10 @@ def test_search_through_the_search_worker(tmp_path: Path) -> None:
         index_paths(lib, [tmp_path / "sounds"], embedder=TextEmbedder(threads=1))
     (tmp_path / "prompts").mkdir()
     h = Harness(tmp_path, [f"library.path={db}"])
-    service = SearchService(h.controller.bank.prompts, cache_dir=tmp_path / "cache")
+    # the worker's own load limit as long as the wait: on a busy 2-core machine importing
+    # torch and loading MiniLM took over the 120 s default once
+    service = SearchService(h.controller.bank.prompts, cache_dir=tmp_path / "cache",
+                            load_seconds=180)  # fmt: skip
     h.controller.search = service
     try:
         service.start()

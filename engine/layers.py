@@ -15,6 +15,7 @@ samples.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +56,8 @@ class _Slot:
     cutoff: float = _MAX_CUTOFF  # Hz target (without drift)
     cutoff_heard: float = _MAX_CUTOFF
     filt: StreamingFilter | None = None
-    drift_from: np.ndarray = field(default_factory=lambda: np.zeros(2))
-    drift_to: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    drift_from: tuple[float, float] = (0.0, 0.0)
+    drift_to: tuple[float, float] = (0.0, 0.0)
     drift_t: int = 0
     blocks: int = 0
 
@@ -93,6 +94,7 @@ class SoundscapeLayers:
         ]
         self.vibe = ""
         self.changes = 0
+        self._ramps: dict[int, np.ndarray] = {}
 
     # ----------------------------------------------------------------- controls
     def _slot(self, n: int) -> _Slot:
@@ -146,10 +148,11 @@ class SoundscapeLayers:
         if s.drift_t >= self.drift_frames:
             s.drift_t -= self.drift_frames
             s.drift_from = s.drift_to
-            s.drift_to = s.rng.uniform(-1.0, 1.0, 2)
-        u = 0.5 - 0.5 * np.cos(np.pi * s.drift_t / self.drift_frames)
-        d = s.drift_from + (s.drift_to - s.drift_from) * u
-        return float(d[0] * self.drift_db), float(d[1] * self.drift_octaves)
+            d0, d1 = s.rng.uniform(-1.0, 1.0, 2)
+            s.drift_to = (float(d0), float(d1))
+        u = 0.5 - 0.5 * math.cos(math.pi * s.drift_t / self.drift_frames)
+        (f0, f1), (t0, t1) = s.drift_from, s.drift_to
+        return (f0 + (t0 - f0) * u) * self.drift_db, (f1 + (t1 - f1) * u) * self.drift_octaves
 
     def _mono(self, s: _Slot, n: int) -> np.ndarray | None:
         """The slot's source for the block (the crossfade of old and new voices)."""
@@ -172,38 +175,44 @@ class SoundscapeLayers:
     def _render_slot(self, s: _Slot, n: int) -> np.ndarray | None:
         gain_drift, oct_drift = self._drift(s, n)
         mono = self._mono(s, n)
-        target = 0.0 if s.muted or s.voice is None and s.old is None else 10.0 ** (
-            (s.gain_db + gain_drift) / 20.0
-        )
+        silent = s.muted or (s.voice is None and s.old is None)
+        target = 0.0 if silent else 10.0 ** ((s.gain_db + gain_drift) / 20.0)
         if mono is None and s.gain == 0.0:
             return None
         if mono is None:
             mono = np.zeros(n)
-        # the gain moves at most one full scale per crossfade time: a fade, not a step
-        step = n / self.crossfade_frames
-        g1 = s.gain + float(np.clip(target - s.gain, -step, step))
-        ramp = s.gain + (g1 - s.gain) * (np.arange(1, n + 1) / n)
-        s.gain = g1
-        y = mono * ramp
-        cutoff = float(np.clip(s.cutoff * 2.0**oct_drift, 20.0, _MAX_CUTOFF))
+        cutoff = min(max(s.cutoff * 2.0**oct_drift, 20.0), _MAX_CUTOFF)
+        top = 0.45 * self.sample_rate
         if s.filt is None:
-            s.filt = StreamingFilter("lowpass", min(cutoff, 0.45 * self.sample_rate),
-                                     self.sample_rate, channels=1, order=2)  # fmt: skip
+            s.filt = StreamingFilter("lowpass", min(cutoff, top), self.sample_rate,
+                                     channels=1, order=2)  # fmt: skip
             s.cutoff_heard = cutoff
-        elif s.blocks % _CUTOFF_STEP == 0 and abs(np.log2(cutoff / s.cutoff_heard)) > 0.01:
-            s.filt.set_cutoff(min(cutoff, 0.45 * self.sample_rate))
+        elif s.blocks % _CUTOFF_STEP == 0 and abs(math.log2(cutoff / s.cutoff_heard)) > 0.01:
+            s.filt.set_cutoff(min(cutoff, top))
             s.cutoff_heard = cutoff
         s.blocks += 1
-        if s.cutoff_heard < 0.45 * self.sample_rate:
-            y = s.filt.process(y.reshape(-1, 1))[:, 0]
-        p0 = s.pan
-        p1 = p0 + float(np.clip(s.pan_target - p0, -step, step))
-        s.pan = p1
-        theta = (p0 + (p1 - p0) * (np.arange(1, n + 1) / n) + 1.0) * (np.pi / 4)
-        out = np.empty((n, 2))
-        out[:, 0] = y * np.cos(theta)
-        out[:, 1] = y * np.sin(theta)
-        return out
+        y = mono.reshape(-1, 1)
+        if s.cutoff_heard < top:
+            y = s.filt.process(y)
+        # gain and pan move at most one full scale per crossfade time (a fade, never a
+        # step), as one linear ramp per channel from the block's first gains to its last
+        step = n / self.crossfade_frames
+        g0, p0 = s.gain, s.pan
+        s.gain = g0 + min(max(target - g0, -step), step)
+        s.pan = p0 + min(max(s.pan_target - p0, -step), step)
+        t0, t1 = (p0 + 1.0) * (math.pi / 4), (s.pan + 1.0) * (math.pi / 4)
+        a = (g0 * math.cos(t0), g0 * math.sin(t0))
+        b = (s.gain * math.cos(t1), s.gain * math.sin(t1))
+        if a == b:
+            return y * np.array(a)
+        return y * (np.array(a) + np.array((b[0] - a[0], b[1] - a[1])) * self._ramp(n))
+
+    def _ramp(self, n: int) -> np.ndarray:
+        """(n, 1): 1/n .. 1, cached per block size."""
+        r = self._ramps.get(n)
+        if r is None:
+            r = self._ramps[n] = (np.arange(1, n + 1) / n).reshape(-1, 1)
+        return r
 
     def render(self, frame0: int, frames: int) -> np.ndarray:
         """The four slots' mix for ``[frame0, frame0 + frames)``, (frames, 2) float32."""

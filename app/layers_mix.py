@@ -8,7 +8,8 @@ cut-off. The heart-rate state may narrow the ranges (``states``: stress calmer).
 The mix rule (:func:`build_mix`), seeded:
 
 1. candidates: entries at least ``min_seconds`` long inside the vibe's ranges (narrowed by
-   the state); fewer than four: every entry long enough (``widened``);
+   the state); fewer than four: inside the state's ranges only, then every entry long
+   enough (``widened``);
 2. the anchor, layer 1: among the candidates of its role (none: all candidates), those with
    the most of the vibe's tags (user tags and descriptor words), the best three by tag count
    then id; the seed picks one;
@@ -152,14 +153,15 @@ def build_mix(lib: Any, vibes: VibeFile, vibe: str, *, seed: int, state: str | N
     if vibe not in vibes.vibes:
         raise ValueError(f"unknown vibe {vibe!r} (vibes: {', '.join(sorted(vibes.vibes))})")
     v = vibes.vibes[vibe]
-    ranges = dict(v.ranges)
-    if state is not None and state in vibes.states:
-        ranges = narrow(ranges, vibes.states[state])
+    calm = vibes.states.get(state, {}) if state is not None else {}
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, sum(vibe.encode())])
-    cands = lib.entries(min_duration=min_seconds, ranges=ranges)
-    widened = len(cands) < SLOTS
-    if widened:
-        cands = lib.entries(min_duration=min_seconds)
+    cands: list[Any] = []
+    widened = False
+    for tier in (narrow(dict(v.ranges), calm), dict(calm), {}):
+        cands = lib.entries(min_duration=min_seconds, ranges=tier)
+        if len(cands) >= SLOTS:
+            break
+        widened = True
     if not cands:
         raise ValueError(f"no library entry of {min_seconds:g} s or more to build a mix")
     picks: list[Pick] = []

@@ -174,6 +174,7 @@ def build_mix(lib: Any, vibes: VibeFile, vibe: str, *, seed: int, state: str | N
             break
         fit = [e for e in left if _inside(e, vibes.roles[role])] or left
         if not vecs:
+
             def tag_score(e: Any) -> int:
                 return len(wanted & {t.lower() for t in (*e.tags, *e.auto_tags)})
 

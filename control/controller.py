@@ -774,7 +774,8 @@ class Controller:
             db = lib._library()
             entry = db.resolve(ref)
             return load_voice(db, entry.id, sr, max_seconds=lc.max_loop_seconds,
-                              fade_seconds=lc.loop_crossfade_seconds, level_dbfs=lc.level_dbfs)  # fmt: skip
+                              fade_seconds=lc.loop_crossfade_seconds,
+                              level_dbfs=lc.level_dbfs)  # fmt: skip
 
         def done(voice: Any) -> None:
             layers.set_voice(n, voice)

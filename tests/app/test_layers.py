@@ -228,7 +228,7 @@ def test_ten_minutes_of_layers_have_no_gap(library: Path, tmp_path: Path) -> Non
                "--library", str(library), "--seed", "2",
                "--set", f"outputs.sessions_dir={tmp_path / 'sessions'}"])  # fmt: skip
     assert rc == 0
-    x, sr = sf.read(str(out), dtype="float32")
+    x, _sr = sf.read(str(out), dtype="float32")
     assert len(x) == 600 * SR
     w = SR // 20
     body = x[5 * SR : len(x) // w * w].reshape(-1, w, 2)

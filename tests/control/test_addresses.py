@@ -115,7 +115,7 @@ def harness(tmp_path: Path):
 # /library/* a library file (tests/control/test_library_osc.py), and so do /layers/mix and
 # /layers/N/file (tests/control/test_layers_osc.py)
 OWN_TESTS = ("/prompt/search", "/group/apply", "/library/search", "/library/similar",
-             "/layers/mix", *(f"/layers/{n}/file" for n in range(1, 5)))
+             "/layers/mix", *(f"/layers/{n}/file" for n in range(1, 5)))  # fmt: skip
 NOT_VAE = [a for a in TABLE if a.group != "vae" and a.path not in OWN_TESTS]
 
 

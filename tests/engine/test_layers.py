@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from bassd.dsp.loop_points import find_loop, make_loop
-from bassd.engine.layers import SoundscapeLayers, LayerVoice
+from bassd.engine.layers import LayerVoice, SoundscapeLayers
 from tests.library_sounds import noise, tone
 
 SR, BLOCK = 48000, 256

@@ -84,12 +84,12 @@ def find_loop(
         if end_lo > n:
             break
         region = x[end_lo - w : n]  # windows ending at end_lo .. n
-        score = _ncc(region, template)
-        if score.size == 0:
+        ncc = _ncc(region, template)
+        if ncc.size == 0:
             continue
-        k = int(np.argmax(score))
-        if score[k] > best[0]:
-            best = (float(score[k]), int(a), end_lo + k)
+        k = int(np.argmax(ncc))
+        if ncc[k] > best[0]:
+            best = (float(ncc[k]), int(a), end_lo + k)
     score, start, end = best
     if end - start < 2 * fade:
         start, end = fade, n

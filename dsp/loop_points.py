@@ -6,7 +6,8 @@ A loop plays ``body = x[start:end]`` over and over. Its join is made inaudible i
    that precede ``start`` (``x[start - fade:start]``), so at the wrap the audio already is
    what comes just before ``start`` and continues into ``x[start]`` sample by sample. The
    two regions should sound alike: ``start`` and ``end`` are searched (a few start
-   candidates in the first part of the file, every end in its last part) for the highest
+   candidates in the first quarter of the file, every end in its last quarter, each at
+   most ``search_seconds``) for the highest
    normalised cross-correlation between the window before ``start`` and the window
    before ``end`` (FFT correlation, normalised by the sliding energy).
 2. **How.** The crossfade's equal-power gains (cos, sin) are divided by
@@ -63,6 +64,7 @@ def find_loop(
     fade_seconds: float = 1.0,
     window_seconds: float = 0.1,
     search_share: float = 0.25,
+    search_seconds: float = 6.0,
     starts: int = 8,
 ) -> LoopPoints:
     """Loop points of mono ``x``: the (start, end) whose preceding windows correlate best.
@@ -74,7 +76,7 @@ def find_loop(
         raise ValueError(f"too short to loop ({n / sample_rate:.3f} s)")
     fade = max(16, min(round(fade_seconds * sample_rate), n // 4))
     w = max(16, min(round(window_seconds * sample_rate), fade))
-    span = max(1, round(search_share * n))
+    span = max(1, min(round(search_share * n), round(search_seconds * sample_rate)))
     lo_start, hi_start = fade, min(fade + span, n - 2 * fade)
     cands = np.unique(np.linspace(lo_start, max(lo_start, hi_start), starts).round().astype(int))
     end_lo = max(cands[-1] + 2 * fade, n - span)  # the body is at least 2 fades long

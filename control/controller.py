@@ -251,6 +251,7 @@ class Controller:
         self.engine.replan()
         if self.config.control.state_change == "early_crossfade":
             self.engine.skip(self.config.control.early_crossfade_seconds)
+        self._state_layers()
 
     def hr_sample(self, t: float | None, bpm: float, rr_ms: tuple[float, ...] = ()) -> None:
         t = self.now() if t is None else t
@@ -755,6 +756,17 @@ class Controller:
                 self.layers_mix(name, f"scene {how}")
         except ValueError as exc:  # the library off: the scene still applies
             self.record("layers_mix_failed", name, str(exc))
+
+    def _state_layers(self) -> None:
+        """A new HR state rebuilds the playing vibe's mix, its ranges narrowed by the state
+        (layers.follow_state; vibes.yaml states: stress picks calmer layers)."""
+        lc = self._layers_config()
+        if self.layers is None or lc is None or not lc.follow_state or not self.layers.vibe:
+            return
+        try:
+            self.layers_mix(self.layers.vibe, f"state {self.hr.state}")
+        except ValueError as exc:
+            self.record("layers_mix_failed", self.layers.vibe, str(exc))
 
     def on_layers_mix(self, v: tuple[Any, ...], r: Request) -> None:
         self.layers_mix(str(v[0]), "osc", r)

@@ -253,3 +253,26 @@ def test_cli_refuses_an_unknown_vibe_and_a_missing_library(tmp_path: Path,
               "--library", str(tmp_path / "none.sqlite")])  # fmt: skip
     assert exc.value.code == 2 and "no library" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_stress_state_rebuilds_the_playing_mix_calmer(library: Path, tmp_path: Path) -> None:
+    """With the zen layers playing, the HR state turning to stress rebuilds the zen mix
+    with the state's bounds (events row: how "state stress"): every new pick has at most
+    1.5 onsets a second and a centroid at most 2.5 kHz."""
+    cfg = _config(tmp_path, library, "renderer.name=layers", "layers.vibe=zen")
+    s = build_session(cfg, record_events=True, session="stress")
+    try:
+        s.controller.start_session()
+        s.engine.render(256)
+        s.controller.hr.force_state(s.controller.now(), "stress")
+        s.engine.render(256)
+    finally:
+        s.close()
+    rows = _rows(s.events.path if s.events else None, "layers_mix")
+    assert len(rows) == 2
+    detail = json.loads(rows[1]["detail"])
+    assert detail["how"] == "state stress" and detail["state"] == "stress"
+    with Library(library) as lib:
+        for p in detail["picks"]:
+            d = lib.get(p["entry_id"]).descriptors
+            assert d["onset_rate"] <= 1.5 and d["centroid_hz"] <= 2500, p

@@ -714,7 +714,7 @@ class Controller:
         sr = self.engine.sample_rate
 
         def work() -> tuple[Any, list[Any]]:
-            db = lib._library()
+            db = lib.connection()
             mix = build_mix(db, vibes, vibe, seed=seed, state=state, min_seconds=lc.min_seconds)
             voices = [load_voice(db, p.entry_id, sr, max_seconds=lc.max_loop_seconds,
                                  fade_seconds=lc.loop_crossfade_seconds,
@@ -783,7 +783,7 @@ class Controller:
         sr = self.engine.sample_rate
 
         def work() -> Any:
-            db = lib._library()
+            db = lib.connection()
             entry = db.resolve(ref)
             return load_voice(db, entry.id, sr, max_seconds=lc.max_loop_seconds,
                               fade_seconds=lc.loop_crossfade_seconds,

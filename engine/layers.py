@@ -92,6 +92,9 @@ class SoundscapeLayers:
         self.slots = [
             _Slot(i, np.random.default_rng([int(seed) & 0xFFFFFFFF, i])) for i in range(SLOTS)
         ]
+        for s in self.slots:  # the first drift target: the drift moves from the start
+            d0, d1 = s.rng.uniform(-1.0, 1.0, 2)
+            s.drift_to = (float(d0), float(d1))
         self.vibe = ""
         self.changes = 0
         self._ramps: dict[int, np.ndarray] = {}

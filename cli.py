@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bassd.app.ble_cli import add_commands as add_ble_commands
     from bassd.app.hrv_cli import add_commands as add_hrv_commands
     from bassd.app.jam_cli import add_commands as add_jam_commands
+    from bassd.app.layers_cli import add_commands as add_layers_commands
     from bassd.app.library_cli import add_commands as add_library_commands
     from bassd.app.listen_cli import add_commands as add_listen_commands
     from bassd.app.midi_cli import add_commands as add_midi_commands
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_commands(sub, _add_config_args)
     add_listen_commands(sub, _add_config_args)
     add_library_commands(sub, _add_config_args)
+    add_layers_commands(sub, _add_config_args)
     return parser
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError, model_validator
 
+from bassd.app.layers_config import LayersConfig
 from bassd.app.library_config import LibraryConfig
 from bassd.control.ble_bridge import BleConfig
 from bassd.control.config import ControlConfig, OscConfig
@@ -66,6 +67,7 @@ class Config(Strict):
     vae: VaeSection = VaeSection()
     search: SearchConfig = SearchConfig()
     library: LibraryConfig = LibraryConfig()
+    layers: LayersConfig = LayersConfig()
     fallback: FallbackConfig = FallbackConfig()
     fx: FxConfig = FxConfig()
     outputs: OutputsConfig = OutputsConfig()

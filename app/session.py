@@ -32,6 +32,7 @@ from bassd.control.steering import Steering
 from bassd.engine.core import Engine, SegmentRecord
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.jam import EventSink, Jam
+from bassd.engine.layers import SoundscapeLayers
 from bassd.engine.renderer import KuramotoRenderer, Renderer
 from bassd.engine.timeline import SegmentStart
 
@@ -46,6 +47,10 @@ def make_renderer(name: str, config: Config | None = None, *, blocking: bool = F
     """
     if name == "kuramoto":
         return KuramotoRenderer(sounds=(config or Config()).renderer.sound_library())
+    if name == "layers":  # the soundscape layers alone: a DSP timeline kept silent (bed off)
+        renderer = KuramotoRenderer(sounds=(config or Config()).renderer.sound_library())
+        renderer.name = "layers"
+        return renderer
     if name == "musicgen":
         from bassd.models.neural_renderer import NeuralRenderer
 
@@ -102,6 +107,15 @@ def make_jam(config: Config, on_event: EventSink) -> Jam:
         raise OSError(str(exc)) from None
     return Jam(jc, config.audio.sample_rate, synth=synth, predictor=predictor.predict,
                on_event=on_event)  # fmt: skip
+
+
+def make_layers(config: Config) -> SoundscapeLayers:
+    """The soundscape layers of ``config.layers`` (silent until a mix or a file is set)."""
+    lc = config.layers
+    return SoundscapeLayers(config.audio.sample_rate, seed=lc.seed,
+                            crossfade_seconds=lc.crossfade_seconds, drift_db=lc.drift_db,
+                            drift_octaves=lc.drift_octaves,
+                            drift_seconds=lc.drift_seconds)  # fmt: skip
 
 
 def _learning(config: Config, monitor: HeartRateMonitor, hrv: HrvMonitor | None) -> Any:
@@ -212,6 +226,12 @@ def build_session(
             jam = make_jam(config, lambda *row: sink[0].jam_event(*row))
             engine.add_layer(jam)
             engine.bed = config.jam.bed
+        layers = None
+        if config.layers.enabled or config.renderer.name == "layers":
+            layers = make_layers(config)
+            engine.add_layer(layers)
+            if config.renderer.name == "layers":
+                engine.bed = False
         hrv = HrvMonitor(config.hrv) if config.hrv.enabled else None
         controller = Controller(
             config,
@@ -227,6 +247,7 @@ def build_session(
             offload=offload,
             jam=jam,
             hrv=hrv,
+            layers=layers,
         )
         now[0] = controller.now
         if config.prompts.policy == "learn":

@@ -164,6 +164,24 @@ TABLE: tuple[Address, ...] = (
             (Arg("name", S, max_len=64),), "steering"),
     Address("/scene/surprise", "scene_surprise", "A coherent random scene (seeded by "
             "scenes.seed), not the one playing.", (), "steering"),
+    # soundscape layers (layers.enabled, renderer.name: layers; docs/library.md)
+    Address("/layers/mix", "layers_mix", "Build a coherent four-layer mix for a vibe (zen, "
+            "focus, energise, sleep or your own: configs/vibes.yaml) from the sound library, "
+            "seeded (layers.seed); each layer crossfades to its pick.",
+            (Arg("vibe", S, max_len=64),), "layers"),
+    *(Address(f"/layers/{n}/file", "layers_file", f"Crossfade layer {n} to a library entry "
+              "(its id or path), looped seamlessly.", (Arg("ref", S, max_len=1024),), "layers")
+      for n in range(1, 5)),
+    *(Address(f"/layers/{n}/gain", "layers_gain", f"Layer {n}'s gain (fades over "
+              "layers.crossfade_seconds; the drift wanders around it).",
+              (Arg("gain", F, "dB", -60, 12),), "layers") for n in range(1, 5)),
+    *(Address(f"/layers/{n}/pan", "layers_pan", f"Layer {n}'s pan (-1 left .. 1 right), glided.",
+              (Arg("pan", F, "", -1, 1),), "layers") for n in range(1, 5)),
+    *(Address(f"/layers/{n}/filter", "layers_filter", f"Layer {n}'s low-pass cut-off (the "
+              "drift wanders around it).", (Arg("cutoff", F, "Hz", 20, 20000),), "layers")
+      for n in range(1, 5)),
+    *(Address(f"/layers/{n}/mute", "layers_mute", f"Mute layer {n} (1) or not (0): a fade.",
+              (Arg("mute", I, "", 0, 1),), "layers") for n in range(1, 5)),
     # the group (group.peers): /scene, /scene/surprise, /state/force and /state/auto fan out
     Address("/group/apply", "group_apply", "A change from another daemon of the group, sent "
             "by bassd itself (docs/group.md): apply ADDRESS (/scene, /state/force or "

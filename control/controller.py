@@ -43,6 +43,7 @@ from bassd.control.steering import Steering
 from bassd.dsp.sound import Sound
 from bassd.engine.events_log import SessionEvents
 from bassd.engine.jam import Jam
+from bassd.engine.layers import SoundscapeLayers
 from bassd.engine.sound_library import SoundLibrary
 from bassd.engine.timeline import SegmentStart
 
@@ -93,8 +94,11 @@ class Controller:
         offload: Offload = run_inline,
         jam: Jam | None = None,
         hrv: HrvMonitor | None = None,
+        layers: SoundscapeLayers | None = None,
     ) -> None:
         self.config = config
+        self.layers = layers  # the soundscape layers (layers.enabled), on the engine's clock
+        self._layer_mixes = 0  # mixes asked for: each one's seed is layers.seed + this
         self.jam = jam  # the keyboard accompanist (jam.enabled), on the engine's clock
         self.hrv = hrv  # HRV from the RR intervals (hrv.enabled)
         self.hr_contact: bool | None = None  # the sensor's skin contact (/hr/contact, BLE)
@@ -147,6 +151,9 @@ class Controller:
     def start_session(self, protocol: Protocol | None = None) -> None:
         """Begin the session: with a protocol (given, or ``protocol.file``), its first stage
         (which calibrates unless the baseline is known); else the baseline calibration."""
+        lc = self._layers_config()
+        if self.layers is not None and lc is not None and lc.vibe:
+            self.layers_mix(lc.vibe, "start")
         pc = self.config.protocol
         if protocol is None and pc.file is not None:
             protocol = load_protocol(pc.file, pc.dir)
@@ -244,6 +251,7 @@ class Controller:
         self.engine.replan()
         if self.config.control.state_change == "early_crossfade":
             self.engine.skip(self.config.control.early_crossfade_seconds)
+        self._state_layers()
 
     def hr_sample(self, t: float | None, bpm: float, rr_ms: tuple[float, ...] = ()) -> None:
         t = self.now() if t is None else t
@@ -652,6 +660,7 @@ class Controller:
                 with contextlib.suppress(ValueError):  # not the neural renderer: status only
                     self.engine.set_adapter_blend(adapter, weight)
         self.record("scene", name, how + (f": {scene.description}" if scene else ""))
+        self._scene_layers(name, how)
         self.engine.replan()
         fade = scene.crossfade_seconds if scene is not None else None
         self.engine.skip(fade or self.config.control.early_crossfade_seconds)
@@ -664,6 +673,152 @@ class Controller:
         name = self._steering().surprise()  # drawn here: every daemon recalls this one
         if not self._fan_out("/scene", name, "surprise"):
             self._apply_scene(name, "surprise")
+
+    # the soundscape layers (engine/layers.py, app/layers_mix.py): decoded and looped off
+    # the loop, handed to the engine layer, which crossfades them in from its next block
+    def _layers_config(self) -> Any:
+        return getattr(self.config, "layers", None)
+
+    def _layers(self) -> SoundscapeLayers:
+        if self.layers is None:
+            raise ValueError("the layers are off (layers.enabled: false)")
+        return self.layers
+
+    def _vibes(self) -> Any:
+        vibes = self.__dict__.get("_vibes_file")
+        if vibes is None:
+            from bassd.app.layers_mix import load_vibes
+
+            vibes = self.__dict__["_vibes_file"] = load_vibes(self._layers_config().vibes_file)
+        return vibes
+
+    def _layer_slot(self, r: Request) -> int:
+        return int(r.address.split("/")[2])
+
+    def layers_mix(self, vibe: str, how: str, r: Request | None = None) -> None:
+        """Build the four-layer mix of ``vibe`` from the library (seeded by ``layers.seed``
+        and the mixes before it; narrowed by the HR state with ``layers.follow_state``) off
+        the loop, then crossfade every layer to it. ValueError: layers or library off, an
+        unknown vibe (nothing changes)."""
+        from bassd.app.layers_mix import build_mix, load_voice
+
+        layers, vibes, lc = self._layers(), self._vibes(), self._layers_config()
+        if vibe not in vibes.vibes:
+            raise ValueError(f"unknown vibe {vibe!r} (vibes: {', '.join(sorted(vibes.vibes))})")
+        lib = self.library
+        if lib.state == "off":
+            raise ValueError(f"the library is off ({lib.reason})")
+        seed = lc.seed + self._layer_mixes
+        self._layer_mixes += 1
+        state = self.hr.state if lc.follow_state and self.hr.state != "neutral" else None
+        sr = self.engine.sample_rate
+
+        def work() -> tuple[Any, list[Any]]:
+            db = lib.connection()
+            mix = build_mix(db, vibes, vibe, seed=seed, state=state, min_seconds=lc.min_seconds)
+            voices = [load_voice(db, p.entry_id, sr, max_seconds=lc.max_loop_seconds,
+                                 fade_seconds=lc.loop_crossfade_seconds,
+                                 level_dbfs=lc.level_dbfs) for p in mix.picks]  # fmt: skip
+            return mix, voices
+
+        def done(result: tuple[Any, list[Any]]) -> None:
+            mix, voices = result
+            layers.vibe = vibe
+            for n in range(len(voices) + 1, len(layers.slots) + 1):
+                layers.set_voice(n, None)  # a library of fewer than four: the rest fade out
+            for p, voice in zip(mix.picks, voices, strict=True):
+                layers.set_voice(p.slot, voice)
+                layers.set_gain_db(p.slot, p.gain_db)
+                layers.set_pan(p.slot, p.pan)
+                layers.set_cutoff(p.slot, p.cutoff_hz)
+                layers.set_mute(p.slot, False)
+            detail = {"how": how, "seed": seed, "state": state, "widened": mix.widened,
+                      "picks": [p.as_dict() for p in mix.picks],
+                      "loops": [v.meta for v in voices]}  # fmt: skip
+            self.record("layers_mix", vibe, json.dumps(detail, separators=(",", ":")))
+            log.info("layers_mix", vibe=vibe, how=how, picks=mix.summary())
+
+        def failed(exc: Exception) -> None:
+            log.warning("layers_mix_failed", vibe=vibe, error=str(exc))
+            self.record("layers_mix_failed", vibe, str(exc))
+            if r is not None:
+                r.reply("/error", r.address, str(exc))
+
+        self._offload(work, done, failed)
+
+    def _scene_layers(self, name: str, how: str) -> None:
+        """A recalled scene with a vibe of its name rebuilds the mix (layers.follow_scenes)."""
+        lc = self._layers_config()
+        if self.layers is None or lc is None or not lc.follow_scenes:
+            return
+        try:
+            if name in self._vibes().vibes:
+                self.layers_mix(name, f"scene {how}")
+        except ValueError as exc:  # the library off: the scene still applies
+            self.record("layers_mix_failed", name, str(exc))
+
+    def _state_layers(self) -> None:
+        """A new HR state rebuilds the playing vibe's mix, its ranges narrowed by the state
+        (layers.follow_state; vibes.yaml states: stress picks calmer layers)."""
+        lc = self._layers_config()
+        if self.layers is None or lc is None or not lc.follow_state or not self.layers.vibe:
+            return
+        try:
+            self.layers_mix(self.layers.vibe, f"state {self.hr.state}")
+        except ValueError as exc:
+            self.record("layers_mix_failed", self.layers.vibe, str(exc))
+
+    def on_layers_mix(self, v: tuple[Any, ...], r: Request) -> None:
+        self.layers_mix(str(v[0]), "osc", r)
+
+    def on_layers_file(self, v: tuple[Any, ...], r: Request) -> None:
+        """Crossfade layer N to a library entry (id or path), decoded and looped off the loop."""
+        from bassd.app.layers_mix import load_voice
+
+        layers, lc, n = self._layers(), self._layers_config(), self._layer_slot(r)
+        ref = str(v[0]).strip()
+        lib = self.library
+        if lib.state == "off":
+            raise ValueError(f"the library is off ({lib.reason})")
+        sr = self.engine.sample_rate
+
+        def work() -> Any:
+            db = lib.connection()
+            entry = db.resolve(ref)
+            return load_voice(db, entry.id, sr, max_seconds=lc.max_loop_seconds,
+                              fade_seconds=lc.loop_crossfade_seconds,
+                              level_dbfs=lc.level_dbfs)  # fmt: skip
+
+        def done(voice: Any) -> None:
+            layers.set_voice(n, voice)
+            self.record("layers_file", f"{n}:{voice.entry_id}", json.dumps(
+                {"name": voice.name, "loop": voice.meta}, separators=(",", ":")))  # fmt: skip
+
+        def failed(exc: Exception) -> None:
+            self.record("layers_file_failed", f"{n}:{ref}", str(exc))
+            r.reply("/error", r.address, str(exc))
+
+        self._offload(work, done, failed)
+
+    def on_layers_gain(self, v: tuple[Any, ...], r: Request) -> None:
+        n = self._layer_slot(r)
+        self._layers().set_gain_db(n, float(v[0]))
+        self.record("layers_gain", f"{n}:{float(v[0]):g}", "dB")
+
+    def on_layers_pan(self, v: tuple[Any, ...], r: Request) -> None:
+        n = self._layer_slot(r)
+        self._layers().set_pan(n, float(v[0]))
+        self.record("layers_pan", f"{n}:{float(v[0]):g}", "")
+
+    def on_layers_filter(self, v: tuple[Any, ...], r: Request) -> None:
+        n = self._layer_slot(r)
+        self._layers().set_cutoff(n, float(v[0]))
+        self.record("layers_filter", f"{n}:{float(v[0]):g}", "Hz low-pass")
+
+    def on_layers_mute(self, v: tuple[Any, ...], r: Request) -> None:
+        n = self._layer_slot(r)
+        self._layers().set_mute(n, bool(v[0]))
+        self.record("layers_mute", f"{n}:{int(v[0])}", "")
 
     # the group (control/group.py): changes that land on every daemon at one beat
     def _fan_out(self, address: str, value: str | None, how: str = "") -> bool:
@@ -858,6 +1013,7 @@ class Controller:
             "renderer_params": {**eng.params, **self.planner.overrides},
             **eng.renderer_figures(),
             **(self.jam.figures() if self.jam is not None else {}),
+            **(self.layers.figures() if self.layers is not None else {}),
             **(self.hrv.figures() if self.hrv is not None else {}),
             "hr_contact": self.hr_contact,
             **self._steering_figures(),

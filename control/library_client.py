@@ -41,6 +41,11 @@ class LibraryClient:
                 self.state, self.reason = "ready", ""
             return self._db
 
+    def connection(self) -> Any:
+        """The open :class:`~bassd.app.library.Library` (opened now if need be): for work
+        done in the offload thread only (the soundscape layers' mixes and loads)."""
+        return self._library()
+
     def refresh(self) -> int | None:
         """Count the entries (the daemon at start, for /status); no file yet: 0, and none
         is created."""

@@ -205,6 +205,10 @@ class Status:
     library_entries: int | None = _f("i", "entries in the library (as of the last query)")
     library_queries: int = _f("i", "library searches answered", 0)
     library_p50_ms: float | None = _f("f", "median library query time off the loop (ms)")
+    # the soundscape layers (layers.enabled or renderer.name: layers)
+    layers: str = _f("s", "the four layers' file names, comma-separated ('' : an empty layer)", "")
+    layers_vibe: str = _f("s", "the vibe of the last mix built ('' : none)", "")
+    layers_changes: int = _f("i", "layer changes (each one a crossfade) since the start", 0)
     # emotion and scenes
     scene: str = _f("s", "the scene recalled ('' : none)", "", push=True)
     emotion: str = _f("s", "the last emotion taken ('' : none)", "", push=True)

@@ -94,7 +94,7 @@ class TimelineConfig(Strict):
 
 class RendererConfig(Strict):
     # musicgen: see the musicgen section; vae: the vae section (a model you trained)
-    name: Literal["kuramoto", "musicgen", "vae"] = "kuramoto"
+    name: Literal["kuramoto", "musicgen", "vae", "layers"] = "kuramoto"  # layers: the layers alone
     params: KuramotoParams = KuramotoParams()
     # where sounds (bassd analyse folders) are found by name: params.partials and
     # /renderer/partials; the sounds shipped with bassd are searched after it

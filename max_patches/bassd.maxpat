@@ -12,7 +12,7 @@
    40.0,
    60.0,
    1200.0,
-   2742.0
+   3368.0
   ],
   "boxes": [
    {
@@ -1600,7 +1600,7 @@
     "box": {
      "id": "obj-101",
      "maxclass": "comment",
-     "text": "prompts",
+     "text": "layers",
      "patching_rect": [
       40.0,
       542.0,
@@ -1615,7 +1615,7 @@
     "box": {
      "id": "obj-102",
      "maxclass": "message",
-     "text": "/prompt/set calm-warm-strings",
+     "text": "/layers/mix zen",
      "patching_rect": [
       40.0,
       568.0,
@@ -1633,7 +1633,7 @@
     "box": {
      "id": "obj-103",
      "maxclass": "comment",
-     "text": "id (s)",
+     "text": "vibe (s)",
      "patching_rect": [
       350.0,
       568.0,
@@ -1648,7 +1648,7 @@
     "box": {
      "id": "obj-104",
      "maxclass": "message",
-     "text": "/prompt/next",
+     "text": "/layers/1/file rain.wav",
      "patching_rect": [
       40.0,
       596.0,
@@ -1666,7 +1666,7 @@
     "box": {
      "id": "obj-105",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
       596.0,
@@ -1681,7 +1681,7 @@
     "box": {
      "id": "obj-106",
      "maxclass": "message",
-     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
+     "text": "/layers/2/file rain.wav",
      "patching_rect": [
       40.0,
       624.0,
@@ -1699,7 +1699,7 @@
     "box": {
      "id": "obj-107",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
       624.0,
@@ -1714,7 +1714,7 @@
     "box": {
      "id": "obj-108",
      "maxclass": "message",
-     "text": "/prompt/search \"rain on a tin roof, slow piano\"",
+     "text": "/layers/3/file rain.wav",
      "patching_rect": [
       40.0,
       652.0,
@@ -1732,7 +1732,7 @@
     "box": {
      "id": "obj-109",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
       652.0,
@@ -1747,7 +1747,7 @@
     "box": {
      "id": "obj-110",
      "maxclass": "message",
-     "text": "/library/search \"rain\"",
+     "text": "/layers/4/file rain.wav",
      "patching_rect": [
       40.0,
       680.0,
@@ -1765,7 +1765,7 @@
     "box": {
      "id": "obj-111",
      "maxclass": "comment",
-     "text": "text (s)",
+     "text": "ref (s)",
      "patching_rect": [
       350.0,
       680.0,
@@ -1780,7 +1780,7 @@
     "box": {
      "id": "obj-112",
      "maxclass": "message",
-     "text": "/library/similar rain.wav",
+     "text": "/layers/1/gain -12.",
      "patching_rect": [
       40.0,
       708.0,
@@ -1798,7 +1798,7 @@
     "box": {
      "id": "obj-113",
      "maxclass": "comment",
-     "text": "ref (s)",
+     "text": "gain (f: -60..12 dB)",
      "patching_rect": [
       350.0,
       708.0,
@@ -1813,7 +1813,7 @@
     "box": {
      "id": "obj-114",
      "maxclass": "message",
-     "text": "/prompt/bank bank.json",
+     "text": "/layers/2/gain -12.",
      "patching_rect": [
       40.0,
       736.0,
@@ -1831,7 +1831,7 @@
     "box": {
      "id": "obj-115",
      "maxclass": "comment",
-     "text": "file (s)",
+     "text": "gain (f: -60..12 dB)",
      "patching_rect": [
       350.0,
       736.0,
@@ -1845,158 +1845,143 @@
    {
     "box": {
      "id": "obj-116",
-     "maxclass": "comment",
-     "text": "mix and FX",
+     "maxclass": "message",
+     "text": "/layers/3/gain -12.",
      "patching_rect": [
       40.0,
-      776.0,
-      200.0,
+      764.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-117",
-     "maxclass": "message",
-     "text": "/master/gain -6.",
+     "maxclass": "comment",
+     "text": "gain (f: -60..12 dB)",
      "patching_rect": [
-      40.0,
-      802.0,
-      300.0,
+      350.0,
+      764.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-118",
-     "maxclass": "comment",
-     "text": "gain (f: -60..0 dB)",
+     "maxclass": "message",
+     "text": "/layers/4/gain -12.",
      "patching_rect": [
-      350.0,
-      802.0,
-      250.0,
+      40.0,
+      792.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-119",
-     "maxclass": "message",
-     "text": "/fx/hpf 120.",
+     "maxclass": "comment",
+     "text": "gain (f: -60..12 dB)",
      "patching_rect": [
-      40.0,
-      830.0,
-      300.0,
+      350.0,
+      792.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-120",
-     "maxclass": "comment",
-     "text": "hz (f: 10..2000 Hz)",
+     "maxclass": "message",
+     "text": "/layers/1/pan 0.3",
      "patching_rect": [
-      350.0,
-      830.0,
-      250.0,
+      40.0,
+      820.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-121",
-     "maxclass": "message",
-     "text": "/fx/lpf 10000.",
+     "maxclass": "comment",
+     "text": "pan (f: -1..1)",
      "patching_rect": [
-      40.0,
-      858.0,
-      300.0,
+      350.0,
+      820.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-122",
-     "maxclass": "comment",
-     "text": "hz (f: 1000..20000 Hz)",
+     "maxclass": "message",
+     "text": "/layers/2/pan 0.3",
      "patching_rect": [
-      350.0,
-      858.0,
-      250.0,
+      40.0,
+      848.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-123",
-     "maxclass": "message",
-     "text": "/fx/drive 1.6",
+     "maxclass": "comment",
+     "text": "pan (f: -1..1)",
      "patching_rect": [
-      40.0,
-      886.0,
-      300.0,
+      350.0,
+      848.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-124",
-     "maxclass": "comment",
-     "text": "drive (f: 0.1..10)",
-     "patching_rect": [
-      350.0,
-      886.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-125",
      "maxclass": "message",
-     "text": "/fx/peak 0.9",
+     "text": "/layers/3/pan 0.3",
      "patching_rect": [
       40.0,
-      914.0,
+      876.0,
       300.0,
       22.0
      ],
@@ -2009,28 +1994,46 @@
    },
    {
     "box": {
-     "id": "obj-126",
+     "id": "obj-125",
      "maxclass": "comment",
-     "text": "peak (f: 0.05..1 FS)",
+     "text": "pan (f: -1..1)",
      "patching_rect": [
       350.0,
-      914.0,
+      876.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-126",
+     "maxclass": "message",
+     "text": "/layers/4/pan 0.3",
+     "patching_rect": [
+      40.0,
+      904.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-127",
      "maxclass": "comment",
-     "text": "timeline",
+     "text": "pan (f: -1..1)",
      "patching_rect": [
-      40.0,
-      954.0,
-      200.0,
+      350.0,
+      904.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -2041,10 +2044,10 @@
     "box": {
      "id": "obj-128",
      "maxclass": "message",
-     "text": "/segment/length 24.",
+     "text": "/layers/1/filter 6000.",
      "patching_rect": [
       40.0,
-      980.0,
+      932.0,
       300.0,
       22.0
      ],
@@ -2059,10 +2062,10 @@
     "box": {
      "id": "obj-129",
      "maxclass": "comment",
-     "text": "seconds (f: 2..600 s)",
+     "text": "cutoff (f: 20..20000 Hz)",
      "patching_rect": [
       350.0,
-      980.0,
+      932.0,
       250.0,
       22.0
      ],
@@ -2074,10 +2077,10 @@
     "box": {
      "id": "obj-130",
      "maxclass": "message",
-     "text": "/crossfade 1.5",
+     "text": "/layers/2/filter 6000.",
      "patching_rect": [
       40.0,
-      1008.0,
+      960.0,
       300.0,
       22.0
      ],
@@ -2092,10 +2095,10 @@
     "box": {
      "id": "obj-131",
      "maxclass": "comment",
-     "text": "seconds (f: 0..30 s)",
+     "text": "cutoff (f: 20..20000 Hz)",
      "patching_rect": [
       350.0,
-      1008.0,
+      960.0,
       250.0,
       22.0
      ],
@@ -2107,10 +2110,10 @@
     "box": {
      "id": "obj-132",
      "maxclass": "message",
-     "text": "/segment/skip",
+     "text": "/layers/3/filter 6000.",
      "patching_rect": [
       40.0,
-      1036.0,
+      988.0,
       300.0,
       22.0
      ],
@@ -2125,10 +2128,10 @@
     "box": {
      "id": "obj-133",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "cutoff (f: 20..20000 Hz)",
      "patching_rect": [
       350.0,
-      1036.0,
+      988.0,
       250.0,
       22.0
      ],
@@ -2139,143 +2142,128 @@
    {
     "box": {
      "id": "obj-134",
-     "maxclass": "comment",
-     "text": "renderer",
+     "maxclass": "message",
+     "text": "/layers/4/filter 6000.",
      "patching_rect": [
       40.0,
-      1076.0,
-      200.0,
+      1016.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-135",
-     "maxclass": "message",
-     "text": "/renderer/coupling 0.6",
+     "maxclass": "comment",
+     "text": "cutoff (f: 20..20000 Hz)",
      "patching_rect": [
-      40.0,
-      1102.0,
-      300.0,
+      350.0,
+      1016.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-136",
-     "maxclass": "comment",
-     "text": "k (f: 0..8 K/Kc)",
+     "maxclass": "message",
+     "text": "/layers/1/mute 1",
      "patching_rect": [
-      350.0,
-      1102.0,
-      250.0,
+      40.0,
+      1044.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-137",
-     "maxclass": "message",
-     "text": "/renderer/brightness 0.5",
+     "maxclass": "comment",
+     "text": "mute (i: 0..1)",
      "patching_rect": [
-      40.0,
-      1130.0,
-      300.0,
+      350.0,
+      1044.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-138",
-     "maxclass": "comment",
-     "text": "brightness (f: 0..1)",
+     "maxclass": "message",
+     "text": "/layers/2/mute 1",
      "patching_rect": [
-      350.0,
-      1130.0,
-      250.0,
+      40.0,
+      1072.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-139",
-     "maxclass": "message",
-     "text": "/renderer/width 0.7",
+     "maxclass": "comment",
+     "text": "mute (i: 0..1)",
      "patching_rect": [
-      40.0,
-      1158.0,
-      300.0,
+      350.0,
+      1072.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-140",
-     "maxclass": "comment",
-     "text": "width (f: 0..1)",
+     "maxclass": "message",
+     "text": "/layers/3/mute 1",
      "patching_rect": [
-      350.0,
-      1158.0,
-      250.0,
+      40.0,
+      1100.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-141",
-     "maxclass": "message",
-     "text": "/renderer/density 96",
-     "patching_rect": [
-      40.0,
-      1186.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-142",
      "maxclass": "comment",
-     "text": "partials (i: 4..4096)",
+     "text": "mute (i: 0..1)",
      "patching_rect": [
       350.0,
-      1186.0,
+      1100.0,
       250.0,
       22.0
      ],
@@ -2285,12 +2273,12 @@
    },
    {
     "box": {
-     "id": "obj-143",
+     "id": "obj-142",
      "maxclass": "message",
-     "text": "/renderer/key C",
+     "text": "/layers/4/mute 1",
      "patching_rect": [
       40.0,
-      1214.0,
+      1128.0,
       300.0,
       22.0
      ],
@@ -2299,17 +2287,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-143",
+     "maxclass": "comment",
+     "text": "mute (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      1128.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-144",
      "maxclass": "comment",
-     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "text": "prompts",
      "patching_rect": [
-      350.0,
-      1214.0,
-      250.0,
+      40.0,
+      1168.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -2320,10 +2323,10 @@
     "box": {
      "id": "obj-145",
      "maxclass": "message",
-     "text": "/renderer/mode ionian",
+     "text": "/prompt/set calm-warm-strings",
      "patching_rect": [
       40.0,
-      1242.0,
+      1194.0,
       300.0,
       22.0
      ],
@@ -2338,10 +2341,10 @@
     "box": {
      "id": "obj-146",
      "maxclass": "comment",
-     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "text": "id (s)",
      "patching_rect": [
       350.0,
-      1242.0,
+      1194.0,
       250.0,
       22.0
      ],
@@ -2353,10 +2356,10 @@
     "box": {
      "id": "obj-147",
      "maxclass": "message",
-     "text": "/renderer/tempo 64.",
+     "text": "/prompt/next",
      "patching_rect": [
       40.0,
-      1270.0,
+      1222.0,
       300.0,
       22.0
      ],
@@ -2371,10 +2374,10 @@
     "box": {
      "id": "obj-148",
      "maxclass": "comment",
-     "text": "bpm (f: 20..240 bpm)",
+     "text": "(no arguments)",
      "patching_rect": [
       350.0,
-      1270.0,
+      1222.0,
       250.0,
       22.0
      ],
@@ -2385,11 +2388,176 @@
    {
     "box": {
      "id": "obj-149",
-     "maxclass": "comment",
-     "text": "sounds",
+     "maxclass": "message",
+     "text": "/prompt/text \"slow warm strings and choir, 58 bpm\"",
      "patching_rect": [
       40.0,
-      1310.0,
+      1250.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-150",
+     "maxclass": "comment",
+     "text": "text (s)",
+     "patching_rect": [
+      350.0,
+      1250.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-151",
+     "maxclass": "message",
+     "text": "/prompt/search \"rain on a tin roof, slow piano\"",
+     "patching_rect": [
+      40.0,
+      1278.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-152",
+     "maxclass": "comment",
+     "text": "text (s)",
+     "patching_rect": [
+      350.0,
+      1278.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "message",
+     "text": "/library/search \"rain\"",
+     "patching_rect": [
+      40.0,
+      1306.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-154",
+     "maxclass": "comment",
+     "text": "text (s)",
+     "patching_rect": [
+      350.0,
+      1306.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-155",
+     "maxclass": "message",
+     "text": "/library/similar rain.wav",
+     "patching_rect": [
+      40.0,
+      1334.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-156",
+     "maxclass": "comment",
+     "text": "ref (s)",
+     "patching_rect": [
+      350.0,
+      1334.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-157",
+     "maxclass": "message",
+     "text": "/prompt/bank bank.json",
+     "patching_rect": [
+      40.0,
+      1362.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-158",
+     "maxclass": "comment",
+     "text": "file (s)",
+     "patching_rect": [
+      350.0,
+      1362.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-159",
+     "maxclass": "comment",
+     "text": "mix and FX",
+     "patching_rect": [
+      40.0,
+      1402.0,
       200.0,
       22.0
      ],
@@ -2399,12 +2567,552 @@
    },
    {
     "box": {
-     "id": "obj-150",
+     "id": "obj-160",
+     "maxclass": "message",
+     "text": "/master/gain -6.",
+     "patching_rect": [
+      40.0,
+      1428.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-161",
+     "maxclass": "comment",
+     "text": "gain (f: -60..0 dB)",
+     "patching_rect": [
+      350.0,
+      1428.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-162",
+     "maxclass": "message",
+     "text": "/fx/hpf 120.",
+     "patching_rect": [
+      40.0,
+      1456.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-163",
+     "maxclass": "comment",
+     "text": "hz (f: 10..2000 Hz)",
+     "patching_rect": [
+      350.0,
+      1456.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-164",
+     "maxclass": "message",
+     "text": "/fx/lpf 10000.",
+     "patching_rect": [
+      40.0,
+      1484.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-165",
+     "maxclass": "comment",
+     "text": "hz (f: 1000..20000 Hz)",
+     "patching_rect": [
+      350.0,
+      1484.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-166",
+     "maxclass": "message",
+     "text": "/fx/drive 1.6",
+     "patching_rect": [
+      40.0,
+      1512.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-167",
+     "maxclass": "comment",
+     "text": "drive (f: 0.1..10)",
+     "patching_rect": [
+      350.0,
+      1512.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-168",
+     "maxclass": "message",
+     "text": "/fx/peak 0.9",
+     "patching_rect": [
+      40.0,
+      1540.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-169",
+     "maxclass": "comment",
+     "text": "peak (f: 0.05..1 FS)",
+     "patching_rect": [
+      350.0,
+      1540.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-170",
+     "maxclass": "comment",
+     "text": "timeline",
+     "patching_rect": [
+      40.0,
+      1580.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-171",
+     "maxclass": "message",
+     "text": "/segment/length 24.",
+     "patching_rect": [
+      40.0,
+      1606.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-172",
+     "maxclass": "comment",
+     "text": "seconds (f: 2..600 s)",
+     "patching_rect": [
+      350.0,
+      1606.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-173",
+     "maxclass": "message",
+     "text": "/crossfade 1.5",
+     "patching_rect": [
+      40.0,
+      1634.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-174",
+     "maxclass": "comment",
+     "text": "seconds (f: 0..30 s)",
+     "patching_rect": [
+      350.0,
+      1634.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-175",
+     "maxclass": "message",
+     "text": "/segment/skip",
+     "patching_rect": [
+      40.0,
+      1662.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-176",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      1662.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-177",
+     "maxclass": "comment",
+     "text": "renderer",
+     "patching_rect": [
+      40.0,
+      1702.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-178",
+     "maxclass": "message",
+     "text": "/renderer/coupling 0.6",
+     "patching_rect": [
+      40.0,
+      1728.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-179",
+     "maxclass": "comment",
+     "text": "k (f: 0..8 K/Kc)",
+     "patching_rect": [
+      350.0,
+      1728.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-180",
+     "maxclass": "message",
+     "text": "/renderer/brightness 0.5",
+     "patching_rect": [
+      40.0,
+      1756.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-181",
+     "maxclass": "comment",
+     "text": "brightness (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1756.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-182",
+     "maxclass": "message",
+     "text": "/renderer/width 0.7",
+     "patching_rect": [
+      40.0,
+      1784.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-183",
+     "maxclass": "comment",
+     "text": "width (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      1784.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-184",
+     "maxclass": "message",
+     "text": "/renderer/density 96",
+     "patching_rect": [
+      40.0,
+      1812.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-185",
+     "maxclass": "comment",
+     "text": "partials (i: 4..4096)",
+     "patching_rect": [
+      350.0,
+      1812.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-186",
+     "maxclass": "message",
+     "text": "/renderer/key C",
+     "patching_rect": [
+      40.0,
+      1840.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-187",
+     "maxclass": "comment",
+     "text": "key (s: C|C#|D|D#|E|F|F#|G|G#|A|A#|B|Db|Eb|Gb|Ab|Bb)",
+     "patching_rect": [
+      350.0,
+      1840.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-188",
+     "maxclass": "message",
+     "text": "/renderer/mode ionian",
+     "patching_rect": [
+      40.0,
+      1868.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-189",
+     "maxclass": "comment",
+     "text": "mode (s: ionian|dorian|phrygian|lydian|mixolydian|aeolian|locrian|major|minor|pentatonic_major|pentatonic_minor)",
+     "patching_rect": [
+      350.0,
+      1868.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-190",
+     "maxclass": "message",
+     "text": "/renderer/tempo 64.",
+     "patching_rect": [
+      40.0,
+      1896.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-191",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..240 bpm)",
+     "patching_rect": [
+      350.0,
+      1896.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-192",
+     "maxclass": "comment",
+     "text": "sounds",
+     "patching_rect": [
+      40.0,
+      1936.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-193",
      "maxclass": "message",
      "text": "/renderer/partials glass",
      "patching_rect": [
       40.0,
-      1336.0,
+      1962.0,
       300.0,
       22.0
      ],
@@ -2417,12 +3125,12 @@
    },
    {
     "box": {
-     "id": "obj-151",
+     "id": "obj-194",
      "maxclass": "comment",
      "text": "name (s)",
      "patching_rect": [
       350.0,
-      1336.0,
+      1962.0,
       250.0,
       22.0
      ],
@@ -2432,12 +3140,12 @@
    },
    {
     "box": {
-     "id": "obj-152",
+     "id": "obj-195",
      "maxclass": "message",
      "text": "/renderer/partials_snap off",
      "patching_rect": [
       40.0,
-      1364.0,
+      1990.0,
       300.0,
       22.0
      ],
@@ -2450,12 +3158,12 @@
    },
    {
     "box": {
-     "id": "obj-153",
+     "id": "obj-196",
      "maxclass": "comment",
      "text": "snap (s: off|key)",
      "patching_rect": [
       350.0,
-      1364.0,
+      1990.0,
       250.0,
       22.0
      ],
@@ -2465,12 +3173,12 @@
    },
    {
     "box": {
-     "id": "obj-154",
+     "id": "obj-197",
      "maxclass": "message",
      "text": "/renderer/transpose -12.",
      "patching_rect": [
       40.0,
-      1392.0,
+      2018.0,
       300.0,
       22.0
      ],
@@ -2483,12 +3191,12 @@
    },
    {
     "box": {
-     "id": "obj-155",
+     "id": "obj-198",
      "maxclass": "comment",
      "text": "semitones (f: -24..24 st)",
      "patching_rect": [
       350.0,
-      1392.0,
+      2018.0,
       250.0,
       22.0
      ],
@@ -2498,12 +3206,12 @@
    },
    {
     "box": {
-     "id": "obj-156",
+     "id": "obj-199",
      "maxclass": "message",
      "text": "/som/xy 0.5 0.5",
      "patching_rect": [
       40.0,
-      1420.0,
+      2046.0,
       300.0,
       22.0
      ],
@@ -2516,12 +3224,12 @@
    },
    {
     "box": {
-     "id": "obj-157",
+     "id": "obj-200",
      "maxclass": "comment",
      "text": "x (f: 0..1) y (f: 0..1)",
      "patching_rect": [
       350.0,
-      1420.0,
+      2046.0,
       250.0,
       22.0
      ],
@@ -2531,12 +3239,12 @@
    },
    {
     "box": {
-     "id": "obj-158",
+     "id": "obj-201",
      "maxclass": "pictslider",
      "text": "",
      "patching_rect": [
       40.0,
-      1448.0,
+      2074.0,
       120.0,
       120.0
      ],
@@ -2555,12 +3263,12 @@
    },
    {
     "box": {
-     "id": "obj-159",
+     "id": "obj-202",
      "maxclass": "newobj",
      "text": "pack 0. 0.",
      "patching_rect": [
       40.0,
-      1578.0,
+      2204.0,
       80.0,
       22.0
      ],
@@ -2573,12 +3281,12 @@
    },
    {
     "box": {
-     "id": "obj-160",
+     "id": "obj-203",
      "maxclass": "newobj",
      "text": "prepend /som/xy",
      "patching_rect": [
       40.0,
-      1608.0,
+      2234.0,
       110.0,
       22.0
      ],
@@ -2591,718 +3299,13 @@
    },
    {
     "box": {
-     "id": "obj-161",
+     "id": "obj-204",
      "maxclass": "comment",
      "text": "XY pad: drag to travel the map",
      "patching_rect": [
       170.0,
-      1448.0,
+      2074.0,
       200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-162",
-     "maxclass": "comment",
-     "text": "adapters",
-     "patching_rect": [
-      40.0,
-      1656.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-163",
-     "maxclass": "message",
-     "text": "/adapter/blend calm 0.015",
-     "patching_rect": [
-      40.0,
-      1682.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-164",
-     "maxclass": "comment",
-     "text": "name (s) weight (f: -4..4)",
-     "patching_rect": [
-      350.0,
-      1682.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-165",
-     "maxclass": "message",
-     "text": "/adapter/clear",
-     "patching_rect": [
-      40.0,
-      1710.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-166",
-     "maxclass": "comment",
-     "text": "(no arguments)",
-     "patching_rect": [
-      350.0,
-      1710.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-167",
-     "maxclass": "comment",
-     "text": "vae",
-     "patching_rect": [
-      40.0,
-      1750.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-168",
-     "maxclass": "message",
-     "text": "/vae/slider/1 0.5",
-     "patching_rect": [
-      40.0,
-      1776.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-169",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1776.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-170",
-     "maxclass": "message",
-     "text": "/vae/slider/2 0.5",
-     "patching_rect": [
-      40.0,
-      1804.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-171",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1804.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-172",
-     "maxclass": "message",
-     "text": "/vae/slider/3 0.5",
-     "patching_rect": [
-      40.0,
-      1832.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-173",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1832.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-174",
-     "maxclass": "message",
-     "text": "/vae/slider/4 0.5",
-     "patching_rect": [
-      40.0,
-      1860.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-175",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1860.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-176",
-     "maxclass": "message",
-     "text": "/vae/slider/5 0.5",
-     "patching_rect": [
-      40.0,
-      1888.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-177",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1888.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-178",
-     "maxclass": "message",
-     "text": "/vae/slider/6 0.5",
-     "patching_rect": [
-      40.0,
-      1916.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-179",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1916.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-180",
-     "maxclass": "message",
-     "text": "/vae/slider/7 0.5",
-     "patching_rect": [
-      40.0,
-      1944.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-181",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1944.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-182",
-     "maxclass": "message",
-     "text": "/vae/slider/8 0.5",
-     "patching_rect": [
-      40.0,
-      1972.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-183",
-     "maxclass": "comment",
-     "text": "value (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      1972.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-184",
-     "maxclass": "message",
-     "text": "/vae/preset calm",
-     "patching_rect": [
-      40.0,
-      2000.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-185",
-     "maxclass": "comment",
-     "text": "preset (s)",
-     "patching_rect": [
-      350.0,
-      2000.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-186",
-     "maxclass": "message",
-     "text": "/vae/preset/save calm",
-     "patching_rect": [
-      40.0,
-      2028.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-187",
-     "maxclass": "comment",
-     "text": "preset (s)",
-     "patching_rect": [
-      350.0,
-      2028.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-188",
-     "maxclass": "message",
-     "text": "/vae/blend other 0.5",
-     "patching_rect": [
-      40.0,
-      2056.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-189",
-     "maxclass": "comment",
-     "text": "model (s) weight (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      2056.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-190",
-     "maxclass": "comment",
-     "text": "jam",
-     "patching_rect": [
-      40.0,
-      2096.0,
-      200.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-191",
-     "maxclass": "message",
-     "text": "/jam/accompaniment 1",
-     "patching_rect": [
-      40.0,
-      2122.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-192",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
-     "patching_rect": [
-      350.0,
-      2122.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-193",
-     "maxclass": "message",
-     "text": "/jam/style pad",
-     "patching_rect": [
-      40.0,
-      2150.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-194",
-     "maxclass": "comment",
-     "text": "style (s: pad|block|arpeggio)",
-     "patching_rect": [
-      350.0,
-      2150.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-195",
-     "maxclass": "message",
-     "text": "/jam/program 4",
-     "patching_rect": [
-      40.0,
-      2178.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-196",
-     "maxclass": "comment",
-     "text": "program (i: 0..127)",
-     "patching_rect": [
-      350.0,
-      2178.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-197",
-     "maxclass": "message",
-     "text": "/jam/level -6.",
-     "patching_rect": [
-      40.0,
-      2206.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-198",
-     "maxclass": "comment",
-     "text": "db (f: -60..12 dB)",
-     "patching_rect": [
-      350.0,
-      2206.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-199",
-     "maxclass": "message",
-     "text": "/jam/fusion 0.5",
-     "patching_rect": [
-      40.0,
-      2234.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-200",
-     "maxclass": "comment",
-     "text": "weight (f: 0..1)",
-     "patching_rect": [
-      350.0,
-      2234.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-201",
-     "maxclass": "message",
-     "text": "/jam/tempo 100.",
-     "patching_rect": [
-      40.0,
-      2262.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-202",
-     "maxclass": "comment",
-     "text": "bpm (f: 20..300 bpm)",
-     "patching_rect": [
-      350.0,
-      2262.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-203",
-     "maxclass": "message",
-     "text": "/jam/meter 3",
-     "patching_rect": [
-      40.0,
-      2290.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-204",
-     "maxclass": "comment",
-     "text": "beats (i: 1..16)",
-     "patching_rect": [
-      350.0,
-      2290.0,
-      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -3312,62 +3315,44 @@
    {
     "box": {
      "id": "obj-205",
-     "maxclass": "message",
-     "text": "/jam/metronome 1",
+     "maxclass": "comment",
+     "text": "adapters",
      "patching_rect": [
       40.0,
-      2318.0,
-      300.0,
+      2282.0,
+      200.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-206",
-     "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "maxclass": "message",
+     "text": "/adapter/blend calm 0.015",
      "patching_rect": [
-      350.0,
-      2318.0,
-      250.0,
+      40.0,
+      2308.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-207",
-     "maxclass": "message",
-     "text": "/jam/metronome/level -18.",
-     "patching_rect": [
-      40.0,
-      2346.0,
-      300.0,
-      22.0
-     ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-208",
      "maxclass": "comment",
-     "text": "db (f: -60..0 dBFS)",
+     "text": "name (s) weight (f: -4..4)",
      "patching_rect": [
       350.0,
-      2346.0,
+      2308.0,
       250.0,
       22.0
      ],
@@ -3377,12 +3362,12 @@
    },
    {
     "box": {
-     "id": "obj-209",
+     "id": "obj-208",
      "maxclass": "message",
-     "text": "/jam/key_lock Gmaj",
+     "text": "/adapter/clear",
      "patching_rect": [
       40.0,
-      2374.0,
+      2336.0,
       300.0,
       22.0
      ],
@@ -3391,17 +3376,32 @@
      "outlettype": [
       ""
      ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-209",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      2336.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-210",
      "maxclass": "comment",
-     "text": "key (s)",
+     "text": "vae",
      "patching_rect": [
-      350.0,
-      2374.0,
-      250.0,
+      40.0,
+      2376.0,
+      200.0,
       22.0
      ],
      "numinlets": 1,
@@ -3412,7 +3412,7 @@
     "box": {
      "id": "obj-211",
      "maxclass": "message",
-     "text": "/jam/tempo_follow 1",
+     "text": "/vae/slider/1 0.5",
      "patching_rect": [
       40.0,
       2402.0,
@@ -3430,7 +3430,7 @@
     "box": {
      "id": "obj-212",
      "maxclass": "comment",
-     "text": "on (i: 0..1)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       2402.0,
@@ -3445,7 +3445,7 @@
     "box": {
      "id": "obj-213",
      "maxclass": "message",
-     "text": "/jam/panic",
+     "text": "/vae/slider/2 0.5",
      "patching_rect": [
       40.0,
       2430.0,
@@ -3463,7 +3463,7 @@
     "box": {
      "id": "obj-214",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
       2430.0,
@@ -3477,59 +3477,44 @@
    {
     "box": {
      "id": "obj-215",
-     "maxclass": "comment",
-     "text": "transport",
+     "maxclass": "message",
+     "text": "/vae/slider/3 0.5",
      "patching_rect": [
       40.0,
-      2470.0,
-      200.0,
+      2458.0,
+      300.0,
       22.0
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-216",
-     "maxclass": "message",
-     "text": "/transport/start",
+     "maxclass": "comment",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      2496.0,
-      300.0,
+      350.0,
+      2458.0,
+      250.0,
       22.0
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      ""
-     ]
+     "numinlets": 1,
+     "numoutlets": 0
     }
    },
    {
     "box": {
      "id": "obj-217",
-     "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
-     "patching_rect": [
-      350.0,
-      2496.0,
-      250.0,
-      22.0
-     ],
-     "numinlets": 1,
-     "numoutlets": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-218",
      "maxclass": "message",
-     "text": "/transport/stop",
+     "text": "/vae/slider/4 0.5",
      "patching_rect": [
       40.0,
-      2524.0,
+      2486.0,
       300.0,
       22.0
      ],
@@ -3542,28 +3527,46 @@
    },
    {
     "box": {
-     "id": "obj-219",
+     "id": "obj-218",
      "maxclass": "comment",
-     "text": "optional fade (f: 0..10 s)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      2524.0,
+      2486.0,
       250.0,
       22.0
      ],
      "numinlets": 1,
      "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-219",
+     "maxclass": "message",
+     "text": "/vae/slider/5 0.5",
+     "patching_rect": [
+      40.0,
+      2514.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-220",
      "maxclass": "comment",
-     "text": "queries",
+     "text": "value (f: 0..1)",
      "patching_rect": [
-      40.0,
-      2564.0,
-      200.0,
+      350.0,
+      2514.0,
+      250.0,
       22.0
      ],
      "numinlets": 1,
@@ -3574,10 +3577,10 @@
     "box": {
      "id": "obj-221",
      "maxclass": "message",
-     "text": "/status",
+     "text": "/vae/slider/6 0.5",
      "patching_rect": [
       40.0,
-      2590.0,
+      2542.0,
       300.0,
       22.0
      ],
@@ -3592,10 +3595,10 @@
     "box": {
      "id": "obj-222",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      2590.0,
+      2542.0,
       250.0,
       22.0
      ],
@@ -3607,10 +3610,10 @@
     "box": {
      "id": "obj-223",
      "maxclass": "message",
-     "text": "/help",
+     "text": "/vae/slider/7 0.5",
      "patching_rect": [
       40.0,
-      2618.0,
+      2570.0,
       300.0,
       22.0
      ],
@@ -3625,10 +3628,10 @@
     "box": {
      "id": "obj-224",
      "maxclass": "comment",
-     "text": "(no arguments)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      2618.0,
+      2570.0,
       250.0,
       22.0
      ],
@@ -3640,10 +3643,10 @@
     "box": {
      "id": "obj-225",
      "maxclass": "message",
-     "text": "/subscribe",
+     "text": "/vae/slider/8 0.5",
      "patching_rect": [
       40.0,
-      2646.0,
+      2598.0,
       300.0,
       22.0
      ],
@@ -3658,10 +3661,10 @@
     "box": {
      "id": "obj-226",
      "maxclass": "comment",
-     "text": "optional port (i: 1..65535)",
+     "text": "value (f: 0..1)",
      "patching_rect": [
       350.0,
-      2646.0,
+      2598.0,
       250.0,
       22.0
      ],
@@ -3673,10 +3676,10 @@
     "box": {
      "id": "obj-227",
      "maxclass": "message",
-     "text": "/unsubscribe",
+     "text": "/vae/preset calm",
      "patching_rect": [
       40.0,
-      2674.0,
+      2626.0,
       300.0,
       22.0
      ],
@@ -3691,10 +3694,715 @@
     "box": {
      "id": "obj-228",
      "maxclass": "comment",
+     "text": "preset (s)",
+     "patching_rect": [
+      350.0,
+      2626.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-229",
+     "maxclass": "message",
+     "text": "/vae/preset/save calm",
+     "patching_rect": [
+      40.0,
+      2654.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-230",
+     "maxclass": "comment",
+     "text": "preset (s)",
+     "patching_rect": [
+      350.0,
+      2654.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-231",
+     "maxclass": "message",
+     "text": "/vae/blend other 0.5",
+     "patching_rect": [
+      40.0,
+      2682.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-232",
+     "maxclass": "comment",
+     "text": "model (s) weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      2682.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-233",
+     "maxclass": "comment",
+     "text": "jam",
+     "patching_rect": [
+      40.0,
+      2722.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-234",
+     "maxclass": "message",
+     "text": "/jam/accompaniment 1",
+     "patching_rect": [
+      40.0,
+      2748.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-235",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      2748.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-236",
+     "maxclass": "message",
+     "text": "/jam/style pad",
+     "patching_rect": [
+      40.0,
+      2776.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-237",
+     "maxclass": "comment",
+     "text": "style (s: pad|block|arpeggio)",
+     "patching_rect": [
+      350.0,
+      2776.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-238",
+     "maxclass": "message",
+     "text": "/jam/program 4",
+     "patching_rect": [
+      40.0,
+      2804.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-239",
+     "maxclass": "comment",
+     "text": "program (i: 0..127)",
+     "patching_rect": [
+      350.0,
+      2804.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-240",
+     "maxclass": "message",
+     "text": "/jam/level -6.",
+     "patching_rect": [
+      40.0,
+      2832.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-241",
+     "maxclass": "comment",
+     "text": "db (f: -60..12 dB)",
+     "patching_rect": [
+      350.0,
+      2832.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-242",
+     "maxclass": "message",
+     "text": "/jam/fusion 0.5",
+     "patching_rect": [
+      40.0,
+      2860.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-243",
+     "maxclass": "comment",
+     "text": "weight (f: 0..1)",
+     "patching_rect": [
+      350.0,
+      2860.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-244",
+     "maxclass": "message",
+     "text": "/jam/tempo 100.",
+     "patching_rect": [
+      40.0,
+      2888.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-245",
+     "maxclass": "comment",
+     "text": "bpm (f: 20..300 bpm)",
+     "patching_rect": [
+      350.0,
+      2888.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-246",
+     "maxclass": "message",
+     "text": "/jam/meter 3",
+     "patching_rect": [
+      40.0,
+      2916.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-247",
+     "maxclass": "comment",
+     "text": "beats (i: 1..16)",
+     "patching_rect": [
+      350.0,
+      2916.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-248",
+     "maxclass": "message",
+     "text": "/jam/metronome 1",
+     "patching_rect": [
+      40.0,
+      2944.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-249",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      2944.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-250",
+     "maxclass": "message",
+     "text": "/jam/metronome/level -18.",
+     "patching_rect": [
+      40.0,
+      2972.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-251",
+     "maxclass": "comment",
+     "text": "db (f: -60..0 dBFS)",
+     "patching_rect": [
+      350.0,
+      2972.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-252",
+     "maxclass": "message",
+     "text": "/jam/key_lock Gmaj",
+     "patching_rect": [
+      40.0,
+      3000.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-253",
+     "maxclass": "comment",
+     "text": "key (s)",
+     "patching_rect": [
+      350.0,
+      3000.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-254",
+     "maxclass": "message",
+     "text": "/jam/tempo_follow 1",
+     "patching_rect": [
+      40.0,
+      3028.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-255",
+     "maxclass": "comment",
+     "text": "on (i: 0..1)",
+     "patching_rect": [
+      350.0,
+      3028.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-256",
+     "maxclass": "message",
+     "text": "/jam/panic",
+     "patching_rect": [
+      40.0,
+      3056.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-257",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      3056.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-258",
+     "maxclass": "comment",
+     "text": "transport",
+     "patching_rect": [
+      40.0,
+      3096.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-259",
+     "maxclass": "message",
+     "text": "/transport/start",
+     "patching_rect": [
+      40.0,
+      3122.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-260",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      3122.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-261",
+     "maxclass": "message",
+     "text": "/transport/stop",
+     "patching_rect": [
+      40.0,
+      3150.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-262",
+     "maxclass": "comment",
+     "text": "optional fade (f: 0..10 s)",
+     "patching_rect": [
+      350.0,
+      3150.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-263",
+     "maxclass": "comment",
+     "text": "queries",
+     "patching_rect": [
+      40.0,
+      3190.0,
+      200.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-264",
+     "maxclass": "message",
+     "text": "/status",
+     "patching_rect": [
+      40.0,
+      3216.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-265",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      3216.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-266",
+     "maxclass": "message",
+     "text": "/help",
+     "patching_rect": [
+      40.0,
+      3244.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-267",
+     "maxclass": "comment",
+     "text": "(no arguments)",
+     "patching_rect": [
+      350.0,
+      3244.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-268",
+     "maxclass": "message",
+     "text": "/subscribe",
+     "patching_rect": [
+      40.0,
+      3272.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-269",
+     "maxclass": "comment",
      "text": "optional port (i: 1..65535)",
      "patching_rect": [
       350.0,
-      2674.0,
+      3272.0,
+      250.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-270",
+     "maxclass": "message",
+     "text": "/unsubscribe",
+     "patching_rect": [
+      40.0,
+      3300.0,
+      300.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-271",
+     "maxclass": "comment",
+     "text": "optional port (i: 1..65535)",
+     "patching_rect": [
+      350.0,
+      3300.0,
       250.0,
       22.0
      ],
@@ -4331,7 +5039,7 @@
    {
     "patchline": {
      "source": [
-      "obj-117",
+      "obj-116",
       0
      ],
      "destination": [
@@ -4343,7 +5051,7 @@
    {
     "patchline": {
      "source": [
-      "obj-119",
+      "obj-118",
       0
      ],
      "destination": [
@@ -4355,7 +5063,7 @@
    {
     "patchline": {
      "source": [
-      "obj-121",
+      "obj-120",
       0
      ],
      "destination": [
@@ -4367,7 +5075,7 @@
    {
     "patchline": {
      "source": [
-      "obj-123",
+      "obj-122",
       0
      ],
      "destination": [
@@ -4379,7 +5087,19 @@
    {
     "patchline": {
      "source": [
-      "obj-125",
+      "obj-124",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-126",
       0
      ],
      "destination": [
@@ -4427,7 +5147,7 @@
    {
     "patchline": {
      "source": [
-      "obj-135",
+      "obj-134",
       0
      ],
      "destination": [
@@ -4439,7 +5159,7 @@
    {
     "patchline": {
      "source": [
-      "obj-137",
+      "obj-136",
       0
      ],
      "destination": [
@@ -4451,7 +5171,7 @@
    {
     "patchline": {
      "source": [
-      "obj-139",
+      "obj-138",
       0
      ],
      "destination": [
@@ -4463,7 +5183,7 @@
    {
     "patchline": {
      "source": [
-      "obj-141",
+      "obj-140",
       0
      ],
      "destination": [
@@ -4475,7 +5195,7 @@
    {
     "patchline": {
      "source": [
-      "obj-143",
+      "obj-142",
       0
      ],
      "destination": [
@@ -4511,7 +5231,7 @@
    {
     "patchline": {
      "source": [
-      "obj-150",
+      "obj-149",
       0
      ],
      "destination": [
@@ -4523,7 +5243,7 @@
    {
     "patchline": {
      "source": [
-      "obj-152",
+      "obj-151",
       0
      ],
      "destination": [
@@ -4535,7 +5255,7 @@
    {
     "patchline": {
      "source": [
-      "obj-154",
+      "obj-153",
       0
      ],
      "destination": [
@@ -4547,7 +5267,7 @@
    {
     "patchline": {
      "source": [
-      "obj-156",
+      "obj-155",
       0
      ],
      "destination": [
@@ -4559,35 +5279,11 @@
    {
     "patchline": {
      "source": [
-      "obj-158",
+      "obj-157",
       0
      ],
      "destination": [
-      "obj-159",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-158",
-      1
-     ],
-     "destination": [
-      "obj-159",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-159",
-      0
-     ],
-     "destination": [
-      "obj-160",
+      "obj-1",
       0
      ]
     }
@@ -4607,7 +5303,7 @@
    {
     "patchline": {
      "source": [
-      "obj-163",
+      "obj-162",
       0
      ],
      "destination": [
@@ -4619,7 +5315,19 @@
    {
     "patchline": {
      "source": [
-      "obj-165",
+      "obj-164",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-166",
       0
      ],
      "destination": [
@@ -4643,7 +5351,7 @@
    {
     "patchline": {
      "source": [
-      "obj-170",
+      "obj-171",
       0
      ],
      "destination": [
@@ -4655,7 +5363,7 @@
    {
     "patchline": {
      "source": [
-      "obj-172",
+      "obj-173",
       0
      ],
      "destination": [
@@ -4667,19 +5375,7 @@
    {
     "patchline": {
      "source": [
-      "obj-174",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-176",
+      "obj-175",
       0
      ],
      "destination": [
@@ -4763,7 +5459,7 @@
    {
     "patchline": {
      "source": [
-      "obj-191",
+      "obj-190",
       0
      ],
      "destination": [
@@ -4827,7 +5523,31 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-202",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-201",
+      1
+     ],
+     "destination": [
+      "obj-202",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-202",
+      0
+     ],
+     "destination": [
+      "obj-203",
       0
      ]
     }
@@ -4847,7 +5567,7 @@
    {
     "patchline": {
      "source": [
-      "obj-205",
+      "obj-206",
       0
      ],
      "destination": [
@@ -4859,19 +5579,7 @@
    {
     "patchline": {
      "source": [
-      "obj-207",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-209",
+      "obj-208",
       0
      ],
      "destination": [
@@ -4907,7 +5615,7 @@
    {
     "patchline": {
      "source": [
-      "obj-216",
+      "obj-215",
       0
      ],
      "destination": [
@@ -4919,7 +5627,19 @@
    {
     "patchline": {
      "source": [
-      "obj-218",
+      "obj-217",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-219",
       0
      ],
      "destination": [
@@ -4968,6 +5688,246 @@
     "patchline": {
      "source": [
       "obj-227",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-229",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-231",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-234",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-236",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-238",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-240",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-242",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-244",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-246",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-248",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-250",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-252",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-254",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-256",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-259",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-261",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-264",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-266",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-268",
+      0
+     ],
+     "destination": [
+      "obj-1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-270",
       0
      ],
      "destination": [

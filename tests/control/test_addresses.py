@@ -103,7 +103,8 @@ def harness(tmp_path: Path):
         tmp_path / "prompts" / "bank.json",
     )
     # every /jam address reaches a real jam, /som/xy a real map (the shipped sound's)
-    h = Harness(tmp_path, ["jam.enabled=true", "renderer.params.partials=glass"])
+    h = Harness(tmp_path, ["jam.enabled=true", "renderer.params.partials=glass",
+                           "layers.enabled=true"])  # fmt: skip
     yield h
     h.close()
 
@@ -111,8 +112,10 @@ def harness(tmp_path: Path):
 # the VAE's addresses need a trained model playing (tests/models/test_vae_renderer.py),
 # /prompt/search the search worker (tests/models/test_search_live.py), /group/apply the
 # live daemon's group (tests/control/test_group.py, tests/app/test_group_live.py) and
-# /library/* a library file (tests/control/test_library_osc.py)
-OWN_TESTS = ("/prompt/search", "/group/apply", "/library/search", "/library/similar")
+# /library/* a library file (tests/control/test_library_osc.py), and so do /layers/mix and
+# /layers/N/file (tests/control/test_layers_osc.py)
+OWN_TESTS = ("/prompt/search", "/group/apply", "/library/search", "/library/similar",
+             "/layers/mix", *(f"/layers/{n}/file" for n in range(1, 5)))  # fmt: skip
 NOT_VAE = [a for a in TABLE if a.group != "vae" and a.path not in OWN_TESTS]
 
 

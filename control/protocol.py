@@ -29,7 +29,7 @@ from bassd.control.yaml_text import load_yaml
 from bassd.engine.config import Strict
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-RENDERERS = ("kuramoto", "musicgen", "vae")
+RENDERERS = ("kuramoto", "musicgen", "vae", "layers")
 
 
 class ProtocolError(ValueError):

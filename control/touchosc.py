@@ -54,6 +54,10 @@ JAM_FADERS = (
     "/jam/level", "/jam/fusion", "/jam/tempo", "/jam/program", "/jam/meter",
     "/jam/metronome/level",
 )  # fmt: skip
+#: the soundscape layers' page: a column per layer, a mix button per shipped vibe
+LAYERS = (1, 2, 3, 4)
+LAYER_FADERS = ("gain", "pan", "filter")
+VIBES = ("zen", "focus", "energise", "sleep")
 #: pushed status fields shown on the status page
 STATUS_SHOWN = (
     "state", "bpm", "baseline_bpm", "hrv_rmssd_ms", "scene", "emotion", "prompt", "renderer",
@@ -325,6 +329,23 @@ def _jam(t: _Tree) -> str:
     return _page(t, "jam", kids)
 
 
+def _layers(t: _Tree) -> str:
+    """One column per soundscape layer (gain, pan, filter, mute) and a mix per vibe."""
+    kids: list[str] = []
+    cw = (W - 20) / len(LAYERS)
+    for n in LAYERS:
+        x0 = 10 + (n - 1) * cw
+        kids.append(t.label(f"layer {n}", (x0, 10, cw - 8, 20)))
+        fw = (cw - 16) / len(LAYER_FADERS)
+        for i, what in enumerate(LAYER_FADERS):
+            kids += _fader(t, f"/layers/{n}/{what}", x0 + i * fw, 34, fw - 8, 346)
+        kids += _toggle(t, f"/layers/{n}/mute", (x0, 410, cw - 16, 60))
+    kids.append(t.label("mix for a vibe (/layers/mix)", (10, 500, 300, 20)))
+    for i, vibe in enumerate(VIBES):
+        kids += _button(t, "/layers/mix", vibe, (10 + i * 110, 524, 100, 60), vibe)
+    return _page(t, "layers", kids)
+
+
 def _status(t: _Tree) -> str:
     kids: list[str] = []
     kids += _button(t, "/subscribe", "subscribe (pushes for osc.subscription_seconds)",
@@ -360,7 +381,7 @@ def _status(t: _Tree) -> str:
 
 def render_xml() -> str:
     t = _Tree()
-    pages = [_perform(t), _sounds(t), _jam(t), _status(t)]
+    pages = [_perform(t), _sounds(t), _jam(t), _layers(t), _status(t)]
     pager = t.node(
         "PAGER",
         "pages",

@@ -18,7 +18,7 @@ def test_pages_hold_the_layouts_controls_with_their_addresses() -> None:
     """The four pages, each with the controls the layout stores; the perform page has the
     filter faders with their addresses and the scene buttons."""
     pages = touchosc_pages(HERE / "bassd.tosc")
-    assert list(pages) == ["perform", "sounds", "jam", "status"]
+    assert list(pages) == ["perform", "sounds", "jam", "layers", "status"]
     perform = {c.address for c in pages["perform"] if c.address}
     assert {"/fx/hpf", "/fx/lpf", "/fx/drive", "/scene", "/master/gain"} <= perform
     assert any(c.kind == "XY" and c.address == "/som/xy" for c in pages["sounds"])
@@ -32,7 +32,7 @@ def test_previews_are_written_and_shipped(tmp_path: Path) -> None:
     written = draw_touchosc(HERE / "bassd.tosc", tmp_path)
     written.append(draw_maxpat(HERE / "bassd.maxpat", tmp_path / "max_patch.png"))
     assert [p.name for p in written] == ["touchosc_perform.png", "touchosc_sounds.png",
-                                         "touchosc_jam.png", "touchosc_status.png",
+                                         "touchosc_jam.png", "touchosc_layers.png", "touchosc_status.png",
                                          "max_patch.png"]  # fmt: skip
     assert all(p.read_bytes()[:8] == PNG for p in written)
     assert all((HERE / "previews" / p.name).read_bytes()[:8] == PNG for p in written)

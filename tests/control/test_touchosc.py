@@ -94,7 +94,7 @@ def test_layout_is_zlib_compressed_lexml_with_pages(root: ET.Element) -> None:
     pager = top.find("children/node")
     assert pager is not None and pager.get("type") == "PAGER"
     pages = pager.findall("children/node")
-    assert [_name(p) for p in pages] == ["perform", "sounds", "jam", "status"]
+    assert [_name(p) for p in pages] == ["perform", "sounds", "jam", "layers", "status"]
     assert all(p.get("type") == "GROUP" for p in pages)
     ids = [n.get("ID") for n in root.iter("node")]
     assert len(ids) == len(set(ids))

@@ -155,7 +155,7 @@ def test_mix_is_linear_domain_mixup() -> None:
     expect = torch.log(0.25 * torch.exp(a) + 0.75 * torch.exp(b))
     assert torch.allclose(mix(a, b, w), expect)
     assert torch.allclose(mix(a, b, torch.tensor([1.0])), a, atol=1e-5)
-    assert torch.allclose(mix(a, a, w), a)
+    assert torch.allclose(mix(a, a, w), a, atol=1e-6)  # log(e^a) is a to float32 rounding
 
 
 def test_augment_is_seeded_and_off_when_disabled() -> None:

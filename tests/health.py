@@ -87,9 +87,10 @@ def assert_engine_healthy(
         log,
     )
     # one callback as long as a cycle by its own clock: only where the machine stalled (the
-    # driver's own overrun in the window); the post-FX made the callback ~20 µs, so a VM
-    # pause lands inside one more often (a fresh-clone run saw 9.2 ms beside the overruns)
-    assert status["callback_max_us"] < cycle_us or jack.driver_stalls(since) > 0, (
+    # driver's own overrun in the window, or the evidence of machine_stalled); the post-FX
+    # made the callback ~20 µs, so a VM pause lands inside one more often (a fresh-clone run
+    # saw 9.2 ms beside the overruns, another 5.4 ms with PortAudio's client caught Running)
+    assert status["callback_max_us"] < cycle_us or stalled or jack.driver_stalls(since) > 0, (
         f"bassd's callback took {status['callback_max_us']} µs, a {cycle_us:.0f} µs cycle: {log}"
     )
     assert status["server_xruns"] <= jack.xruns(), (status["server_xruns"], jack.log_text()[-2000:])

@@ -436,22 +436,17 @@ class SearchService:
     def query(self, text: str, top: int = 5, callback: Callback | None = None) -> int:
         """Ask for the ``top`` prompts nearest ``text``; the reply goes to ``callback``
         from a later ``poll()`` (at once, with an error, when the service cannot answer)."""
-        self._next_qid += 1
-        p = _Pending(self._next_qid, text, int(top), callback, self.clock())
-        if self.state == "ready":
-            self._send(p)
-        elif self.state == "loading":
-            self._held.append(p)
-        else:
-            why = f": {self.reason}" if self.reason else ""
-            self._call(p, SearchReply(p.qid, text, error=f"search is {self.state}{why}"))
-        return p.qid
+        return self._ask(text, int(top), callback, "query")
 
     def embed(self, text: str, callback: Callback | None = None) -> int:
         """Ask for the embedding of ``text`` (the reply's ``vector``), like :meth:`query`:
         the sound library's text search uses the model this worker holds."""
+        return self._ask(text, 0, callback, "embed")
+
+    def _ask(self, text: str, top: int, callback: Callback | None, kind: str) -> int:
+        """Send now (ready), hold until the model is loaded (loading), else answer at once."""
         self._next_qid += 1
-        p = _Pending(self._next_qid, text, 0, callback, self.clock(), kind="embed")
+        p = _Pending(self._next_qid, text, top, callback, self.clock(), kind=kind)
         if self.state == "ready":
             self._send(p)
         elif self.state == "loading":

@@ -9,7 +9,12 @@ import time
 import jack  # JACK-Client: a JACK client of the test
 import pytest
 
-from tests.health import assert_engine_healthy, loop_taken_off_cpu, machine_stalled
+from tests.health import (
+    assert_engine_healthy,
+    loop_taken_off_cpu,
+    machine_stalled,
+    since_baseline,
+)
 
 pytestmark = pytest.mark.live
 
@@ -104,3 +109,21 @@ def test_a_slow_p999_is_excused_only_by_as_many_driver_overruns_as_slow_callback
     assert_engine_healthy({**slow, "callback_count": 10_000}, _Log(11), stalled=True)  # type: ignore[arg-type]
     with pytest.raises(AssertionError):
         assert_engine_healthy({**slow, "callback_count": 451}, _Log(0), stalled=False)  # type: ignore[arg-type]
+
+
+def test_a_window_from_a_baseline_counts_only_what_came_after_it() -> None:
+    """Against a baseline status, dry callbacks and late pumps before it leave the window
+    healthy and one after it fails the check; a callback max unchanged since the baseline
+    belongs to the earlier window, a larger one to this."""
+    base = {"dry_callbacks": 8, "late_pumps": 1, "slow_blocks": 0, "offcpu_blocks": 0,
+            "server_xruns": 0, "callback_max_us": 9000.0, "callback_p999_us": 80.0,
+            "callback_count": 2000}  # fmt: skip
+    clean = _Log(0)
+    with pytest.raises(AssertionError):
+        assert_engine_healthy(base, clean, stalled=False)  # type: ignore[arg-type]
+    assert_engine_healthy(since_baseline(base, base), clean, stalled=False)  # type: ignore[arg-type]
+    window = since_baseline({**base, "callback_count": 3000}, base)
+    assert (window["dry_callbacks"], window["late_pumps"], window["callback_max_us"]) == (0, 0, 0)
+    for later in ({"dry_callbacks": 9}, {"late_pumps": 2}, {"callback_max_us": 9100.0}):
+        with pytest.raises(AssertionError):
+            assert_engine_healthy(since_baseline({**base, **later}, base), clean, stalled=False)  # type: ignore[arg-type]

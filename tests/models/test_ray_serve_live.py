@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.daemon import DaemonProcess
-from tests.health import assert_engine_healthy
+from tests.health import assert_engine_healthy, since_baseline
 from tests.jack import JackServer
 from tests.models.test_neural_live import neural_rows  # the neural renderer's own rows
 from tests.osc_client import free_udp_port, query_status, wait_status
@@ -116,11 +116,13 @@ def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
     """SIGKILL of the replica while both daemons wait on it: each daemon's clip fails and
     its segment plays the DSP bed (no dry callback), Serve starts a new replica, and both
     daemons play its clips afterwards."""
+    start = jack_server.mark()
     daemons = two_daemons()
     for d in daemons:
         wait_status(d, lambda s: s["neural_clips"] >= 1, timeout=120)
-    mark = jack_server.mark()
     wait_status(daemons[0], lambda s: s["neural_state"] == "generating", timeout=30)
+    mark = jack_server.mark()
+    before = [query_status(d.osc_port, d.reply_port) for d in daemons]
     (replica,) = ray_head.replica_pids()
     os.kill(replica, signal.SIGKILL)
     killed_at = [query_status(d.osc_port, d.reply_port)["session_t"] for d in daemons]
@@ -130,10 +132,11 @@ def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
         wait_status(d, lambda s, d=d, t=t: len(neural_rows(d, t + 1)) >= 1, timeout=180)
     new = ray_head.replica_pids()
     assert new and replica not in new
-    for d in daemons:
+    for d, st0 in zip(daemons, before, strict=True):
         st = query_status(d.osc_port, d.reply_port)
         assert st["fallbacks"] >= 1
-        assert_engine_healthy(st, jack_server, mark)
+        assert_engine_healthy(since_baseline(st, st0), jack_server, mark)  # the kill on
+        assert_engine_healthy(st, jack_server, start)  # and the whole run
         failed = [e for e in d.events() if e["event"] in ("neural_clip_failed",
                                                           "neural_worker_failed")]  # fmt: skip
         assert failed, "the lost clip was not recorded"
@@ -145,28 +148,31 @@ def test_the_cluster_stopped_and_started_again(
     """``ray stop``: both daemons go on with the DSP bed (the worker fails, is restarted with
     backoff and cannot connect: counted, never a gap); a new head and deployment at the same
     address: both daemons reconnect and play its clips again."""
+    start = jack_server.mark()
     daemons = two_daemons()
     for d in daemons:
         wait_status(d, lambda s: s["neural_clips"] >= 1, timeout=120)
     mark = jack_server.mark()
+    before = [query_status(d.osc_port, d.reply_port) for d in daemons]
     ray_head.stop()
     down = [query_status(d.osc_port, d.reply_port) for d in daemons]
     for d, st0 in zip(daemons, down, strict=True):
         wait_status(d, lambda s, r=st0["neural_restarts"]: s["neural_restarts"] >= r + 1,
                     timeout=90)  # fmt: skip
     time.sleep(3.0)  # the bed plays while the cluster is gone
-    for d in daemons:
+    for d, st0 in zip(daemons, before, strict=True):
         st = query_status(d.osc_port, d.reply_port)
         assert st["neural_state"] != "ready" or st["neural_restarts"] >= 1
-        assert_engine_healthy(st, jack_server, mark)
+        assert_engine_healthy(since_baseline(st, st0), jack_server, mark)
     ray_head.start()
     done = ray_head.bassd("serve", "start", "--model", str(tiny_model_dir), "--threads", "1")
     assert done.returncode == 0, done.stderr[-3000:]
     back = [query_status(d.osc_port, d.reply_port)["session_t"] for d in daemons]
     for d, t in zip(daemons, back, strict=True):
         wait_status(d, lambda s, d=d, t=t: len(neural_rows(d, t)) >= 1, timeout=180)
-    for d in daemons:
+    for d, st0 in zip(daemons, before, strict=True):
         st = query_status(d.osc_port, d.reply_port)
-        assert_engine_healthy(st, jack_server, mark)
+        assert_engine_healthy(since_baseline(st, st0), jack_server, mark)
+        assert_engine_healthy(st, jack_server, start)
         reasons = [e["reason"] for e in d.events() if e["event"] == "neural_worker_failed"]
         assert reasons, "the lost cluster was not recorded"

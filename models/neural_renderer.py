@@ -58,6 +58,9 @@ STATES = ("loading", "ready", "generating", "failed", "missing-weights")
 POLL_INTERVAL = 0.02  # seconds between two looks at the worker (pump wake-ups are ~3 ms)
 GUARD_SECONDS = 0.25  # a playing clip with less than this buffered crossfades to the bed
 EWMA = 0.5
+# offline (blocking): after this many workers in a row failed before loading, a clip
+# waited on fails at once (the DSP fallback plays it) instead of waiting for ever
+OFFLINE_START_TRIES = 3
 
 
 class NeuralJob:
@@ -259,6 +262,8 @@ class NeuralRenderer:
         self._zombies: list[Any] = []  # killed workers not reaped yet
         self._starter: threading.Thread | None = None
         self._parked = False  # weights missing / extra not installed: retried slowly
+        self._failed_starts = 0  # workers in a row that failed before "loaded"
+        self._gave_up_said = False
         self._start_error = ""
         if start:
             self._spawn()
@@ -406,6 +411,8 @@ class NeuralRenderer:
             job.state, job.error = "failed", why
             self.failures += 1
         pid = self.pid
+        if self.state == "loading":
+            self._failed_starts += 1
         self._discard_worker()
         self.state = "failed"
         self.reason = why
@@ -476,6 +483,7 @@ class NeuralRenderer:
         if kind == "loaded":
             self.worker_info = dict(msg[1])
             self.state, self.reason, self._parked = "ready", "", False
+            self._failed_starts, self._gave_up_said = 0, False
             self._missing_logged = False
             log.info("neural_worker_ready", **self.worker_info,
                      load_s=round(now - self._spawned_at, 2))  # fmt: skip
@@ -586,9 +594,19 @@ class NeuralRenderer:
             return
 
     def wait_for(self, job: NeuralJob) -> None:
-        """Offline: wait until ``job`` is complete or has failed (or weights are missing)."""
+        """Offline: wait until ``job`` is complete or has failed (or weights are missing, or
+        the worker cannot start: ``OFFLINE_START_TRIES`` in a row died before loading)."""
         while job.state in ("queued", "sent"):
             if self._parked and job.state == "queued":
+                return
+            if self._failed_starts >= OFFLINE_START_TRIES and job.state == "queued":
+                job.state, job.error = "failed", f"the worker cannot start: {self.reason}"
+                self.failures += 1
+                if not self._gave_up_said:  # once, not per clip
+                    self._gave_up_said = True
+                    log.error("neural_worker_cannot_start", tries=OFFLINE_START_TRIES,
+                              reason=self.reason)  # fmt: skip
+                    self._event("neural_worker_cannot_start", OFFLINE_START_TRIES, self.reason)
                 return
             self.poll(force=True)
             if job.state in ("queued", "sent"):

@@ -166,6 +166,27 @@ def test_without_the_neural_extra_the_renderer_says_how_to_install(
     assert gaps(read_wav(res.path)[0], 48000) == 0
 
 
+def test_a_worker_that_dies_before_loading_ends_the_offline_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies at start every time (here at ``import torch``, before it can say
+    why): after three tries the offline render stops waiting, says so once with the exit
+    code, and plays the DSP renderer with no gap (it waited for ever before)."""
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text("import os\nos._exit(3)\n")
+    monkeypatch.syspath_prepend(str(fake))  # the spawned worker starts with this sys.path
+    cfg = neural_config(tmp_path, tmp_path, "musicgen.max_backoff_seconds=0.5")
+    renderer = NeuralRenderer(cfg.musicgen, sample_rate=48000, blocking=True)
+    with capture_logs() as logs:
+        res, table = render(cfg, tmp_path / "d.wav", 7.0, renderer=renderer)
+    gave_up = [e for e in logs if e["event"] == "neural_worker_cannot_start"]
+    assert len(gave_up) == 1 and "worker exited (code 3)" in gave_up[0]["reason"]
+    assert renderer.restarts >= 3 and renderer.clips == 0
+    assert {r["renderer"] for r in table} == {"kuramoto"} and res.fallbacks == res.segments
+    assert gaps(read_wav(res.path)[0], 48000) == 0
+
+
 def test_a_neural_segment_can_be_shortened_not_lengthened_past_its_clip(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:

@@ -113,6 +113,7 @@ class Daemon:
         self.pump: Pump | None = None
         self.imports = import_watch.ImportWatch()  # modules imported while the music plays
         self.gc_watch = GcWatch()  # collections while the music plays, timed
+        self.heap_trim = diagnostics.HeapTrim()  # the C heap's free pages back, now and then
         self.osc: OscServer | None = None
         self._osc_transport: asyncio.DatagramTransport | None = None
         self._stop = asyncio.Event()
@@ -183,6 +184,7 @@ class Daemon:
             "watchdog_pings": self.watchdog_pings,
         }
         out.update(diagnostics.figures())  # RSS, open files, shm blocks, asyncio tasks
+        out.update(self.heap_trim.figures())
         out.update(diagnostics.disk_figures(self.sink.worker_disk if self.sink else {}))
         for name, value in self.player.callback_durations().items():
             out[name] = int(value) if name == "callback_count" else round(value, 1)
@@ -244,6 +246,18 @@ class Daemon:
                             offcpu_blocks=self.pump.offcpu_blocks,
                             server_xruns=int(self.player.p.pa_output_underflows))  # fmt: skip
                 dry = now
+
+    async def _trim_heap(self, every_s: float) -> None:
+        """The C heap's free pages back to the system every ``every_s`` (on the loop: a trim
+        takes arena locks, which a helper thread at normal priority could hold preempted)."""
+        while True:
+            await asyncio.sleep(every_s)
+            before = self.heap_trim.released_mb
+            took_ms = self.heap_trim()
+            released = self.heap_trim.released_mb - before
+            if released >= 1.0 or (took_ms or 0.0) > 2.0:  # a step given back, or a slow one
+                log.info("heap_trim", took_ms=round(took_ms or 0.0, 3),
+                         released_mb=round(released, 2))  # fmt: skip
 
     def _midi_event(self, ev: MidiEvent) -> None:
         """A MIDI event (on the loop, stamped with the frame playing when it arrived)."""
@@ -604,6 +618,8 @@ class Daemon:
         self._spawn(self.supervisor.run(), "watchdog")
         self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self._push(), "push")
+        if a.heap_trim_seconds > 0 and self.heap_trim.available:
+            self._spawn(self._trim_heap(a.heap_trim_seconds), "heap_trim")
         if cfg.debug.tracemalloc:  # soak diagnosis: which allocations grow
             self._spawn(diagnostics.trace_allocations(cfg.debug.tracemalloc_seconds), "tracemalloc")
         self._start_search(session)

@@ -11,6 +11,7 @@ import asyncio
 import ctypes
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,53 @@ def heap_mb() -> tuple[float, float] | None:
         return None
     m = _MALLINFO2()
     return (m.uordblks + m.hblkhd) / MIB, m.fordblks / MIB
+
+
+def _malloc_trim() -> Any:
+    try:
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_size_t]
+    return fn
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+class HeapTrim:
+    """glibc's ``malloc_trim(0)`` now and then: the free pages of every arena go back to the
+    system (madvise), so RSS follows what is in use rather than its high-water mark. A
+    two-hour soak saw RssAnon rise in steps of 1-3 MiB with the heap in use flat: freed
+    temporaries held as free memory (1.8 -> 5.4 MiB). Counted for /status."""
+
+    def __init__(self) -> None:
+        self.trims = 0
+        self.max_ms = 0.0
+        self.released_mb = 0.0  # RssAnon given back, summed over the trims
+
+    @property
+    def available(self) -> bool:
+        return _MALLOC_TRIM is not None
+
+    def __call__(self) -> float | None:
+        """Trim once; the milliseconds it took (None without glibc)."""
+        if _MALLOC_TRIM is None:
+            return None
+        before = private_mb()
+        t0 = time.perf_counter()
+        _MALLOC_TRIM(0)
+        took_ms = (time.perf_counter() - t0) * 1e3
+        after = private_mb()
+        self.trims += 1
+        self.max_ms = max(self.max_ms, took_ms)
+        if before is not None and after is not None:
+            self.released_mb += max(0.0, before - after)
+        return took_ms
+
+    def figures(self) -> dict[str, Any]:
+        return {"heap_trims": self.trims, "heap_trim_max_ms": round(self.max_ms, 3),
+                "heap_trimmed_mb": round(self.released_mb, 2)}  # fmt: skip
 
 
 def figures() -> dict[str, Any]:

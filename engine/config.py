@@ -35,6 +35,11 @@ class AudioConfig(Strict):
     startup_fill_frames: int | None = Field(None, ge=64)
     fade_frames: int = Field(64, ge=1, le=4096)
     realtime_priority: int = Field(20, ge=0, le=98)
+    # every so many seconds the loop hands the C heap's free pages back to the system
+    # (glibc malloc_trim, 0.02-0.4 ms): a freed temporary otherwise stays resident as the
+    # allocator's free-but-held memory, a step in RSS that a weeks-long run never gives back
+    # (0: off; nothing happens where the C library is not glibc)
+    heap_trim_seconds: float = Field(60.0, ge=0.0)
     # the master post-FX runs in the audio callback (a filter or limiter control is heard
     # at the next period); false: in the engine, before the ring (heard a fill later)
     fx_in_callback: bool = True

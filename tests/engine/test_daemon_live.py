@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.live, pytest.mark.usefixtures("need_liblo")]
 
 def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
     """≥ 10 s on the JACK dummy device: no dry callback, bassd's client never late,
-    and one callback per 256-frame period."""
+    and one callback per 256-frame period, with the C heap trimmed every second."""
     mark = jack_server.mark()
-    d = start_daemon(jack_server)
+    d = start_daemon(jack_server, "--set", "audio.heap_trim_seconds=1")
     first = query_status(d.osc_port, d.reply_port)
     t0 = time.monotonic()
     time.sleep(10.0)
@@ -33,6 +33,7 @@ def test_plays_ten_seconds_without_underrun(jack_server, start_daemon) -> None:
     assert abs(got - expected) < 0.03 * expected, (got, expected)
     assert last["frames_out"] == last["callbacks"] * 256
     assert last["uptime_s"] >= 10.0
+    assert last["heap_trims"] >= 8 and last["heap_trim_max_ms"] > 0
 
 
 def test_sigterm_fades_out_flushes_and_exits_zero(jack_server, start_daemon) -> None:

@@ -347,6 +347,8 @@ def main() -> int:
         if heap else None,
         "heap_free_slope_mb_per_h_second_half": free_slope,
         "py_blocks_start_end": [samples[0]["py_blocks"], samples[-1]["py_blocks"]],
+        "heap_trims": end.get("heap_trims"), "heap_trim_max_ms": end.get("heap_trim_max_ms"),
+        "heap_trimmed_mb": end.get("heap_trimmed_mb"),
         "children_rss_slope_mb_per_h_second_half": kids_slope,
         "neural": args.neural, "neural_clips": end["neural_clips"],
         "neural_failures": end["neural_failures"], "neural_restarts": end["neural_restarts"],

@@ -69,17 +69,18 @@ class _MallInfo2(ctypes.Structure):
     ]  # fmt: skip
 
 
-def _mallinfo2() -> Any:
-    """glibc's ``mallinfo2`` (None elsewhere: musl, macOS, a glibc before 2.33)."""
+def _libc(name: str, restype: Any, argtypes: list[Any]) -> Any:
+    """A function of the C library by name, typed (None where it has no such function:
+    ``mallinfo2`` and ``malloc_trim`` are glibc's; musl, macOS, a glibc before 2.33)."""
     try:
-        fn = ctypes.CDLL(None).mallinfo2
+        fn = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    fn.restype, fn.argtypes = _MallInfo2, []
+    fn.restype, fn.argtypes = restype, argtypes
     return fn
 
 
-_MALLINFO2 = _mallinfo2()
+_MALLINFO2 = _libc("mallinfo2", _MallInfo2, [])
 MIB = 1 << 20
 
 
@@ -94,22 +95,13 @@ def heap_mb() -> tuple[float, float] | None:
     return (m.uordblks + m.hblkhd) / MIB, m.fordblks / MIB
 
 
-def _malloc_trim() -> Any:
-    try:
-        fn = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_size_t]
-    return fn
-
-
-_MALLOC_TRIM = _malloc_trim()
+_MALLOC_TRIM = _libc("malloc_trim", ctypes.c_int, [ctypes.c_size_t])
 
 
 class HeapTrim:
     """glibc's ``malloc_trim(0)`` now and then: the free pages of every arena go back to the
-    system (madvise), so RSS follows what is in use rather than its high-water mark. A
-    two-hour soak saw RssAnon rise in steps of 1-3 MiB with the heap in use flat: freed
+    system (madvise), so RSS follows what is in use rather than its high-water mark. An
+    hour's soak saw RssAnon rise in steps of 1-3 MiB with the heap in use flat: freed
     temporaries held as free memory (1.8 -> 5.4 MiB). Counted for /status."""
 
     def __init__(self) -> None:

@@ -31,7 +31,9 @@ class AudioConfig(Strict):
     target_fill_frames: int = Field(2048, ge=64)
     # rendered ahead before the device opens: the first ~0.1 s of a daemon (first calls,
     # its clients joining the sound server) may stall the loop; it drains to the target.
-    # None: 6144 frames, or as much as the ring holds
+    # None: as much as the ring holds (7936 frames, 165 ms: a fresh-clone run saw a loop
+    # stalled 118 ms just after start, two daemons and a Ray head starting on 2 cores,
+    # drain the 6144 frames the default was then to a late pump)
     startup_fill_frames: int | None = Field(None, ge=64)
     fade_frames: int = Field(64, ge=1, le=4096)
     realtime_priority: int = Field(20, ge=0, le=98)
@@ -77,8 +79,7 @@ class AudioConfig(Strict):
         """The frames rendered ahead before the device opens."""
         if self.startup_fill_frames is not None:
             return self.startup_fill_frames
-        room = self.ring_frames - self.block_size
-        return max(self.target_fill_frames, min(6144, room))
+        return max(self.target_fill_frames, self.ring_frames - self.block_size)
 
 
 class TimelineConfig(Strict):

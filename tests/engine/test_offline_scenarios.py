@@ -108,3 +108,42 @@ def test_bad_trace_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert "bad.csv" in r.stderr and "row 3" in r.stderr and "bpm" in r.stderr
+
+
+def test_heart_rate_gone_ten_minutes_the_music_plays_on(tmp_path: Path) -> None:
+    """`bassd render` with the sensor silent for 10 minutes in stress: the music never stops
+    (no 50 ms window below -60 dBFS), events.csv says hr_stale once and hr_resumed once,
+    the state falls back to neutral after 10 s and is stress again 30 s after HR is back."""
+    import numpy as np
+    import soundfile as sf
+
+    rows = [(t, 70.0) for t in range(0, 60)]
+    rows += [(t, min(100.0, 70.0 + 5.0 * (t - 59))) for t in range(60, 120)]  # ramp, 5 bpm/s
+    rows += [(t, 100.0) for t in range(720, 800)]  # silent from 119 s to 720 s
+    trace = tmp_path / "gone.csv"
+    trace.write_text("t,bpm\n" + "".join(f"{t},{bpm}\n" for t, bpm in rows))
+    r = subprocess.run(
+        [sys.executable, "-m", "bassd", "render", "--hr-trace", str(trace), "--out", "g.wav",
+         "--set", "hr.baseline_seconds=40", "--set", "logging.level=warning"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    events = list(
+        csv.DictReader(next((tmp_path / "outputs" / "sessions").glob("*/events.csv")).open())
+    )
+    states = [(float(x["t"]), x["value"]) for x in events if x["kind"] == "state"]
+    # HR > 70 + 15 from 63 s: stress at 93; last sample 119: stale at 129; back at 720: stress
+    # again at 750 (the sustain timer restarts with the data)
+    assert [s for _, s in states] == ["stress", "neutral", "stress"]
+    assert [round(t) for t, _ in states] == [93, 129, 750]
+    # (ticks land on block boundaries: within a block of the second)
+    assert [round(float(x["t"]), 1) for x in events if x["kind"] == "hr_stale"] == [129.0]
+    assert [round(float(x["t"]), 1) for x in events if x["kind"] == "hr_resumed"] == [720.0]
+    in_gap = [x for x in events if x["kind"] == "segment" and 140 < float(x["t"]) < 700]
+    assert len(in_gap) >= 10 and all('"category": "neutral"' in x["detail"] for x in in_gap)
+    x, sr = sf.read(str(tmp_path / "g.wav"), dtype="float32")
+    assert len(x) >= 799 * sr
+    w = sr // 20
+    body = x[2 * sr : len(x) // w * w].reshape(-1, w, x.shape[1])
+    rms = np.sqrt((body.astype(np.float64) ** 2).mean(axis=(1, 2)))
+    assert 20 * np.log10(rms.min()) > -60.0

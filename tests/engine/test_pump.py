@@ -22,7 +22,6 @@ from bassd.engine.pump import Pump
 from bassd.engine.ring import SharedRing
 from bassd.engine.scheduler import FrameScheduler
 
-
 _SKIP = 77  # the exit code of a child that cannot make its conditions
 
 

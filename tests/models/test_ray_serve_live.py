@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +178,56 @@ def test_the_cluster_stopped_and_started_again(
         assert_engine_healthy(st, jack_server, start)
         reasons = [e["reason"] for e in d.events() if e["event"] == "neural_worker_failed"]
         assert reasons, "the lost cluster was not recorded"
+
+
+LOAD_CLIENT = """
+import os, sys
+from bassd.models.ray_client import RemoteMusicGen
+mg = RemoteMusicGen(sys.argv[1], sys.argv[2])
+i = 0
+while not os.path.exists(sys.argv[3]):  # clip after clip: always a request in the queue
+    frames = sum(len(chunk) for chunk in mg.stream("calm ambient pads", 8.0, seed=i))
+    print("clip", i, frames / mg.sample_rate, flush=True)
+    i += 1
+"""
+
+
+def test_an_autoscaled_deployment_grows_with_its_queue(
+    ray_head: RayHead, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """``serve start --replicas 1 --max-replicas 2``: one replica while idle; three clients
+    streaming clips back to back keep more requests waiting than one replica takes, and
+    Serve starts the second; every client's clips arrive whole."""
+    app = "bassd-auto"
+    done = ray_head.bassd("serve", "start", "--model", str(tiny_model_dir), "--threads", "1",
+                          "--replicas", "1", "--max-replicas", "2", "--cpus-per-replica",
+                          "0.5", "--name", app)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "autoscal" in done.stdout
+
+    def running() -> int:
+        st = ray_head.bassd("serve", "status", "--name", app)
+        assert st.returncode == 0, st.stderr[-2000:]
+        return int(json.loads(st.stdout)["deployments"]["musicgen"]["replicas"].get("RUNNING", 0))
+
+    clients: list[subprocess.Popen[str]] = []
+    stop = tmp_path / "stop"
+    try:
+        assert running() == 1
+        clients = [subprocess.Popen([sys.executable, "-c", LOAD_CLIENT, ray_head.address, app,
+                                     str(stop)], env=ray_head.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+                   for _ in range(3)]  # fmt: skip
+        end, grew = time.monotonic() + 90, False
+        while not grew and time.monotonic() < end:
+            time.sleep(2.0)
+            grew = running() == 2
+        assert grew, "the queue of three clients did not start a second replica"
+    finally:
+        stop.touch()  # each client ends after the clip it is on
+        outs = [c.communicate(timeout=120)[0] for c in clients]
+        ray_head.bassd("serve", "stop", "--name", app)
+    assert [c.returncode for c in clients] == [0, 0, 0], outs
+    for out in outs:
+        clips = [line.split() for line in out.splitlines() if line.startswith("clip ")]
+        assert clips and all(float(c[2]) >= 7.9 for c in clips), out[-2000:]

@@ -2,9 +2,11 @@
 
 Every block bassd creates (ring, player state, segment captures, rendered
 clips) is named ``bassd_<pid>_<kind>_<random>``, where pid is the daemon's
-(worker processes inherit it through ``BASSD_SHM_OWNER``). A daemon killed
-with SIGKILL cannot unlink its blocks; the next daemon to start removes the
-blocks whose owner is no longer running.
+(worker processes inherit it through ``BASSD_SHM_OWNER``). multiprocessing's
+semaphores (its queues' and locks', ``sem.<prefix>-<random>`` in /dev/shm) are
+named ``sem.bassd_<pid>_sem-<random>`` in the daemon. A daemon killed with
+SIGKILL cannot unlink either (nor can its resource tracker, killed with the
+group); the next daemon to start removes those whose owner is no longer running.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 OWNER_ENV = "BASSD_SHM_OWNER"
 SHM_DIR = Path("/dev/shm")
 _NAME = re.compile(r"^bassd_(\d+)_[a-z]+_[0-9a-f]+$")
+_SEMAPHORE = re.compile(r"^sem\.bassd_(\d+)_sem-[a-z0-9_]+$")
 
 
 def owner_pid() -> int:
@@ -26,8 +29,20 @@ def owner_pid() -> int:
 
 
 def claim_ownership() -> None:
-    """Make this process the owner of the blocks its children create (the daemon calls it)."""
-    os.environ[OWNER_ENV] = str(os.getpid())
+    """Make this process the owner of the blocks its children create, and of the semaphores
+    it creates (the daemon calls it before it makes any)."""
+    import multiprocessing
+
+    pid = os.getpid()
+    os.environ[OWNER_ENV] = str(pid)
+    # multiprocessing names a semaphore "<semprefix>-<random>" (synchronize.SemLock, the
+    # prefix "/mp" in every process); CPython keeps the prefix in the process's _config
+    multiprocessing.current_process()._config["semprefix"] = semaphore_prefix(pid)  # type: ignore[attr-defined]
+
+
+def semaphore_prefix(pid: int) -> str:
+    """The name (less its random part) the daemon ``pid`` gives its semaphores."""
+    return f"/bassd_{pid}_sem"
 
 
 def new_name(kind: str) -> str:
@@ -46,12 +61,12 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_blocks(folder: Path = SHM_DIR) -> list[str]:
-    """Unlink the blocks of bassd daemons that are no longer running; their names."""
+    """Unlink the blocks and semaphores of bassd daemons no longer running; their names."""
     removed: list[str] = []
     if not folder.is_dir():
         return removed
     for path in folder.iterdir():
-        m = _NAME.match(path.name)
+        m = _NAME.match(path.name) or _SEMAPHORE.match(path.name)
         if m is None or _alive(int(m.group(1))):
             continue
         with contextlib.suppress(OSError):

@@ -114,6 +114,10 @@ class DaemonProcess:
         """The shared-memory blocks this daemon owns (named bassd_<pid>_...)."""
         return sorted(p.name for p in Path("/dev/shm").glob(f"bassd_{self.proc.pid}_*"))
 
+    def semaphores(self) -> list[str]:
+        """multiprocessing's semaphores this daemon made (sem.bassd_<pid>_sem-...)."""
+        return sorted(p.name for p in Path("/dev/shm").glob(f"sem.bassd_{self.proc.pid}_*"))
+
     def events(self) -> list[dict]:
         from tests.osc_client import read_events
 

@@ -3,6 +3,7 @@ process group, a forced exit, exit codes, stale shared memory, a lost metrics wo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -38,9 +39,9 @@ def group_daemon(tmp_path: Path, jack_server):
 
     yield start
     for d in started:
-        if d.proc.poll() is None:
+        d.stop()  # SIGTERM, then SIGKILL after 10 s
+        with contextlib.suppress(ProcessLookupError):  # and any child left behind
             os.killpg(d.proc.pid, signal.SIGKILL)
-        d.stop()
 
 
 def _log_lines(d: DaemonProcess) -> list[str]:
@@ -103,7 +104,7 @@ def test_a_signal_to_the_whole_group_loses_nothing(jack_server, group_daemon, si
     assert [int(r["segment_index"]) for r in rows] == [0, 1]  # 1 was still playing
     for line in _log_lines(d):
         json.loads(line)  # no console text, no traceback from a child
-    assert d.shm_blocks() == []
+    assert d.shm_blocks() == [] and d.semaphores() == []
     status = next(e for e in d.events() if e["event"] == "daemon_stopped")["status"]
     assert_engine_healthy(status, jack_server, mark)
     folder = d.workdir / "outputs" / "sessions" / status["session"]
@@ -205,8 +206,8 @@ def test_a_killed_metrics_worker_is_replaced(jack_server, group_daemon) -> None:
 def test_sigkill_keeps_the_records_and_a_restart_starts_clean(jack_server, group_daemon) -> None:
     """SIGKILL of the whole group mid-session: events.csv and metrics.csv hold only whole
     rows (every line parses, the last one ends in a newline); a new daemon in the same
-    folder removes the dead one's shared-memory blocks, starts a new session and plays
-    without a dry callback."""
+    folder removes the dead one's shared-memory blocks and semaphores, starts a new
+    session and plays without a dry callback."""
     d = group_daemon(*SHORT)
     deadline = time.monotonic() + 15
     while len(_metrics_rows(d)) < 2 and time.monotonic() < deadline:
@@ -219,6 +220,8 @@ def test_sigkill_keeps_the_records_and_a_restart_starts_clean(jack_server, group
     assert dead  # the ring, the player, captures ...
     os.killpg(d.proc.pid, signal.SIGKILL)
     d.proc.wait(10)
+    dead += d.semaphores()  # the metrics pool's queues: the resource tracker died too
+    assert any(p.startswith("sem.") for p in dead)
     for path in (d.workdir / "outputs" / "sessions" / session / "events.csv",
                  d.workdir / "outputs" / "metrics.csv"):  # fmt: skip
         text = path.read_text(encoding="utf-8")

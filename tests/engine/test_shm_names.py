@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bassd.engine.shm_names import OWNER_ENV, new_name, remove_stale_blocks
+from bassd.engine.shm_names import OWNER_ENV, new_name, remove_stale_blocks, semaphore_prefix
 
 
 def test_names_carry_the_owner_pid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,3 +32,38 @@ def test_only_blocks_of_dead_daemons_are_removed(tmp_path: Path) -> None:
         p.write_bytes(b"x")
     assert remove_stale_blocks(tmp_path) == [dead.name]
     assert not dead.exists() and alive.exists() and foreign.exists()
+
+
+def test_a_daemons_semaphores_carry_its_pid_and_go_when_it_ends() -> None:
+    """After claim_ownership, multiprocessing's semaphores (a queue's) are named for this
+    process in /dev/shm and unlinked at a normal exit."""
+    code = (
+        "import multiprocessing as mp, os\n"
+        "from bassd.engine.shm_names import claim_ownership\n"
+        "claim_ownership()\n"
+        "q = mp.get_context('spawn').Queue()\n"
+        "print(os.getpid(), q._rlock._semlock.name)\n"
+        "print(sorted(os.listdir('/dev/shm')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    first, listing = run.stdout.splitlines()
+    pid, name = first.split()
+    assert name.startswith(semaphore_prefix(int(pid)) + "-")
+    assert "sem." + name.lstrip("/") in listing  # there while it ran
+    assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"sem.bassd_{pid}_")]
+
+
+def test_semaphores_of_dead_daemons_are_removed(tmp_path: Path) -> None:
+    """A semaphore named for a dead daemon is removed; a live one's and multiprocessing's
+    own (sem.mp-...) are kept."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"sem.bassd_{gone.pid}_sem-a1_zq9xk"
+    alive = tmp_path / f"sem.bassd_{os.getpid()}_sem-a1_zq9xk"
+    plain = tmp_path / "sem.mp-a1_zq9xk"
+    for p in (dead, alive, plain):
+        p.write_bytes(b"x")
+    assert remove_stale_blocks(tmp_path) == [dead.name]
+    assert not dead.exists() and alive.exists() and plain.exists()

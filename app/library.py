@@ -493,6 +493,7 @@ class Library:
         if vector is not None:
             ids, paths, mat = self.matrix("text")
             v = np.asarray(vector, dtype=np.float32).reshape(-1)
+            scores: np.ndarray  # float32 from here, float64 once the lexical bonus is added
             if mat.shape[0] and v.size == mat.shape[1]:
                 scores = mat @ v
             else:

@@ -850,7 +850,7 @@ class Controller:
             assert value is not None
             self._apply_scene(value, how)
         elif address == "/state/force":
-            self.hr.force_state(self.now(), value)  # type: ignore[arg-type]
+            self.hr.force_state(self.now(), value)
         elif address == "/state/auto":
             self.hr.force_state(self.now(), None)
         else:

@@ -62,6 +62,9 @@ class LinkLike(Protocol):
     @property
     def num_peers(self) -> int: ...
 
+    @property
+    def beat(self) -> float: ...
+
 
 def jam_tempo(jam: Any) -> float:
     """The tempo the jam plays now (its clock at the beat last rendered)."""

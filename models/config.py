@@ -65,6 +65,9 @@ class MusicgenConfig(Strict):
     ray_address: str | None = None
     ray_app: str = Field("bassd-musicgen", min_length=1)
     ray_connect_seconds: float = Field(30.0, ge=1.0, le=600.0)
+    # a replica silent this long (no audio, no keepalive: it sends one every second while
+    # a clip waits or a step decodes) is lost: the clip fails, the segment plays the bed
+    ray_lost_seconds: float = Field(10.0, ge=2.0, le=600.0)
     # a clip still queued on the cluster this long after it was asked for is dropped
     # there (the segment plays the DSP bed); null: the clip's own length
     ray_deadline_seconds: float | None = Field(None, ge=0.5, le=600.0)

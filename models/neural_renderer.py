@@ -353,7 +353,7 @@ class NeuralRenderer:
             "model": c.model, "device": c.device, "dtype": c.dtype, "threads": c.threads,
             "adapter_dirs": [str(d) for d in dirs], "backend": c.backend,
             "ray_address": c.ray_address, "ray_app": c.ray_app,
-            "ray_connect_seconds": c.ray_connect_seconds,
+            "ray_connect_seconds": c.ray_connect_seconds, "ray_lost_seconds": c.ray_lost_seconds,
         }  # fmt: skip
 
     def _spawn(self) -> None:

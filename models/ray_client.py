@@ -8,14 +8,20 @@ streams its own model's. It runs in the worker process only: the daemon never im
 * A clip that waited past its deadline raises :class:`LateClip` (the daemon counts it and
   plays the DSP bed); a cancelled clip (the daemon gave up on it) cancels the request.
 * A replica lost mid-clip raises from the stream: that clip fails and the next goes to
-  another replica (Serve replaces the lost one). :meth:`RemoteMusicGen.alive` asks the
-  deployment with a short timeout; the worker exits when the cluster is gone, and the
-  daemon's supervision restarts it with backoff, which reconnects.
+  another replica (Serve replaces the lost one). Ray does not always raise at once when a
+  replica's process is killed, so the stream also ends with :class:`ReplicaLost` when the
+  replica, which says ``{"alive": True}`` every second while it has nothing else to
+  send, is silent for ``lost_s`` (``musicgen.ray_lost_seconds``).
+  :meth:`RemoteMusicGen.alive` asks the deployment with a short timeout; the worker exits
+  when the cluster is gone, and the daemon's supervision restarts it with backoff, which
+  reconnects.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -28,10 +34,47 @@ class LateClip(RuntimeError):
     """The deployment dropped a request that waited past its deadline."""
 
 
+class ReplicaLost(RuntimeError):
+    """The replica said nothing (no chunk, no keepalive) for ``lost_s``."""
+
+
+_END = object()
+
+
+def _within(items: Any, lost_s: float) -> Iterator[Any]:
+    """``items`` (a blocking iterator), each within ``lost_s`` of the one before, else
+    :class:`ReplicaLost`. A thread of its own reads them, so the wait can time out; it ends
+    when ``items`` does, or raises once the caller has cancelled the request."""
+    inbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+
+    def pull() -> None:
+        try:
+            for item in items:
+                inbox.put((True, item))
+            inbox.put((True, _END))
+        except BaseException as exc:  # handed to the reader, which raises it
+            inbox.put((False, exc))
+
+    threading.Thread(target=pull, name="bassd-ray-stream", daemon=True).start()
+    while True:
+        try:
+            ok, item = inbox.get(timeout=lost_s)
+        except queue.Empty:
+            raise ReplicaLost(f"no word from the replica for {lost_s:g} s") from None
+        if not ok:
+            raise item
+        if item is _END:
+            return
+        yield item
+
+
 class RemoteMusicGen:
     remote = True
 
-    def __init__(self, address: str | None, app: str = APP_NAME, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, address: str | None, app: str = APP_NAME, timeout_s: float = 30.0,
+        lost_s: float = 10.0,
+    ) -> None:  # fmt: skip
         where = address or os.environ.get("RAY_ADDRESS") or ""
         if where.startswith("ray://"):  # RAY_ADDRESS (the config refuses it by name)
             from bassd.models.config import NO_RAY_CLIENT
@@ -43,6 +86,7 @@ class RemoteMusicGen:
         from ray import serve
 
         self.app = app
+        self.lost_s = lost_s
         self.handle: Any = serve.get_app_handle(app)
         info = self.handle.info.remote().result(timeout_s=timeout_s)
         self.sample_rate: int = int(info["sample_rate"])
@@ -76,7 +120,7 @@ class RemoteMusicGen:
         gen = self.handle.options(stream=True).stream.remote(req)
         finished = False
         try:
-            for item in gen:
+            for item in _within(gen, self.lost_s):
                 if isinstance(item, dict):
                     if "late" in item:
                         raise LateClip(f"waited {item['late']:g} s past its deadline")

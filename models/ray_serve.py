@@ -17,6 +17,10 @@ worker, so supervision, streaming, the DSP bed and every figure stay as they are
   the model's rate, as MusicGen's streaming decoder makes them, then a final
   ``{"done": figures}``; the caller iterates a ``DeploymentResponseGenerator``, so first
   audio arrives as early as with the local worker (plus one network hop).
+* **Keepalives.** While a request waits its turn or a decode step takes long, ``stream``
+  yields ``{"alive": True}`` every ``keepalive_s`` (1 s): a daemon that hears nothing at
+  all for ``musicgen.ray_lost_seconds`` knows the replica is gone (Ray does not always
+  raise at once when a replica's process is killed) and plays the bed at once.
 * **Deadlines.** A request carries ``deadline`` (Unix time; the cluster's clocks are
   assumed NTP-synchronised): one whose turn comes after it yields ``{"late": seconds}``
   and is not rendered; the daemon plays the DSP bed for that segment instead of music
@@ -46,6 +50,7 @@ from typing import Any
 APP_NAME = "bassd-musicgen"
 DEPLOYMENT = "musicgen"
 FIGURES = ("first_audio_s", "decoder_s", "codec_s", "text_s")
+KEEPALIVE_S = 1.0  # a streaming request hears from its replica at least this often
 
 
 class MusicGenReplica:
@@ -69,6 +74,7 @@ class MusicGenReplica:
             adapter_dirs=[Path(p) for p in settings.get("adapter_dirs", ())],
         )
         self._turn = asyncio.Lock()  # FIFO: one clip renders, the others wait their turn
+        self.keepalive_s = float(settings.get("keepalive_s", KEEPALIVE_S))
         self.clips = 0
         self.late = 0
         self.batches = 0  # batches of more than one request
@@ -76,10 +82,11 @@ class MusicGenReplica:
         if self.max_batch > 1:
             from ray import serve
 
-            self._batched = serve.batch(
+            batch: Any = serve.batch(  # (its stubs know no streaming batch handler)
                 max_batch_size=self.max_batch,
                 batch_wait_timeout_s=float(settings.get("batch_wait_s", 0.05)),
-            )(self._render_batch)
+            )
+            self._batched = batch(self._render_batch)
 
     async def info(self) -> dict[str, Any]:
         mg = self.mg
@@ -89,6 +96,10 @@ class MusicGenReplica:
                 "max_batch": self.max_batch}  # fmt: skip
 
     async def stream(self, req: dict[str, Any]) -> AsyncIterator[Any]:
+        async for item in _keepalive(self._items(req), self.keepalive_s):
+            yield item
+
+    async def _items(self, req: dict[str, Any]) -> AsyncIterator[Any]:
         if self.max_batch > 1:
             async for items in self._batched(req):
                 for item in items:
@@ -153,6 +164,41 @@ class MusicGenReplica:
             self.clips += len(live)
             yield row({i: [{"done": _figures(st)}] for i, st in zip(live, stats, strict=True)},
                       set(live))  # fmt: skip
+
+
+async def _keepalive(items: AsyncIterator[Any], every: float) -> AsyncIterator[Any]:
+    """``items``, with ``{"alive": True}`` whenever ``every`` seconds pass without one.
+
+    The next item is awaited in a task of its own so that waiting can time out without
+    cancelling it; when the consumer stops (or the request is cancelled) that task is
+    cancelled and ``items`` closed, so its own clean-up (the turn, the render thread) runs
+    before this returns.
+    """
+    import asyncio
+    import contextlib
+
+    it = aiter(items)
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(it))
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield {"alive": True}
+                continue
+            task, pending = pending, None
+            try:
+                item = task.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+        await it.aclose()  # type: ignore[attr-defined]
 
 
 def _figures(stats: dict[str, Any]) -> dict[str, float]:

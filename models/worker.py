@@ -129,7 +129,8 @@ def _remote(settings: dict[str, Any]) -> Any:
     from bassd.models.ray_client import RemoteMusicGen
 
     return RemoteMusicGen(settings.get("ray_address"), settings.get("ray_app") or "bassd-musicgen",
-                          timeout_s=float(settings.get("ray_connect_seconds", 30.0)))  # fmt: skip
+                          timeout_s=float(settings.get("ray_connect_seconds", 30.0)),
+                          lost_s=float(settings.get("ray_lost_seconds", 10.0)))  # fmt: skip
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:

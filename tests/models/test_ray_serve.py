@@ -84,10 +84,11 @@ class FakeModel:
                 self.active -= 1
 
 
-def replica(model: FakeModel, max_batch: int = 1) -> MusicGenReplica:
+def replica(model: FakeModel, max_batch: int = 1, keepalive_s: float = 30.0) -> MusicGenReplica:
     r = MusicGenReplica.__new__(MusicGenReplica)
     r.mg, r.clips, r.late, r.batches, r.max_batch = model, 0, 0, 0, max_batch
     r._turn = asyncio.Lock()
+    r.keepalive_s = keepalive_s
     if max_batch > 1:
         from ray import serve
         from ray.serve import batching
@@ -231,3 +232,73 @@ def test_a_ray_client_address_is_refused_by_name(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("RAY_ADDRESS", "ray://render-box:10001")
     with pytest.raises(ValueError, match="RAY_ADDRESS=ray://render-box:10001: a daemon cannot"):
         RemoteMusicGen(None)
+
+
+ALIVE = {"alive": True}
+
+
+def test_a_waiting_or_slow_request_hears_from_its_replica_every_keepalive() -> None:
+    """Chunks 0.25 s apart, keepalives every 0.05 s: the first request gets keepalives
+    between its chunks, the second gets them while it waits its turn too; without them
+    both streams are exactly what they were (chunks in order, then the figures)."""
+    model = FakeModel(n=3, pause=0.25)
+    r = replica(model, keepalive_s=0.05)
+
+    async def both() -> list[list[Any]]:
+        return list(await asyncio.gather(collect(r.stream(request("a"))),
+                                         collect(r.stream(request("b")))))  # fmt: skip
+
+    a, b = asyncio.run(both())
+    for clip in (a, b):
+        assert ALIVE in clip
+        rest = [x for x in clip if not (isinstance(x, dict) and "alive" in x)]
+        assert [float(c[0, 0]) for c in rest[:3]] == [0.0, 1.0, 2.0]
+        assert rest[3:] == [{"done": {"first_audio_s": 0.01}}]
+    first_chunk = next(i for i, x in enumerate(b) if not isinstance(x, dict))
+    assert b[:first_chunk].count(ALIVE) >= 10  # 0.75 s of a's render: waited its turn
+    assert model.rendered == ["a:0", "a:1", "a:2", "b:0", "b:1", "b:2"]
+
+
+def test_a_request_cancelled_while_it_waits_frees_the_turn_and_the_render() -> None:
+    """A client that gives up during a keepalive (the next chunk still coming) stops the
+    render thread and the next request gets the replica."""
+    model = FakeModel(n=50, pause=0.1)
+    r = replica(model, keepalive_s=0.02)
+
+    async def go() -> list[Any]:
+        gen = r.stream(request("gone"))
+        while (await gen.__anext__()) != ALIVE:
+            pass
+        await gen.aclose()
+        return await collect(r.stream(request("next")))
+
+    nxt = asyncio.run(go())
+    assert sum(x.startswith("gone") for x in model.rendered) < 3
+    assert sum(not isinstance(x, dict) for x in nxt) == 50 and model.active == 0
+
+
+def test_a_silent_stream_is_a_lost_replica() -> None:
+    """The client's reader: items pass through; a source silent for lost_s raises
+    ReplicaLost naming the wait; an error in the source is raised as it is."""
+    from bassd.models.ray_client import ReplicaLost, _within
+
+    assert list(_within(iter([1, ALIVE, 2]), 1.0)) == [1, ALIVE, 2]
+    stuck = threading.Event()
+
+    def silent() -> Any:
+        yield 1
+        stuck.wait(10)  # a replica killed without Ray raising
+        yield 2
+
+    got: list[Any] = []
+    with pytest.raises(ReplicaLost, match=r"no word from the replica for 0\.2 s"):
+        got.extend(_within(silent(), 0.2))
+    stuck.set()
+    assert got == [1]
+
+    def broken() -> Any:
+        yield 1
+        raise RuntimeError("actor died")
+
+    with pytest.raises(RuntimeError, match="actor died"):
+        list(_within(broken(), 1.0))

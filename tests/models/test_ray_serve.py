@@ -302,3 +302,21 @@ def test_a_silent_stream_is_a_lost_replica() -> None:
 
     with pytest.raises(RuntimeError, match="actor died"):
         list(_within(broken(), 1.0))
+
+
+def test_a_batch_hears_keepalives_between_slow_steps() -> None:
+    """Batched (max_batch 4), steps 0.25 s apart, keepalives every 0.05 s: each request gets
+    keepalives and still exactly its own chunks, in order, then its figures."""
+    model = FakeModel(n=3, pause=0.25)
+    r = replica(model, max_batch=4, keepalive_s=0.05)
+
+    async def two() -> list[list[Any]]:
+        return list(await asyncio.gather(collect(r.stream(request("a"))),
+                                         collect(r.stream(request("b")))))  # fmt: skip
+
+    for clip in asyncio.run(two()):
+        assert ALIVE in clip
+        rest = [x for x in clip if not (isinstance(x, dict) and "alive" in x)]
+        assert [float(c[0, 0]) for c in rest[:3]] == [0.0, 1.0, 2.0]
+        assert rest[3:] == [{"done": {"first_audio_s": 0.01}}]
+    assert model.batches == [["a", "b"]]

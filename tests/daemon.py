@@ -116,7 +116,10 @@ class DaemonProcess:
 
     def semaphores(self) -> list[str]:
         """multiprocessing's semaphores this daemon made (sem.bassd_<pid>_sem-...)."""
-        return sorted(p.name for p in Path("/dev/shm").glob(f"sem.bassd_{self.proc.pid}_*"))
+        from bassd.engine.shm_names import semaphore_prefix
+
+        name = "sem." + semaphore_prefix(self.proc.pid).lstrip("/")
+        return sorted(p.name for p in Path("/dev/shm").glob(f"{name}-*"))
 
     def events(self) -> list[dict]:
         from tests.osc_client import read_events

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -178,7 +179,7 @@ def test_a_slow_block_is_the_machines_only_when_the_thread_was_taken_off_the_cpu
     # the starved thread wait for it (a voluntary switch, rightly bassd's), which a fresh
     # clone saw once as (1, 0)
     code = f"from tests.engine.test_pump import _count_slow_blocks as f; print(*f({case!r}))"
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = Path(__file__).resolve().parents[2]
     run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, timeout=60)  # fmt: skip
     if run.returncode == _SKIP:

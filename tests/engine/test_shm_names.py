@@ -21,17 +21,25 @@ def test_names_carry_the_owner_pid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert name.startswith("bassd_4242_capture_") and name != new_name("capture")
 
 
-def test_only_blocks_of_dead_daemons_are_removed(tmp_path: Path) -> None:
-    """Dead owner: removed; live owner or a name that is not ours: kept."""
+@pytest.mark.parametrize(
+    ("ours", "foreign"),
+    [("bassd_{pid}_ring_00ff00ff00ff", "psm_deadbeef"),  # a block
+     ("sem.bassd_{pid}_sem-a1_zq9xk", "sem.mp-a1_zq9xk")],  # a semaphore
+)  # fmt: skip
+def test_only_the_leftovers_of_dead_daemons_are_removed(
+    tmp_path: Path, ours: str, foreign: str
+) -> None:
+    """Dead owner: removed; live owner or a name that is not ours (another program's
+    block, multiprocessing's own semaphore): kept."""
     gone = subprocess.Popen(["true"])
     gone.wait()
-    dead = tmp_path / f"bassd_{gone.pid}_ring_00ff00ff00ff"
-    alive = tmp_path / f"bassd_{os.getpid()}_ring_00ff00ff00ff"
-    foreign = tmp_path / "psm_deadbeef"
-    for p in (dead, alive, foreign):
+    dead = tmp_path / ours.format(pid=gone.pid)
+    alive = tmp_path / ours.format(pid=os.getpid())
+    other = tmp_path / foreign
+    for p in (dead, alive, other):
         p.write_bytes(b"x")
     assert remove_stale_blocks(tmp_path) == [dead.name]
-    assert not dead.exists() and alive.exists() and foreign.exists()
+    assert not dead.exists() and alive.exists() and other.exists()
 
 
 def test_a_daemons_semaphores_carry_its_pid_and_go_when_it_ends() -> None:
@@ -53,17 +61,3 @@ def test_a_daemons_semaphores_carry_its_pid_and_go_when_it_ends() -> None:
     assert name.startswith(semaphore_prefix(int(pid)) + "-")
     assert "sem." + name.lstrip("/") in listing  # there while it ran
     assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"sem.bassd_{pid}_")]
-
-
-def test_semaphores_of_dead_daemons_are_removed(tmp_path: Path) -> None:
-    """A semaphore named for a dead daemon is removed; a live one's and multiprocessing's
-    own (sem.mp-...) are kept."""
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    dead = tmp_path / f"sem.bassd_{gone.pid}_sem-a1_zq9xk"
-    alive = tmp_path / f"sem.bassd_{os.getpid()}_sem-a1_zq9xk"
-    plain = tmp_path / "sem.mp-a1_zq9xk"
-    for p in (dead, alive, plain):
-        p.write_bytes(b"x")
-    assert remove_stale_blocks(tmp_path) == [dead.name]
-    assert not dead.exists() and alive.exists() and plain.exists()

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -112,13 +112,17 @@ def test_two_daemons_play_clips_from_one_deployment(
         assert d.shm_blocks() == []
 
 
-def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
-    two_daemons: Any, jack_server: JackServer, ray_head: RayHead
-) -> None:
-    """SIGKILL of the replica while both daemons use it (the stall check out of reach): each
-    daemon's clip fails (Ray's error, or no word for ``ray_lost_seconds``) or, asked while
-    no replica ran, is dropped at its deadline; its segment plays the DSP bed (no dry
-    callback), Serve starts a new replica, and both daemons play its clips afterwards."""
+class Hurt(NamedTuple):
+    daemons: list[DaemonProcess]
+    replica: int  # the one replica's pid
+    start: Any  # the sound server's log mark at the daemons' start
+    mark: Any  # ... and just before the fault
+    before: list[dict[str, Any]]  # each daemon's /status just before the fault
+
+
+def _busy_on_the_replica(two_daemons: Any, jack_server: JackServer, ray_head: RayHead) -> Hurt:
+    """Two daemons (the stall check out of reach) that have each had a clip, the first
+    rendering one now: the moment to hurt the one replica."""
     start = jack_server.mark()
     daemons = two_daemons("musicgen.stall_seconds=600")
     for d in daemons:
@@ -127,19 +131,17 @@ def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
     mark = jack_server.mark()
     before = [query_status(d.osc_port, d.reply_port) for d in daemons]
     (replica,) = ray_head.replica_pids()
-    os.kill(replica, signal.SIGKILL)
-    for d in daemons:
-        # failed (it was the replica's when it died), or dropped at its deadline (it waited
-        # for a replica while Serve started the new one)
-        n = _clips_after(d, "neural_clip_failed", "neural_clip_late", "neural_worker_failed")
-        wait_status(d, lambda s, n=n: s["neural_clips"] > n, timeout=180)  # the new replica's
-    new = ray_head.replica_pids()
-    assert new and replica not in new
-    for d, st0 in zip(daemons, before, strict=True):
+    return Hurt(daemons, replica, start, mark, before)
+
+
+def _assert_the_bed_covered_it(hurt: Hurt, jack_server: JackServer) -> None:
+    """Each daemon played the DSP bed for a segment, without a dry callback since the fault
+    nor in the whole run."""
+    for d, st0 in zip(hurt.daemons, hurt.before, strict=True):
         st = query_status(d.osc_port, d.reply_port)
         assert st["fallbacks"] >= 1
-        assert_engine_healthy(since_baseline(st, st0), jack_server, mark)  # the kill on
-        assert_engine_healthy(st, jack_server, start)  # and the whole run
+        assert_engine_healthy(since_baseline(st, st0), jack_server, hurt.mark)
+        assert_engine_healthy(st, jack_server, hurt.start)
 
 
 def _silent_replica(e: dict[str, Any]) -> bool:
@@ -158,6 +160,26 @@ def _clips_after(d: DaemonProcess, *events: str, match: Any = None, timeout: flo
     raise AssertionError(f"no {events} in {timeout:g} s: the lost clip was not recorded")
 
 
+def test_a_replica_killed_mid_clip_costs_neither_daemon_a_gap(
+    two_daemons: Any, jack_server: JackServer, ray_head: RayHead
+) -> None:
+    """SIGKILL of the replica while both daemons use it (the stall check out of reach): each
+    daemon's clip fails (Ray's error, or no word for ``ray_lost_seconds``) or, asked while
+    no replica ran, is dropped at its deadline; its segment plays the DSP bed (no dry
+    callback), Serve starts a new replica, and both daemons play its clips afterwards."""
+    hurt = _busy_on_the_replica(two_daemons, jack_server, ray_head)
+    daemons, replica = hurt.daemons, hurt.replica
+    os.kill(replica, signal.SIGKILL)
+    for d in daemons:
+        # failed (it was the replica's when it died), or dropped at its deadline (it waited
+        # for a replica while Serve started the new one)
+        n = _clips_after(d, "neural_clip_failed", "neural_clip_late", "neural_worker_failed")
+        wait_status(d, lambda s, n=n: s["neural_clips"] > n, timeout=180)  # the new replica's
+    new = ray_head.replica_pids()
+    assert new and replica not in new
+    _assert_the_bed_covered_it(hurt, jack_server)
+
+
 def test_a_hung_replica_is_heard_as_silence_and_costs_neither_daemon_a_gap(
     two_daemons: Any, jack_server: JackServer, ray_head: RayHead
 ) -> None:
@@ -165,14 +187,8 @@ def test_a_hung_replica_is_heard_as_silence_and_costs_neither_daemon_a_gap(
     nothing, its keepalives stop): after ``ray_lost_seconds`` (the default; the stall check
     out of reach) each daemon fails the clip with ReplicaLost and plays the DSP bed (no dry
     callback); once the replica runs again (SIGCONT) both play its clips."""
-    start = jack_server.mark()
-    daemons = two_daemons("musicgen.stall_seconds=600")
-    for d in daemons:
-        wait_status(d, lambda s: s["neural_clips"] >= 1, timeout=120)
-    wait_status(daemons[0], lambda s: s["neural_state"] == "generating", timeout=30)
-    mark = jack_server.mark()
-    before = [query_status(d.osc_port, d.reply_port) for d in daemons]
-    (replica,) = ray_head.replica_pids()
+    hurt = _busy_on_the_replica(two_daemons, jack_server, ray_head)
+    daemons, replica = hurt.daemons, hurt.replica
     os.kill(replica, signal.SIGSTOP)
     try:
         clips = [_clips_after(d, "neural_clip_failed", match=_silent_replica) for d in daemons]
@@ -180,11 +196,7 @@ def test_a_hung_replica_is_heard_as_silence_and_costs_neither_daemon_a_gap(
         os.kill(replica, signal.SIGCONT)
     for d, n in zip(daemons, clips, strict=True):  # a clip made after the loss
         wait_status(d, lambda s, n=n: s["neural_clips"] > n, timeout=180)
-    for d, st0 in zip(daemons, before, strict=True):
-        st = query_status(d.osc_port, d.reply_port)
-        assert st["fallbacks"] >= 1
-        assert_engine_healthy(since_baseline(st, st0), jack_server, mark)
-        assert_engine_healthy(st, jack_server, start)
+    _assert_the_bed_covered_it(hurt, jack_server)
 
 
 def test_the_cluster_stopped_and_started_again(
